@@ -1,0 +1,22 @@
+"""Error codes carried in the protocol's `{"error": {"code", "message"}}` shape."""
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Every `error.code` a server may send; clients branch on these, never on messages."""
+
+    UNAUTHORIZED = "unauthorized"
+    INVALID_CREDENTIALS = "invalid_credentials"
+    USERNAME_TAKEN = "username_taken"
+    REGISTRATION_CLOSED = "registration_closed"
+    NOT_FOUND = "not_found"
+    VALIDATION_ERROR = "validation_error"
+    UNKNOWN_USER = "unknown_user"
+    ALREADY_MEMBER = "already_member"
+    RATE_LIMITED = "rate_limited"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNKNOWN_EVENT = "unknown_event"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    INTERNAL = "internal_error"
+    UNAVAILABLE = "unavailable"

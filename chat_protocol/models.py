@@ -1,0 +1,250 @@
+"""Pydantic models of every object, request and event payload in protocol v1.
+
+Ids are strict JSON integers: a string where an integer belongs fails validation
+(bug 1 of the old web app). Requests forbid unknown fields; responses ignore them,
+so an older client keeps working against a newer server.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+)
+
+from chat_protocol import limits
+
+
+def _utc_z(value: datetime) -> str:
+    """Render a datetime as ISO 8601 UTC with milliseconds and a trailing `Z`."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def _aware(value: datetime) -> datetime:
+    """Treat a naive datetime as UTC so comparisons never mix naive and aware."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _canonical_uuid(value: str) -> str:
+    """Accept any UUID spelling and keep its canonical lowercase form."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError as exc:
+        raise ValueError("client_msg_id must be a UUID") from exc
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be only whitespace")
+    return value
+
+
+UtcTime = Annotated[datetime, AfterValidator(_aware), PlainSerializer(_utc_z, return_type=str)]
+Id = Annotated[StrictInt, Field(ge=1)]
+Seq = Annotated[StrictInt, Field(ge=0)]
+ClientMsgId = Annotated[StrictStr, AfterValidator(_canonical_uuid)]
+Username = Annotated[StrictStr, Field(pattern=limits.USERNAME_PATTERN)]
+Password = Annotated[
+    StrictStr, Field(min_length=limits.PASSWORD_MIN, max_length=limits.PASSWORD_MAX)
+]
+DisplayName = Annotated[
+    StrictStr,
+    Field(min_length=limits.DISPLAY_NAME_MIN, max_length=limits.DISPLAY_NAME_MAX),
+    AfterValidator(_not_blank),
+]
+GroupName = Annotated[
+    StrictStr,
+    Field(min_length=limits.GROUP_NAME_MIN, max_length=limits.GROUP_NAME_MAX),
+    AfterValidator(_not_blank),
+]
+# The body's upper bound is a server setting; see chat_protocol.validation.check_body.
+Body = Annotated[StrictStr, Field(min_length=limits.BODY_MIN), AfterValidator(_not_blank)]
+
+
+class WireModel(BaseModel):
+    """Base of everything a server sends: tolerant of fields it does not know."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class RequestModel(BaseModel):
+    """Base of everything a client sends: strict, unknown fields rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- objects -----------------------------------------------------------------
+
+
+class User(WireModel):
+    id: Id
+    username: StrictStr
+    display_name: StrictStr
+
+
+class Message(WireModel):
+    id: Id
+    group_id: Id
+    seq: Annotated[StrictInt, Field(ge=1)]
+    sender: User
+    client_msg_id: StrictStr
+    body: StrictStr
+    created_at: UtcTime
+
+
+class Group(WireModel):
+    id: Id
+    name: StrictStr
+    created_at: UtcTime
+    member_count: StrictInt
+    last_seq: Seq
+    last_read_seq: Seq
+    unread_count: StrictInt
+    last_message: Message | None = None
+
+
+class GroupDetail(Group):
+    members: list[User]
+
+
+class ErrorBody(WireModel):
+    code: StrictStr
+    message: StrictStr
+
+
+class Error(WireModel):
+    error: ErrorBody
+
+
+# --- REST requests -------------------------------------------------------------
+
+
+class RegisterRequest(RequestModel):
+    username: Username
+    password: Password
+    display_name: DisplayName | None = None
+
+
+class LoginRequest(RequestModel):
+    # Login does not enforce the registration rules, so a bad guess is 401, not 422.
+    username: Annotated[StrictStr, Field(min_length=1, max_length=limits.USERNAME_MAX)]
+    password: Annotated[StrictStr, Field(min_length=1, max_length=limits.PASSWORD_MAX)]
+
+
+class CreateGroupRequest(RequestModel):
+    name: GroupName
+    members: Annotated[list[StrictStr], Field(max_length=1000)] = Field(default_factory=list)
+
+
+class AddMemberRequest(RequestModel):
+    username: StrictStr
+
+
+class SendMessageRequest(RequestModel):
+    client_msg_id: ClientMsgId
+    body: Body
+
+
+class ReadRequest(RequestModel):
+    seq: Seq
+
+
+# --- REST responses ------------------------------------------------------------
+
+
+class AuthResponse(WireModel):
+    user: User
+    token: StrictStr
+
+
+class UsersResponse(WireModel):
+    users: list[User]
+
+
+class GroupsResponse(WireModel):
+    groups: list[Group]
+
+
+class MemberResponse(WireModel):
+    member: User
+
+
+class MessagesPage(WireModel):
+    messages: list[Message]
+    has_more: StrictBool
+
+
+class Health(WireModel):
+    status: Literal["ok", "degraded"]
+    db: StrictStr
+    redis: StrictStr
+    version: StrictStr
+
+
+# --- Socket.IO payloads ----------------------------------------------------------
+
+
+class GroupHead(WireModel):
+    id: Id
+    last_seq: Seq
+
+
+class Ready(WireModel):
+    user: User
+    groups: list[GroupHead]
+    server_time: UtcTime
+
+
+class TypingNotice(WireModel):
+    group_id: Id
+    user: User
+
+
+class ReadNotice(WireModel):
+    group_id: Id
+    seq: Seq
+
+
+class GroupLeft(WireModel):
+    group_id: Id
+
+
+class SendEvent(RequestModel):
+    group_id: Id
+    client_msg_id: ClientMsgId
+    body: Body
+
+
+class TypingEvent(RequestModel):
+    group_id: Id
+
+
+class PingEvent(RequestModel):
+    pass
+
+
+class Ack(WireModel):
+    ok: StrictBool
+    error: ErrorBody | None = None
+
+
+class SendAck(Ack):
+    message: Message | None = None
+
+
+class PingAck(Ack):
+    server_time: UtcTime | None = None
+    groups: list[GroupHead] = Field(default_factory=list)
