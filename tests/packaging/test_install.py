@@ -53,7 +53,9 @@ def installed_entry(home: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
 
 
-def test_install_gives_a_menu_entry_launcher_and_icons_that_start_the_app(home: Path, tmp_path: Path) -> None:
+def test_install_gives_a_menu_entry_launcher_and_icons_that_start_the_app(
+    home: Path, tmp_path: Path
+) -> None:
     bundle = make_bundle(tmp_path / "build", "1.0")
     result = run_install(home, "--from", str(bundle))
     assert result.returncode == 0, result.stderr
@@ -72,11 +74,15 @@ def test_install_gives_a_menu_entry_launcher_and_icons_that_start_the_app(home: 
     assert started.stdout.strip() == f"{APP_NAME} 1.0"
 
 
-@pytest.mark.skipif(shutil.which("desktop-file-validate") is None, reason="desktop-file-utils not installed")
+@pytest.mark.skipif(
+    shutil.which("desktop-file-validate") is None, reason="desktop-file-utils not installed"
+)
 def test_installed_menu_entry_is_valid(home: Path, tmp_path: Path) -> None:
     assert run_install(home, "--from", str(make_bundle(tmp_path, "1.0"))).returncode == 0
     entry = home / ".local/share/applications" / f"{APP_NAME}.desktop"
-    result = subprocess.run(["desktop-file-validate", str(entry)], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ["desktop-file-validate", str(entry)], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout
 
 
@@ -89,7 +95,9 @@ def test_installing_again_replaces_the_old_version(home: Path, tmp_path: Path) -
     assert sorted(p.name for p in (home / ".local/opt").iterdir()) == [APP_NAME]
 
 
-def test_uninstall_removes_everything_it_installed_and_keeps_user_data(home: Path, tmp_path: Path) -> None:
+def test_uninstall_removes_everything_it_installed_and_keeps_user_data(
+    home: Path, tmp_path: Path
+) -> None:
     user_data = home / ".local/share" / APP_NAME / "profiles" / "default"
     user_data.mkdir(parents=True)
     assert run_install(home, "--from", str(make_bundle(tmp_path, "1.0"))).returncode == 0

@@ -39,7 +39,10 @@ def render(svg: Path, size: int) -> QImage:
 def opaque_pixels(image: QImage) -> int:
     """How many pixels carry any ink."""
     return sum(
-        1 for y in range(image.height()) for x in range(image.width()) if image.pixelColor(x, y).alpha() > 0
+        1
+        for y in range(image.height())
+        for x in range(image.width())
+        if image.pixelColor(x, y).alpha() > 0
     )
 
 
@@ -83,7 +86,9 @@ def test_menu_entry_starts_the_app_with_its_icon_and_matches_its_windows() -> No
     assert {"Network", "InstantMessaging", "Chat"} <= set(entry["Categories"].strip(";").split(";"))
 
 
-@pytest.mark.skipif(shutil.which("desktop-file-validate") is None, reason="desktop-file-utils not installed")
+@pytest.mark.skipif(
+    shutil.which("desktop-file-validate") is None, reason="desktop-file-utils not installed"
+)
 def test_menu_entry_passes_desktop_file_validate() -> None:
     result = subprocess.run(
         ["desktop-file-validate", str(RESOURCES / f"{APP_NAME}.desktop")],
