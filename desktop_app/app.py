@@ -1,0 +1,392 @@
+"""Bootstrap of the desktop app: QApplication, the qasync loop, sessions and their windows."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import os
+import signal
+import sys
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+import qasync
+from PySide6.QtCore import QObject, QRect, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from chat_protocol.models import Message
+from desktop_app import APP_NAME, __version__
+from desktop_app.models.bridge import SessionBridge
+from desktop_app.net.rest import AuthError, RestClient, ServerUnreachable
+from desktop_app.settings import Profile
+from desktop_app.tasks import shutdown_tasks, spawn
+from desktop_app.ui import theme
+from desktop_app.ui.icons import icon
+from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.notifications import Notifier
+from desktop_app.ui.sign_in import SignedIn, SignInDialog, cached_user, remember_user
+from desktop_app.ui.theme import ThemeChoice
+
+log = logging.getLogger(__name__)
+
+DESKTOP_FILE_NAME = "desktop-app"
+# How long quitting waits for sessions (socket close, outbox flush) and the embedded server.
+STOP_TIMEOUT_SECONDS = 3.0
+# Python only sees Ctrl+C between Qt events; wake it this often.
+SIGNAL_POLL_MS = 300
+DEMO_USERS = ("alice", "bob")
+DEMO_WINDOW_HEIGHT = 720
+
+SessionKey = tuple[str, str, str]  # profile name, server url, username
+
+
+@dataclass(frozen=True)
+class AppOptions:
+    """What the command line asked for."""
+
+    profile: str = "default"
+    server_url: str | None = None
+    demo: bool = False
+    theme: ThemeChoice | None = None
+
+
+async def _maybe_await(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+def make_qapplication(argv: list[str] | None = None) -> QApplication:
+    """The one QApplication, with name, icon and the .desktop name Wayland needs for the icon."""
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(argv or [sys.argv[0]])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName("desktop-app")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName(APP_NAME)
+    QGuiApplication.setDesktopFileName(DESKTOP_FILE_NAME)
+    app.setWindowIcon(icon("app"))
+    # Windows close and open (sign out, new window, sign-in dialogs); we decide when to quit.
+    app.setQuitOnLastWindowClosed(False)
+    return app
+
+
+class DesktopApp(QObject):
+    """Keeps the sessions (one SessionBridge per signed-in user) and their windows."""
+
+    def __init__(self, qapp: QApplication, options: AppOptions) -> None:
+        super().__init__(qapp)
+        self.qapp = qapp
+        self.options = options
+        self.windows: list[MainWindow] = []
+        self.sessions: dict[SessionKey, SessionBridge] = {}
+        self._dialogs: list[SignInDialog] = []
+        self._done: asyncio.Future[int] | None = None
+        self._quitting = False
+        self._holds = 0
+        self.server: Any = None
+        self._demo_home: str | None = None
+        base = Profile.load(options.profile)
+        choice = options.theme or _stored_theme(base)
+        self.theme = theme.install(qapp, choice)
+        self.notifier = Notifier(self)
+        self.notifier.show_requested.connect(self._raise_some_window)
+        self.notifier.quit_requested.connect(self.quit)
+
+    # --- running -----------------------------------------------------------------------------
+
+    async def run(self) -> int:
+        """Open the first windows, then wait until the app quits."""
+        self._done = asyncio.get_running_loop().create_future()
+        try:
+            if self.options.demo:
+                await self.start_demo()
+            else:
+                await self.open_profile(self.options.profile, self.options.server_url)
+        except Exception as exc:
+            log.exception("starting failed")
+            print(f"desktop-app: {exc}", file=sys.stderr)
+            await self.shutdown()
+            return 1
+        return await self._done
+
+    async def open_profile(
+        self, name: str, server_url: str | None = None, place: QRect | None = None
+    ) -> MainWindow | None:
+        """Resume a profile's saved session, or ask to sign in."""
+        profile = Profile.load(name)
+        if server_url and server_url.rstrip("/") != (profile.server_url or ""):
+            profile.server_url = server_url.rstrip("/")
+            profile.token = None  # a token belongs to the server that issued it
+            profile.save()
+        signed = await self._resume(profile)
+        if signed is not None:
+            return self.open_window(profile, signed, place)
+        self.ask_sign_in(profile)
+        return None
+
+    async def _resume(self, profile: Profile) -> SignedIn | None:
+        if not profile.token or not profile.server_url:
+            return None
+        rest = RestClient(profile.server_url, profile.token)
+        try:
+            user = await rest.me()
+        except AuthError:
+            profile.token = None
+            profile.save()
+            return None
+        except ServerUnreachable:
+            # Offline start: the saved session opens, shows "offline" and keeps the outbox.
+            user_cached = cached_user(profile)
+            if user_cached is None:
+                return None
+            return SignedIn(profile.server_url, profile.token, user_cached)
+        finally:
+            await rest.aclose()
+        return SignedIn(profile.server_url, profile.token, user)
+
+    def ask_sign_in(self, profile: Profile, note: str | None = None) -> SignInDialog:
+        dialog = SignInDialog(profile, server_url=profile.server_url)
+        if note:
+            dialog.form_error.setText(note)
+            dialog.form_error.show()
+        self._dialogs.append(dialog)
+
+        def done(_result: int) -> None:
+            self._dialogs.remove(dialog)
+            dialog.deleteLater()
+            self._quit_if_idle()
+
+        dialog.signed_in.connect(lambda signed: self.open_window(profile, signed))
+        dialog.finished.connect(done)
+        dialog.show()
+        return dialog
+
+    # --- sessions and windows ------------------------------------------------------------------
+
+    def session_for(self, profile: Profile, signed: SignedIn) -> SessionBridge:
+        key = (profile.name, signed.server_url, signed.user.username)
+        bridge = self.sessions.get(key)
+        if bridge is None:
+            bridge = SessionBridge(signed.server_url, signed.token, signed.user, profile)
+            self.sessions[key] = bridge
+            bridge.auth_failed.connect(lambda: self._on_auth_failed(key))
+            bridge.groups.total_unread_changed.connect(lambda _n: self._update_unread())
+            spawn(bridge.start(), name=f"session-start-{signed.user.username}")
+        return bridge
+
+    def open_window(
+        self, profile: Profile, signed: SignedIn, place: QRect | None = None
+    ) -> MainWindow:
+        bridge = self.session_for(profile, signed)
+        window = MainWindow(bridge, profile, self)
+        self.windows.append(window)
+        if place is not None:
+            window.setGeometry(place)
+        window.show()
+        return window
+
+    def new_window(self, window: MainWindow) -> None:
+        """File → New Window: the same user, sharing the session."""
+        other = MainWindow(window.bridge, window.profile, self)
+        self.windows.append(other)
+        other.move(window.pos().x() + 40, window.pos().y() + 40)
+        other.show()
+
+    def new_window_other_user(self, window: MainWindow) -> None:
+        """File → New Window as Another User: a profile of its own, so tokens never mix."""
+        n = 2
+        while any(key[0] == f"{window.profile.name}-{n}" for key in self.sessions):
+            n += 1
+        profile = Profile.load(f"{window.profile.name}-{n}")
+        if not profile.server_url:
+            profile.server_url = window.bridge.server_url
+        spawn(self.open_profile(profile.name, profile.server_url), name="open-profile")
+
+    def window_closed(self, window: MainWindow) -> None:
+        if window in self.windows:
+            self.windows.remove(window)
+        bridge = window.bridge
+        if not any(w.bridge is bridge for w in self.windows):
+            for key, b in list(self.sessions.items()):
+                if b is bridge:
+                    del self.sessions[key]
+            spawn(bridge.stop(), name="session-stop")
+        self._quit_if_idle()
+
+    def _quit_if_idle(self) -> None:
+        if not self.windows and not self._dialogs and not self._holds and not self._quitting:
+            self.quit()
+
+    def sign_out(self, window: MainWindow) -> None:
+        bridge = window.bridge
+        profile = window.profile
+        self._close_windows_of(bridge)
+        spawn(self._sign_out(bridge, profile), name="sign-out")
+
+    async def _sign_out(self, bridge: SessionBridge, profile: Profile) -> None:
+        try:
+            await bridge.sign_out()
+        finally:
+            profile.token = None
+            profile.save()
+            self.ask_sign_in(profile)
+
+    def _on_auth_failed(self, key: SessionKey) -> None:
+        bridge = self.sessions.get(key)
+        if bridge is None:
+            return
+        profile = next((w.profile for w in self.windows if w.bridge is bridge), None)
+        self._close_windows_of(bridge)
+        if profile is not None:
+            profile.token = None
+            profile.save()
+            self.ask_sign_in(profile, "Your session has ended (the server refused the saved sign-in).")
+
+    def _close_windows_of(self, bridge: SessionBridge) -> None:
+        # Keep the app alive while the windows close and the sign-in dialog comes up.
+        self._holds += 1
+        try:
+            for w in [w for w in self.windows if w.bridge is bridge]:
+                w.close()
+        finally:
+            self._holds -= 1
+
+    def _raise_some_window(self) -> None:
+        if self.windows:
+            w = self.windows[-1]
+            w.showNormal()
+            w.raise_()
+            w.activateWindow()
+
+    # --- theme and notifications ----------------------------------------------------------------
+
+    def theme_choice(self) -> ThemeChoice:
+        return self.theme.choice
+
+    def set_theme(self, choice: ThemeChoice) -> None:
+        self.theme.set_choice(choice)
+        for w in self.windows:
+            w.profile.ui["theme"] = choice.value
+            w.profile.save()
+            w.update()
+
+    def notify_message(self, window: MainWindow, group_id: int, message: Message) -> None:
+        sharing = [w for w in self.windows if w.bridge is window.bridge]
+        if any(w.is_showing(group_id) for w in sharing):
+            return
+        row = window.bridge.groups.row_of(group_id)
+        group = ""
+        if row is not None:
+            group = str(window.bridge.groups.index(row, 0).data())
+        title = f"{message.sender.display_name} in {group}" if group else message.sender.display_name
+        key = (f"{window.bridge.server_url}|{window.bridge.user.username}", message.id)
+        self.notifier.notify(key, title, message.body, window)
+
+    def _update_unread(self) -> None:
+        self.notifier.set_unread(sum(b.groups.total_unread() for b in self.sessions.values()))
+
+    # --- demo --------------------------------------------------------------------------------------
+
+    async def start_demo(self) -> None:
+        """Embedded server with demo data; alice and bob side by side, each with their own profile."""
+        from chat_server.embedded import DEMO_PASSWORD, EmbeddedServer
+
+        self._demo_home = tempfile.mkdtemp(prefix="desktop-app-demo-")
+        os.environ["DESKTOP_APP_HOME"] = self._demo_home
+        self.server = EmbeddedServer(data_dir=None, port=0, demo=True)
+        await _maybe_await(self.server.start())
+        url = str(self.server.url).rstrip("/")
+        places = demo_places(len(DEMO_USERS))
+        for username, place in zip(DEMO_USERS, places, strict=True):
+            profile = Profile.load(f"demo-{username}")
+            signed = await sign_in_with_password(url, username, DEMO_PASSWORD)
+            remember_user(profile, signed)
+            profile.ui.setdefault("theme", self.theme.choice.value)
+            self.open_window(profile, signed, place)
+
+    # --- quitting ----------------------------------------------------------------------------------
+
+    def quit(self) -> None:
+        if self._quitting:
+            return
+        self._quitting = True
+        spawn(self._quit(), name="quit")
+
+    async def _quit(self) -> None:
+        await self.shutdown()
+        if self._done is not None and not self._done.done():
+            self._done.set_result(0)
+
+    async def shutdown(self) -> None:
+        """Close windows, stop sessions and the embedded server, wait for background tasks."""
+        self._quitting = True
+        for w in list(self.windows):
+            w.close()
+        for dialog in list(self._dialogs):
+            dialog.close()
+        bridges = list(self.sessions.values())
+        self.sessions.clear()
+        for bridge in bridges:
+            try:
+                await asyncio.wait_for(bridge.stop(), STOP_TIMEOUT_SECONDS)
+            except Exception:
+                log.exception("stopping a session failed")
+        if self.server is not None:
+            try:
+                await asyncio.wait_for(_maybe_await(self.server.stop()), STOP_TIMEOUT_SECONDS)
+            except Exception:
+                log.exception("stopping the embedded server failed")
+            self.server = None
+        self.notifier.close()
+        await shutdown_tasks(STOP_TIMEOUT_SECONDS)
+
+
+def _stored_theme(profile: Profile) -> ThemeChoice:
+    try:
+        return ThemeChoice(str(profile.ui.get("theme", ThemeChoice.SYSTEM.value)))
+    except ValueError:
+        return ThemeChoice.SYSTEM
+
+
+async def sign_in_with_password(url: str, username: str, password: str) -> SignedIn:
+    rest = RestClient(url)
+    try:
+        response = await rest.login(username, password)
+    finally:
+        await rest.aclose()
+    return SignedIn(url, response.token, response.user)
+
+
+def demo_places(count: int) -> list[QRect]:
+    """Side-by-side rectangles on the primary screen's free area."""
+    screen = QGuiApplication.primaryScreen()
+    area = screen.availableGeometry() if screen is not None else QRect(0, 0, 1600, 900)
+    width = area.width() // count
+    height = min(area.height(), DEMO_WINDOW_HEIGHT)
+    top = area.top() + (area.height() - height) // 2
+    return [QRect(area.left() + i * width, top, width, height) for i in range(count)]
+
+
+def _install_sigint(app: DesktopApp) -> QTimer:
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    timer = QTimer(app, interval=SIGNAL_POLL_MS)
+    timer.timeout.connect(lambda: None)  # lets the interpreter run its signal handlers
+    timer.start()
+    return timer
+
+
+def run_app(options: AppOptions, argv: list[str] | None = None) -> int:
+    """Run the desktop app until it quits; returns the process exit code."""
+    qapp = make_qapplication(argv)
+
+    async def main() -> int:
+        app = DesktopApp(qapp, options)
+        _install_sigint(app)
+        return await app.run()
+
+    result: int = qasync.run(main())
+    return result
+
+

@@ -1,0 +1,179 @@
+"""SessionBridge: the one QObject the UI holds per signed-in session; core events become signals."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from chat_protocol.models import Group, Message, User
+from desktop_app.models.group_list_model import GroupListModel
+from desktop_app.models.message_model import MessageModel
+from desktop_app.session.journal import Journal
+from desktop_app.session.session import Session
+from desktop_app.session.state import ConnectionStatus
+from desktop_app.settings import Profile
+from desktop_app.tasks import spawn
+
+log = logging.getLogger(__name__)
+
+
+class SessionBridge(QObject):
+    """Owns the Qt-free Session and its models; the UI calls its methods and connects to its
+    signals. Keyword options (reconnect delays, ping interval, ...) go to Session."""
+
+    status_changed = Signal(object)
+    typing = Signal(int, str)
+    message_received = Signal(int, object)
+    group_added = Signal(int)
+    group_removed = Signal(int)
+    auth_failed = Signal()
+    journal_entry = Signal(object)
+    outbox_changed = Signal(int)
+
+    def __init__(
+        self,
+        server_url: str,
+        token: str,
+        user: User,
+        profile: Profile,
+        parent: QObject | None = None,
+        **session_options: Any,
+    ) -> None:
+        super().__init__(parent)
+        self._profile = profile
+        self._session = Session(
+            server_url, token, user, profile.outbox_path, self, **session_options
+        )
+        self._groups = GroupListModel(self._session.sync.registry, self)
+        self._models: dict[int, MessageModel] = {}
+        self._unsubscribe = self._session.journal.subscribe(self.journal_entry.emit)
+
+    # --- properties ------------------------------------------------------------------
+
+    @property
+    def user(self) -> User:
+        return self._session.user
+
+    @property
+    def server_url(self) -> str:
+        return self._session.server_url
+
+    @property
+    def groups(self) -> GroupListModel:
+        return self._groups
+
+    @property
+    def journal(self) -> Journal:
+        return self._session.journal
+
+    @property
+    def status(self) -> ConnectionStatus:
+        return self._session.status
+
+    @property
+    def outbox_length(self) -> int:
+        return self._session.outbox.count()
+
+    @property
+    def profile(self) -> Profile:
+        return self._profile
+
+    @property
+    def session(self) -> Session:
+        """The Qt-free core (for diagnostics and tests)."""
+        return self._session
+
+    @property
+    def active_group(self) -> int | None:
+        return self._session.sync.active_group
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self._session.start()
+
+    async def stop(self) -> None:
+        """Disconnect; unsent messages stay in the profile's outbox."""
+        await self._session.stop()
+
+    async def sign_out(self) -> None:
+        """Revoke the token on the server, stop, and forget the token in the profile."""
+        await self._session.sign_out()
+        self._profile.clear_token()
+
+    # --- models ----------------------------------------------------------------------
+
+    def message_model(self, group_id: int) -> MessageModel:
+        """The group's model; the same object for the whole session."""
+        model = self._models.get(group_id)
+        if model is None:
+            timeline = self._session.timeline(group_id)
+            model = MessageModel(timeline, lambda: self._request_older(group_id), self)
+            self._models[group_id] = model
+        return model
+
+    def _request_older(self, group_id: int) -> None:
+        spawn(self._load_older(group_id), name=f"older-{group_id}")
+
+    async def _load_older(self, group_id: int) -> None:
+        model = self.message_model(group_id)
+        try:
+            await self._session.load_older(group_id)
+        except Exception as exc:
+            self.journal.record("error", f"Loading older messages failed: {exc}", group_id)
+        finally:
+            model.set_older_loading(False)
+
+    # --- intents ---------------------------------------------------------------------
+
+    def set_active_group(self, group_id: int | None) -> None:
+        self._session.set_active_group(group_id)
+
+    def send(self, group_id: int, body: str) -> str:
+        return self._session.send(group_id, body)
+
+    def retry(self, client_msg_id: str) -> None:
+        self._session.retry(client_msg_id)
+
+    def discard(self, client_msg_id: str) -> None:
+        self._session.discard(client_msg_id)
+
+    def notify_typing(self, group_id: int) -> None:
+        self._session.notify_typing(group_id)
+
+    async def create_group(self, name: str, members: list[str]) -> Group:
+        return await self._session.create_group(name, members)
+
+    async def add_member(self, group_id: int, username: str) -> User:
+        return await self._session.add_member(group_id, username)
+
+    async def search_users(self, prefix: str) -> list[User]:
+        return await self._session.search_users(prefix)
+
+    async def leave_group(self, group_id: int) -> None:
+        await self._session.leave_group(group_id)
+
+    # --- SessionListener -------------------------------------------------------------
+
+    def on_status(self, status: ConnectionStatus) -> None:
+        self.status_changed.emit(status)
+
+    def on_auth_failed(self) -> None:
+        self.auth_failed.emit()
+
+    def on_message_received(self, group_id: int, message: Message) -> None:
+        self.message_received.emit(group_id, message)
+
+    def on_group_added(self, group_id: int) -> None:
+        self.group_added.emit(group_id)
+
+    def on_group_removed(self, group_id: int) -> None:
+        self.group_removed.emit(group_id)
+
+    def on_typing(self, group_id: int, display_name: str) -> None:
+        self.typing.emit(group_id, display_name)
+
+    def on_outbox_changed(self, length: int) -> None:
+        self.outbox_changed.emit(length)

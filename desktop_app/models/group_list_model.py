@@ -1,0 +1,159 @@
+"""GroupListModel: the user's groups, most recently active first, with unread and preview."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QByteArray,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+
+from desktop_app.session.groups import GroupRegistry, GroupState
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class GroupRoles(IntEnum):
+    """Data roles of a group row."""
+
+    GROUP_ID = Qt.ItemDataRole.UserRole + 1
+    NAME = Qt.ItemDataRole.UserRole + 2
+    UNREAD = Qt.ItemDataRole.UserRole + 3
+    PREVIEW = Qt.ItemDataRole.UserRole + 4
+    LAST_TIME = Qt.ItemDataRole.UserRole + 5
+    MEMBER_COUNT = Qt.ItemDataRole.UserRole + 6
+
+
+_ROLE_NAMES = {
+    GroupRoles.GROUP_ID: b"groupId",
+    GroupRoles.NAME: b"name",
+    GroupRoles.UNREAD: b"unread",
+    GroupRoles.PREVIEW: b"preview",
+    GroupRoles.LAST_TIME: b"lastTime",
+    GroupRoles.MEMBER_COUNT: b"memberCount",
+}
+
+
+def _sort_key(state: GroupState) -> tuple[float, int]:
+    return (-state.activity.timestamp(), state.id)
+
+
+class GroupListModel(QAbstractListModel):
+    """Rows follow the registry; a group with a new message moves to the top (beginMoveRows,
+    so a selection on it survives)."""
+
+    total_unread_changed = Signal(int)
+
+    def __init__(self, registry: GroupRegistry, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._registry = registry
+        self._order: list[int] = sorted(registry.ids(), key=lambda g: _sort_key(registry.by_id[g]))
+        self._total = self.total_unread()
+        registry.observer = self
+
+    # --- Qt model API ----------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._order)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._order):
+            return None
+        state = self._registry.by_id.get(self._order[index.row()])
+        if state is None:
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, GroupRoles.NAME):
+            return state.name
+        if role == GroupRoles.GROUP_ID:
+            return state.id
+        if role == GroupRoles.UNREAD:
+            return state.unread
+        if role == GroupRoles.PREVIEW:
+            return state.preview
+        if role == GroupRoles.LAST_TIME:
+            return state.last_time
+        if role == GroupRoles.MEMBER_COUNT:
+            return state.member_count
+        return None
+
+    def roleNames(self) -> dict[int, QByteArray]:
+        names = {int(role): QByteArray(name) for role, name in _ROLE_NAMES.items()}
+        names[int(Qt.ItemDataRole.DisplayRole)] = QByteArray(b"display")
+        return names
+
+    # --- for the UI ------------------------------------------------------------------
+
+    def row_of(self, group_id: int) -> int | None:
+        try:
+            return self._order.index(group_id)
+        except ValueError:
+            return None
+
+    def group_id_at(self, row: int) -> int | None:
+        return self._order[row] if 0 <= row < len(self._order) else None
+
+    def state(self, group_id: int) -> GroupState | None:
+        return self._registry.get(group_id)
+
+    def unread(self, group_id: int) -> int:
+        state = self._registry.get(group_id)
+        return state.unread if state else 0
+
+    def total_unread(self) -> int:
+        return sum(s.unread for s in self._registry.by_id.values())
+
+    # --- GroupsObserver --------------------------------------------------------------
+
+    def group_added(self, group_id: int) -> None:
+        row = self._target_row(group_id, exclude=None)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._order.insert(row, group_id)
+        self.endInsertRows()
+        self._update_total()
+
+    def group_removed(self, group_id: int) -> None:
+        row = self.row_of(group_id)
+        if row is None:
+            return
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._order[row]
+        self.endRemoveRows()
+        self._update_total()
+
+    def group_changed(self, group_id: int) -> None:
+        row = self.row_of(group_id)
+        if row is None:
+            return
+        target = self._target_row(group_id, exclude=row)
+        if target != row:
+            # beginMoveRows takes the destination in pre-move coordinates.
+            dest = target if target < row else target + 1
+            self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), dest)
+            del self._order[row]
+            self._order.insert(target, group_id)
+            self.endMoveRows()
+            row = target
+        index = self.index(row)
+        self.dataChanged.emit(index, index)
+        self._update_total()
+
+    def _target_row(self, group_id: int, exclude: int | None) -> int:
+        key = _sort_key(self._registry.by_id[group_id])
+        order = [g for i, g in enumerate(self._order) if i != exclude]
+        for i, other in enumerate(order):
+            state = self._registry.by_id.get(other)
+            if state is not None and key < _sort_key(state):
+                return i
+        return len(order)
+
+    def _update_total(self) -> None:
+        total = self.total_unread()
+        if total != self._total:
+            self._total = total
+            self.total_unread_changed.emit(total)

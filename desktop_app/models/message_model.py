@@ -1,0 +1,174 @@
+"""MessageModel: one group's messages as a Qt list model, alive for the whole session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QByteArray,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+
+from desktop_app.session.timeline import Row, Timeline
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class MessageRoles(IntEnum):
+    """Data roles of a message row."""
+
+    ID = Qt.ItemDataRole.UserRole + 1
+    SEQ = Qt.ItemDataRole.UserRole + 2
+    SENDER_ID = Qt.ItemDataRole.UserRole + 3
+    SENDER_NAME = Qt.ItemDataRole.UserRole + 4
+    BODY = Qt.ItemDataRole.UserRole + 5
+    CREATED_AT = Qt.ItemDataRole.UserRole + 6
+    STATE = Qt.ItemDataRole.UserRole + 7
+    IS_OWN = Qt.ItemDataRole.UserRole + 8
+    CLIENT_MSG_ID = Qt.ItemDataRole.UserRole + 9
+    ERROR = Qt.ItemDataRole.UserRole + 10
+
+
+_GETTERS: dict[int, Callable[[Row], Any]] = {
+    Qt.ItemDataRole.DisplayRole: lambda r: r.body,
+    MessageRoles.ID: lambda r: r.id,
+    MessageRoles.SEQ: lambda r: r.seq,
+    MessageRoles.SENDER_ID: lambda r: r.sender_id,
+    MessageRoles.SENDER_NAME: lambda r: r.sender_name,
+    MessageRoles.BODY: lambda r: r.body,
+    MessageRoles.CREATED_AT: lambda r: r.created_at,
+    MessageRoles.STATE: lambda r: r.state,
+    MessageRoles.IS_OWN: lambda r: r.is_own,
+    MessageRoles.CLIENT_MSG_ID: lambda r: r.client_msg_id,
+    MessageRoles.ERROR: lambda r: r.error,
+}
+
+_ROLE_NAMES = {
+    MessageRoles.ID: b"id",
+    MessageRoles.SEQ: b"seq",
+    MessageRoles.SENDER_ID: b"senderId",
+    MessageRoles.SENDER_NAME: b"senderName",
+    MessageRoles.BODY: b"body",
+    MessageRoles.CREATED_AT: b"createdAt",
+    MessageRoles.STATE: b"state",
+    MessageRoles.IS_OWN: b"isOwn",
+    MessageRoles.CLIENT_MSG_ID: b"clientMsgId",
+    MessageRoles.ERROR: b"error",
+}
+
+
+class MessageModel(QAbstractListModel):
+    """A view onto the group's Timeline (no copy of the rows): confirmed rows in seq order,
+    then pending echoes. The timeline tells the model around each change, so inserts and
+    state changes reach views as beginInsertRows/dataChanged, batched per page."""
+
+    older_loading_changed = Signal(bool)
+    messages_appended = Signal(int)
+    older_inserted = Signal(int)
+
+    def __init__(
+        self,
+        timeline: Timeline,
+        load_older: Callable[[], None] | None = None,
+        parent: Any = None,
+    ) -> None:
+        super().__init__(parent)
+        self._tl = timeline
+        self._rows = len(timeline)
+        self._load_older = load_older
+        self._older_loading = False
+        self._insert: tuple[int, int] | None = None
+        timeline.observer = self
+
+    @property
+    def group_id(self) -> int:
+        return self._tl.group_id
+
+    @property
+    def timeline(self) -> Timeline:
+        return self._tl
+
+    # --- Qt model API ----------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._tl)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        getter = _GETTERS.get(role)
+        if getter is None or not index.isValid():
+            return None
+        row = index.row()
+        if row >= len(self._tl):
+            return None
+        return getter(self._tl.row(row))
+
+    def roleNames(self) -> dict[int, QByteArray]:
+        names = {int(role): QByteArray(name) for role, name in _ROLE_NAMES.items()}
+        names[int(Qt.ItemDataRole.DisplayRole)] = QByteArray(b"display")
+        return names
+
+    # --- for the UI ------------------------------------------------------------------
+
+    def row_at(self, row: int) -> Row:
+        """The row object itself (delegates read its fields without a data() call per role)."""
+        return self._tl.row(row)
+
+    def has_older(self) -> bool:
+        return self._tl.has_older()
+
+    def is_loading_older(self) -> bool:
+        return self._older_loading
+
+    def request_older(self) -> None:
+        """Load the page just older than the top row; ignored while one is loading."""
+        if self._older_loading or not self._tl.has_older() or self._load_older is None:
+            return
+        self.set_older_loading(True)
+        self._load_older()
+
+    def set_older_loading(self, loading: bool) -> None:
+        if loading != self._older_loading:
+            self._older_loading = loading
+            self.older_loading_changed.emit(loading)
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and not self._older_loading and self._tl.has_older()
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        if not parent.isValid():
+            self.request_older()
+
+    def row_for_client_msg_id(self, cid: str) -> int | None:
+        return self._tl.index_of_cid(cid)
+
+    # --- TimelineObserver ------------------------------------------------------------
+
+    def begin_insert(self, first: int, last: int) -> None:
+        self.beginInsertRows(QModelIndex(), first, last)
+        self._insert = (first, last)
+
+    def end_insert(self) -> None:
+        self.endInsertRows()
+        first, last = self._insert or (0, -1)
+        self._insert = None
+        count = last - first + 1
+        if first == 0 and len(self._tl) > count:
+            self.older_inserted.emit(count)
+        elif first + count >= len(self._tl.confirmed):
+            # At the end of the confirmed rows (pending echoes stay below) or a new echo.
+            self.messages_appended.emit(count)
+
+    def begin_remove(self, first: int, last: int) -> None:
+        self.beginRemoveRows(QModelIndex(), first, last)
+
+    def end_remove(self) -> None:
+        self.endRemoveRows()
+
+    def changed(self, first: int, last: int) -> None:
+        self.dataChanged.emit(self.index(first), self.index(last))

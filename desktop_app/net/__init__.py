@@ -1,0 +1,1 @@
+"""Network layer of the client: the REST client and the Socket.IO connection."""

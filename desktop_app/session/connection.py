@@ -1,0 +1,237 @@
+"""The connection state machine: what the status bar shows, driven by the socket's life."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from pydantic import ValidationError
+
+from chat_protocol.events import ClientEvent, ServerEvent
+from chat_protocol.models import PingAck, Ready
+from desktop_app.net.realtime import CallTimeout, ConnectRefusal, NotConnected, Realtime
+from desktop_app.session.journal import Journal
+from desktop_app.session.state import ConnectionStatus, ConnState
+from desktop_app.session.sync import SyncEngine, SyncFailed
+from desktop_app.tasks import spawn
+
+log = logging.getLogger(__name__)
+
+PING_INTERVAL = 5.0  # "every few seconds": the round trip shown and the safety net's period
+PING_TIMEOUT = 5.0
+SYNC_RETRY_MIN = 0.5
+SYNC_RETRY_MAX = 10.0
+
+
+class Connection:
+    """Owns the status. offline → connecting → syncing (socket up, catching up) → live;
+    a drop goes to reconnecting (attempt n, next try in s) and back through syncing;
+    a refused token goes to auth_failed, where reconnecting stops."""
+
+    def __init__(
+        self,
+        sync: SyncEngine,
+        journal: Journal,
+        on_status: Callable[[ConnectionStatus], None],
+        on_auth_failed: Callable[[], None],
+        on_connected: Callable[[], None],
+        *,
+        ping_interval: float = PING_INTERVAL,
+    ) -> None:
+        self.sync = sync
+        self.journal = journal
+        self._on_status = on_status
+        self._on_auth_failed = on_auth_failed
+        self._on_connected = on_connected
+        self.ping_interval = ping_interval
+        self.status = ConnectionStatus(ConnState.OFFLINE)
+        self.realtime: Realtime | None = None
+        self._epoch = 0
+        self._ping_task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._handlers: dict[str, Callable[[Any], None]] = {
+            ServerEvent.READY: self._on_ready,
+            ServerEvent.MESSAGE_NEW: sync.on_message_new,
+            ServerEvent.GROUP_JOINED: sync.on_group_joined,
+            ServerEvent.GROUP_LEFT: sync.on_group_left,
+            ServerEvent.TYPING: sync.on_typing,
+            ServerEvent.READ: sync.on_read,
+        }
+
+    # --- status ----------------------------------------------------------------------
+
+    def _set(self, state: ConnState, **changes: Any) -> None:
+        old = self.status
+        if state is not ConnState.LIVE:
+            changes.setdefault("rtt_ms", None)
+        if state is not ConnState.RECONNECTING:
+            changes.setdefault("attempt", 0)
+            changes.setdefault("retry_in", None)
+        new = replace(old, state=state, **changes)
+        if new == old:
+            return
+        self.status = new
+        if new.state != old.state or new.attempt != old.attempt or new.retry_in != old.retry_in:
+            self.journal.record("state", f"Connection {old.state.value} → {new.describe()}.")
+        self._on_status(new)
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def start(self, realtime: Realtime) -> None:
+        self.realtime = realtime
+        self._stopping = False
+        self._set(ConnState.CONNECTING, last_error=None)
+        realtime.start()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._epoch += 1
+        self._stop_ping()
+        if self.realtime is not None:
+            await self.realtime.stop()
+        if self.status.state is not ConnState.AUTH_FAILED:
+            self._set(ConnState.OFFLINE)
+
+    def auth_failed(self, message: str) -> None:
+        """The token was refused (socket or REST): stop reconnecting; the UI asks to sign in."""
+        if self.status.state is ConnState.AUTH_FAILED:
+            return
+        self._epoch += 1
+        self._stop_ping()
+        self._set(ConnState.AUTH_FAILED, last_error=message)
+        self.journal.record(
+            "error", f"The server refused the sign-in token ({message}); sign in again."
+        )
+        self._on_auth_failed()
+        if self.realtime is not None:
+            spawn(self.realtime.stop(), name="realtime-stop")
+
+    # --- RealtimeListener ------------------------------------------------------------
+
+    def on_connected(self) -> None:
+        self._epoch += 1
+        self._set(ConnState.SYNCING, last_error=None)
+        self._on_connected()
+
+    def on_disconnected(self, reason: str) -> None:
+        self._epoch += 1
+        self._stop_ping()
+        if self._stopping or self.status.state is ConnState.AUTH_FAILED:
+            return
+        self.journal.record("reconnect", f"The connection dropped ({reason or 'no reason given'}).")
+        self._set(ConnState.RECONNECTING, attempt=1, retry_in=None, last_error=reason or None)
+
+    def on_connect_failed(self, refusal: ConnectRefusal) -> None:
+        if refusal.unauthorized:
+            self.auth_failed(refusal.message or refusal.code)
+            return
+        if self.status.state is ConnState.AUTH_FAILED:
+            return
+        attempt = max(self.status.attempt, 1)
+        self._set(
+            ConnState.RECONNECTING,
+            attempt=attempt,
+            retry_in=self.status.retry_in,
+            last_error=refusal.message,
+        )
+
+    def on_retry_scheduled(self, attempt: int, delay: float) -> None:
+        if self.status.state is ConnState.AUTH_FAILED:
+            return
+        self.journal.record(
+            "reconnect",
+            f"Reconnect attempt {attempt} scheduled in {delay:.2f} s (library backoff).",
+        )
+        self._set(ConnState.RECONNECTING, attempt=attempt, retry_in=delay)
+
+    def on_attempt(self, attempt: int) -> None:
+        if self.status.state is ConnState.RECONNECTING:
+            self._set(ConnState.RECONNECTING, attempt=attempt, retry_in=None)
+
+    def on_gave_up(self) -> None:
+        if self.status.state is not ConnState.AUTH_FAILED:
+            self._set(ConnState.OFFLINE)
+
+    def on_event(self, event: str, data: Any) -> None:
+        handler = self._handlers.get(event)
+        if handler is not None:
+            handler(data)
+
+    # --- sync after ready ------------------------------------------------------------
+
+    def _on_ready(self, data: Any) -> None:
+        try:
+            ready = Ready.model_validate(data)
+        except ValidationError as exc:
+            self.journal.record("error", f"Ignored a malformed ready event: {exc}")
+            return
+        if self.status.state is not ConnState.SYNCING:
+            self._set(ConnState.SYNCING)
+        spawn(self._sync(ready, self._epoch), name="sync-after-ready")
+
+    async def _sync(self, ready: Ready, epoch: int) -> None:
+        delay = SYNC_RETRY_MIN
+        started = time.monotonic()
+        while epoch == self._epoch:
+            try:
+                fetched, groups = await self.sync.on_ready(ready)
+            except (SyncFailed, Exception) as exc:  # REST down while the socket is up: retry
+                if epoch != self._epoch:
+                    return
+                self.journal.record("error", f"Catch-up after connecting failed ({exc}); retrying.")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, SYNC_RETRY_MAX)
+                continue
+            if epoch != self._epoch:
+                return
+            ms = (time.monotonic() - started) * 1000
+            self.journal.record(
+                "catchup_done",
+                f"Catch-up done: {fetched} message(s) fetched for {groups} group(s) in {ms:.0f} ms; "
+                f"{len(self.sync.registry.ids())} group(s) in sync.",
+            )
+            self._set(ConnState.LIVE)
+            self._start_ping(epoch)
+            return
+
+    # --- ping ------------------------------------------------------------------------
+
+    def _start_ping(self, epoch: int) -> None:
+        self._stop_ping()
+        self._ping_task = spawn(self._ping_loop(epoch), name="ping")
+
+    def _stop_ping(self) -> None:
+        if self._ping_task is not None:
+            self._ping_task.cancel()
+            self._ping_task = None
+
+    async def _ping_loop(self, epoch: int) -> None:
+        while epoch == self._epoch and self.realtime is not None:
+            await self.ping_once()
+            await asyncio.sleep(self.ping_interval)
+
+    async def ping_once(self) -> float | None:
+        """Ping the server: update the round trip, and fetch any group whose head is ahead."""
+        if self.realtime is None:
+            return None
+        started = time.monotonic()
+        try:
+            raw = await self.realtime.call(ClientEvent.PING, {}, timeout=PING_TIMEOUT)
+        except (CallTimeout, NotConnected) as exc:
+            log.info("ping failed: %s", exc)
+            return None
+        rtt = (time.monotonic() - started) * 1000
+        try:
+            ack = PingAck.model_validate(raw)
+        except ValidationError:
+            log.warning("malformed ping ack: %r", raw)
+            return rtt
+        if self.status.state is ConnState.LIVE:
+            self._set(ConnState.LIVE, rtt_ms=rtt)
+        if ack.ok:
+            self.sync.check_heads(ack.groups)
+        return rtt

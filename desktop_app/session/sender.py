@@ -1,0 +1,133 @@
+"""The one sender task: drains the outbox in order over REST, retrying until the server answers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from typing import Protocol
+
+from chat_protocol.models import Message
+from desktop_app.net.errors import ApiError, AuthError, RateLimited
+from desktop_app.net.rest import RestClient
+from desktop_app.session.journal import Journal
+from desktop_app.session.outbox import Outbox, OutboxItem
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAY_MIN = 0.5
+RETRY_DELAY_MAX = 30.0
+RETRY_JITTER = 0.2
+
+
+class SendOutcome(Protocol):
+    """Where the sender reports what happened to each item."""
+
+    def on_delivered(self, item: OutboxItem, message: Message) -> None: ...
+    def on_rejected(self, item: OutboxItem, reason: str) -> None: ...
+    def on_auth_failed(self) -> None: ...
+
+
+class Sender:
+    """REST is the send path of record: one request at a time, in typed order, so a group's
+    messages get their seqs in the order the user typed them. A request whose answer was not
+    seen is repeated with the same client_msg_id, which the server makes idempotent."""
+
+    def __init__(
+        self,
+        rest: RestClient,
+        outbox: Outbox,
+        outcome: SendOutcome,
+        journal: Journal,
+        *,
+        retry_delay_min: float = RETRY_DELAY_MIN,
+        retry_delay_max: float = RETRY_DELAY_MAX,
+    ) -> None:
+        self._rest = rest
+        self._outbox = outbox
+        self._outcome = outcome
+        self._journal = journal
+        self._delay_min = retry_delay_min
+        self._delay_max = retry_delay_max
+        self._wake = asyncio.Event()
+        self._paused = False
+        self._stopped = False
+        self.in_flight: str | None = None
+
+    def wake(self) -> None:
+        """Something changed (new item, retry, connection back): look at the outbox now."""
+        self._wake.set()
+
+    def pause(self) -> None:
+        """Stop sending (the token was refused) until `resume`."""
+        self._paused = True
+
+    def resume(self) -> None:
+        self._paused = False
+        self.wake()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self.wake()
+
+    async def run(self) -> None:
+        delay = self._delay_min
+        while not self._stopped:
+            # Cleared before looking, so a wake() during the request below is not lost.
+            self._wake.clear()
+            item = None if self._paused else self._outbox.next_pending()
+            if item is None:
+                await self._wait(None)
+                continue
+            outcome = await self._send(item)
+            if outcome is None:
+                delay = self._delay_min
+            elif outcome > 0:
+                await self._wait(outcome, interruptible=False)
+            else:
+                await self._wait(delay)
+                delay = min(delay * 2, self._delay_max)
+
+    async def _send(self, item: OutboxItem) -> float | None:
+        """Try one item. None: settled (delivered or rejected for good); a positive number:
+        wait that long (Retry-After); -1: transient failure, back off."""
+        self.in_flight = item.client_msg_id
+        self._outbox.count_attempt(item.client_msg_id)
+        try:
+            message = await self._rest.send(item.group_id, item.client_msg_id, item.body)
+        except RateLimited as exc:
+            self._journal.record(
+                "rate_limited",
+                f"The server asked to slow down; sending resumes in {exc.retry_after:.1f} s.",
+                item.group_id,
+            )
+            return max(exc.retry_after, 0.05)
+        except AuthError:
+            self._paused = True
+            self._outcome.on_auth_failed()
+            return -1
+        except ApiError as exc:
+            if exc.permanent:
+                self._outcome.on_rejected(item, exc.message or exc.code)
+                return None
+            self._journal.record(
+                "send_retry",
+                f"Sending a message failed ({exc.message}); it stays queued and will be retried.",
+                item.group_id,
+            )
+            return -1
+        finally:
+            self.in_flight = None
+        self._outcome.on_delivered(item, message)
+        return None
+
+    async def _wait(self, seconds: float | None, *, interruptible: bool = True) -> None:
+        if seconds is not None:
+            seconds *= 1 + random.uniform(-RETRY_JITTER, RETRY_JITTER)
+        if not interruptible and seconds is not None:
+            await asyncio.sleep(seconds)
+            return
+        try:
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        except TimeoutError:
+            pass

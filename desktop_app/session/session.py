@@ -1,0 +1,338 @@
+"""A signed-in session: REST, socket, sync engine, outbox and sender wired together, Qt-free."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from chat_protocol.events import ClientEvent
+from chat_protocol.limits import TYPING_INTERVAL_SECONDS
+from chat_protocol.models import Group, Message, User
+from desktop_app.net.errors import ApiError
+from desktop_app.net.realtime import (
+    RECONNECT_DELAY,
+    RECONNECT_DELAY_MAX,
+    RECONNECT_JITTER,
+    NotConnected,
+    Realtime,
+)
+from desktop_app.net.rest import RestClient
+from desktop_app.session.connection import PING_INTERVAL, Connection
+from desktop_app.session.journal import Journal
+from desktop_app.session.outbox import Outbox, OutboxItem
+from desktop_app.session.sender import RETRY_DELAY_MAX, RETRY_DELAY_MIN, Sender
+from desktop_app.session.state import ConnectionStatus, ConnState
+from desktop_app.session.sync import SyncEngine
+from desktop_app.session.timeline import FAILED, PENDING, Row, Timeline
+from desktop_app.tasks import spawn
+
+log = logging.getLogger(__name__)
+
+# Typing notices are rate-limited by the server to one per second; we send fewer.
+TYPING_SEND_INTERVAL = max(3.0, TYPING_INTERVAL_SECONDS)
+
+
+class SessionListener(Protocol):
+    """What the session tells its owner (the Qt bridge), all on the event loop."""
+
+    def on_status(self, status: ConnectionStatus) -> None: ...
+    def on_auth_failed(self) -> None: ...
+    def on_message_received(self, group_id: int, message: Message) -> None: ...
+    def on_group_added(self, group_id: int) -> None: ...
+    def on_group_removed(self, group_id: int) -> None: ...
+    def on_typing(self, group_id: int, display_name: str) -> None: ...
+    def on_outbox_changed(self, length: int) -> None: ...
+
+
+class Session:
+    """Everything one signed-in user needs, without Qt: `start`, then `send`, `retry`,
+    `discard`, `set_active_group`, `load_older`; the listener hears about the rest."""
+
+    def __init__(
+        self,
+        server_url: str,
+        token: str,
+        user: User,
+        outbox_path: Path,
+        listener: SessionListener,
+        *,
+        journal: Journal | None = None,
+        rest: RestClient | None = None,
+        reconnect_delay: float = RECONNECT_DELAY,
+        reconnect_delay_max: float = RECONNECT_DELAY_MAX,
+        reconnect_jitter: float = RECONNECT_JITTER,
+        ping_interval: float = PING_INTERVAL,
+        send_retry_min: float = RETRY_DELAY_MIN,
+        send_retry_max: float = RETRY_DELAY_MAX,
+    ) -> None:
+        self.server_url = server_url.rstrip("/")
+        self.token = token
+        self.user = user
+        self.listener = listener
+        self.journal = journal or Journal()
+        self.rest = rest or RestClient(self.server_url, token)
+        self.sync = SyncEngine(self.rest, self.journal, user, self)
+        self.connection = Connection(
+            self.sync,
+            self.journal,
+            listener.on_status,
+            self._auth_failed,
+            self._connected,
+            ping_interval=ping_interval,
+        )
+        self.realtime = Realtime(
+            self.server_url,
+            lambda: self.token,
+            self.connection,
+            reconnect_delay=reconnect_delay,
+            reconnect_delay_max=reconnect_delay_max,
+            reconnect_jitter=reconnect_jitter,
+        )
+        self.outbox = Outbox(outbox_path, user.id)
+        self.sender = Sender(
+            self.rest,
+            self.outbox,
+            self,
+            self.journal,
+            retry_delay_min=send_retry_min,
+            retry_delay_max=send_retry_max,
+        )
+        self._sender_task: asyncio.Task[None] | None = None
+        self._typing_sent: dict[int, float] = {}
+        self._started = False
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    @property
+    def status(self) -> ConnectionStatus:
+        return self.connection.status
+
+    async def start(self) -> None:
+        """Load the group list (if the server answers), restore the outbox, connect."""
+        if self._started:
+            return
+        self._started = True
+        self.journal.record(
+            "state", f"Session of {self.user.username} on {self.server_url} starting."
+        )
+        try:
+            await self.sync.refresh_groups()
+        except ApiError as exc:
+            # Offline start: the socket's reconnect loop brings the list once the server is back.
+            self.journal.record("error", f"Could not load the group list yet ({exc.message}).")
+        self._restore_outbox()
+        self._sender_task = spawn(self.sender.run(), name="sender")
+        self.connection.start(self.realtime)
+
+    async def stop(self) -> None:
+        """Disconnect and stop sending; the outbox stays on disk for the next session."""
+        if not self._started:
+            return
+        self._started = False
+        self.sender.stop()
+        await self.connection.stop()
+        if self._sender_task is not None:
+            self._sender_task.cancel()
+            try:
+                await self._sender_task
+            except (asyncio.CancelledError, Exception):
+                pass
+        await self.rest.aclose()
+        self.outbox.close()
+        self.journal.record("state", "Session stopped; unsent messages stay in the outbox.")
+
+    async def sign_out(self) -> None:
+        """Revoke the token on the server (best effort), then stop."""
+        try:
+            await self.rest.logout()
+        except ApiError as exc:
+            log.info("logout: %s", exc)
+        await self.stop()
+
+    def _connected(self) -> None:
+        self.sender.wake()
+
+    def _auth_failed(self) -> None:
+        self.sender.pause()
+        self.listener.on_auth_failed()
+
+    # --- sending ---------------------------------------------------------------------
+
+    def send(self, group_id: int, body: str) -> str:
+        """Queue a message: its id first, then the pending echo and the outbox row, at once."""
+        cid = str(uuid.uuid4())
+        now = datetime.now(UTC)
+        self.outbox.add(OutboxItem(cid, group_id, body, now))
+        row = Row(
+            id=None,
+            seq=None,
+            sender_id=self.user.id,
+            sender_name=self.user.display_name,
+            body=body,
+            created_at=now,
+            client_msg_id=cid,
+            state=PENDING,
+            is_own=True,
+        )
+        self.timeline(group_id).add_pending(row)
+        self.journal.record(
+            "sent_optimistic",
+            f"Message {cid[:8]} to {self.sync.group_name(group_id)} shown as pending and queued "
+            f"in the outbox ({self.outbox.count()} waiting).",
+            group_id,
+        )
+        self.listener.on_outbox_changed(self.outbox.count())
+        self.sender.wake()
+        return cid
+
+    def retry(self, client_msg_id: str) -> bool:
+        """Send a failed message again, with the same client_msg_id."""
+        item = self.outbox.get(client_msg_id)
+        if item is None or not self.outbox.mark_pending(client_msg_id):
+            return False
+        self.timeline(item.group_id).set_pending_state(client_msg_id, PENDING)
+        self.journal.record(
+            "retry", f"Retrying message {client_msg_id[:8]} at the user's request.", item.group_id
+        )
+        self.sender.wake()
+        return True
+
+    def discard(self, client_msg_id: str) -> bool:
+        """Drop an unsent message from the outbox and from its group."""
+        item = self.outbox.get(client_msg_id)
+        if item is None:
+            return False
+        self.outbox.remove(client_msg_id)
+        self.timeline(item.group_id).drop_pending(client_msg_id)
+        self.journal.record(
+            "discarded", f"Message {client_msg_id[:8]} discarded by the user.", item.group_id
+        )
+        self.listener.on_outbox_changed(self.outbox.count())
+        return True
+
+    def _restore_outbox(self) -> None:
+        items = self.outbox.items()
+        for item in items:
+            row = Row(
+                id=None,
+                seq=None,
+                sender_id=self.user.id,
+                sender_name=self.user.display_name,
+                body=item.body,
+                created_at=item.created_at,
+                client_msg_id=item.client_msg_id,
+                state=item.state,
+                is_own=True,
+                error=item.error,
+            )
+            self.timeline(item.group_id).add_pending(row)
+        if items:
+            self.journal.record(
+                "outbox_restored",
+                f"{len(items)} unsent message(s) from the last run are back as pending echoes "
+                "and will be delivered.",
+            )
+            self.listener.on_outbox_changed(len(items))
+
+    # --- SendOutcome -----------------------------------------------------------------
+
+    def on_delivered(self, item: OutboxItem, message: Message) -> None:
+        self.outbox.remove(item.client_msg_id)
+        replaced = self.sync.apply_sent(message)
+        how = (
+            "its pending echo is now sent (REST answer came first)"
+            if replaced
+            else "its echo had already been matched on the socket"
+        )
+        self.journal.record(
+            "server_confirmed",
+            f"The server stored message {item.client_msg_id[:8]} as #{message.seq} in "
+            f"{self.sync.group_name(item.group_id)}; {how}.",
+            item.group_id,
+        )
+        self.listener.on_outbox_changed(self.outbox.count())
+
+    def on_rejected(self, item: OutboxItem, reason: str) -> None:
+        self.outbox.mark_failed(item.client_msg_id, reason)
+        self.timeline(item.group_id).set_pending_state(item.client_msg_id, FAILED, reason)
+        self.journal.record(
+            "send_failed",
+            f"The server refused message {item.client_msg_id[:8]} to "
+            f"{self.sync.group_name(item.group_id)}: {reason}. It is marked failed; "
+            "retry or discard it.",
+            item.group_id,
+        )
+
+    def on_auth_failed(self) -> None:
+        self.connection.auth_failed("the server refused the token (401)")
+
+    # --- SyncListener ----------------------------------------------------------------
+
+    def on_own_confirmed(self, client_msg_ids: list[str]) -> None:
+        removed = sum(1 for cid in client_msg_ids if self.outbox.remove(cid))
+        if removed:
+            self.listener.on_outbox_changed(self.outbox.count())
+
+    def on_message_received(self, group_id: int, message: Message) -> None:
+        self.listener.on_message_received(group_id, message)
+
+    def on_group_added(self, group_id: int) -> None:
+        self.listener.on_group_added(group_id)
+
+    def on_group_removed(self, group_id: int) -> None:
+        self.listener.on_group_removed(group_id)
+
+    def on_typing(self, group_id: int, display_name: str) -> None:
+        self.listener.on_typing(group_id, display_name)
+
+    # --- the rest of the user's intents ----------------------------------------------
+
+    def timeline(self, group_id: int) -> Timeline:
+        return self.sync.timeline(group_id)
+
+    def set_active_group(self, group_id: int | None) -> None:
+        self.sync.set_active(group_id)
+
+    async def load_older(self, group_id: int) -> int:
+        return await self.sync.load_older(group_id)
+
+    def notify_typing(self, group_id: int) -> None:
+        """Tell the group we are typing, at most once per TYPING_SEND_INTERVAL."""
+        now = time.monotonic()
+        if now - self._typing_sent.get(group_id, -1e9) < TYPING_SEND_INTERVAL:
+            return
+        if self.status.state is not ConnState.LIVE:
+            return
+        self._typing_sent[group_id] = now
+        spawn(self._emit_typing(group_id), name=f"typing-{group_id}")
+
+    async def _emit_typing(self, group_id: int) -> None:
+        try:
+            await self.realtime.emit(ClientEvent.TYPING, {"group_id": group_id})
+        except NotConnected:
+            pass
+
+    async def create_group(self, name: str, members: list[str]) -> Group:
+        group = await self.rest.create_group(name, members)
+        self.sync.apply_groups_add(group)
+        return group
+
+    async def add_member(self, group_id: int, username: str) -> User:
+        member = await self.rest.add_member(group_id, username)
+        state = self.sync.registry.get(group_id)
+        if state is not None:
+            state.member_count += 1
+            self.sync.registry.changed(group_id)
+        return member
+
+    async def search_users(self, prefix: str) -> list[User]:
+        return await self.rest.search_users(prefix)
+
+    async def leave_group(self, group_id: int) -> None:
+        await self.rest.leave_group(group_id)
+        self.sync.on_group_left({"group_id": group_id})

@@ -1,0 +1,497 @@
+"""The sync engine: applies live events and REST pages so each group holds its history once, in order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from chat_protocol.models import (
+    Group,
+    GroupHead,
+    GroupLeft,
+    Message,
+    ReadNotice,
+    Ready,
+    TypingNotice,
+    User,
+)
+from desktop_app.net.errors import ApiError, NotFoundError
+from desktop_app.net.rest import RestClient
+from desktop_app.session.groups import GroupRegistry
+from desktop_app.session.journal import Journal
+from desktop_app.session.timeline import Row, Timeline
+from desktop_app.tasks import spawn
+
+log = logging.getLogger(__name__)
+
+CATCHUP_PAGE = 200  # the protocol's maximum: catch-up wants few round trips
+HISTORY_PAGE = 50  # one screenful and a bit: opening a group and each scroll-back
+
+
+class SyncFailed(Exception):
+    """A catch-up could not finish (the server was unreachable); the caller retries."""
+
+
+class SyncListener(Protocol):
+    """What the engine tells the rest of the session (and through it, the UI)."""
+
+    def on_message_received(self, group_id: int, message: Message) -> None: ...
+    def on_own_confirmed(self, client_msg_ids: list[str]) -> None: ...
+    def on_group_added(self, group_id: int) -> None: ...
+    def on_group_removed(self, group_id: int) -> None: ...
+    def on_typing(self, group_id: int, display_name: str) -> None: ...
+
+
+class SyncEngine:
+    """Keeps a Timeline per group and `hi` (the contiguous last seq) for each. Live messages
+    are applied at once; a skipped seq, a `ready` or a ping head ahead of `hi` starts a REST
+    catch-up from `hi`, paged until `has_more` is false. Everything is deduplicated by id."""
+
+    def __init__(
+        self,
+        rest: RestClient,
+        journal: Journal,
+        me: User,
+        listener: SyncListener,
+        *,
+        catchup_page: int = CATCHUP_PAGE,
+        history_page: int = HISTORY_PAGE,
+    ) -> None:
+        self.rest = rest
+        self.journal = journal
+        self.me = me
+        self.listener = listener
+        self.catchup_page = catchup_page
+        self.history_page = history_page
+        self.registry = GroupRegistry()
+        self.timelines: dict[int, Timeline] = {}
+        self.active_group: int | None = None
+        self._names: dict[int, str] = {me.id: me.display_name}
+        self._want: dict[int, int] = {}
+        self._fetching: dict[int, asyncio.Task[int]] = {}
+        self._older_loading: set[int] = set()
+        self._read_sent: dict[int, int] = {}
+        self._read_tasks: dict[int, asyncio.Task[None]] = {}
+        self._refresh_task: asyncio.Task[None] | None = None
+
+    # --- lookup ----------------------------------------------------------------------
+
+    def timeline(self, group_id: int) -> Timeline:
+        """The group's timeline, created on first use and kept for the whole session."""
+        tl = self.timelines.get(group_id)
+        if tl is None:
+            tl = self.timelines[group_id] = Timeline(group_id)
+        return tl
+
+    def group_name(self, group_id: int) -> str:
+        state = self.registry.get(group_id)
+        return f"'{state.name}'" if state else f"group {group_id}"
+
+    # --- groups ----------------------------------------------------------------------
+
+    def apply_groups(self, groups: list[Group]) -> None:
+        """Reconcile with the server's list: add new groups, refresh known ones, drop gone ones."""
+        seen = set()
+        for group in groups:
+            seen.add(group.id)
+            self._upsert(group)
+        for gid in self.registry.ids():
+            if gid not in seen:
+                self._remove(gid, "is no longer in your group list")
+
+    def apply_groups_add(self, group: Group) -> None:
+        """A group we just created or joined (the server also sends group:joined)."""
+        self._upsert(group)
+        self.ensure(group.id, group.last_seq)
+
+    async def refresh_groups(self) -> None:
+        self.apply_groups(await self.rest.groups())
+
+    def _refresh_soon(self) -> None:
+        if self._refresh_task is None or self._refresh_task.done():
+            self._refresh_task = spawn(self._refresh_quietly(), name="refresh-groups")
+
+    async def _refresh_quietly(self) -> None:
+        try:
+            await self.refresh_groups()
+        except ApiError as exc:
+            self.journal.record("error", f"Could not refresh the group list: {exc.message}")
+            return
+        for gid in self.registry.ids():
+            if not self.timeline(gid).loaded:
+                self.ensure(gid, 0)
+
+    def _upsert(self, group: Group) -> None:
+        new = self.registry.upsert(group)
+        state = self.registry.by_id[group.id]
+        tl = self.timeline(group.id)
+        # Messages already applied beyond the server's count are ours to count.
+        state.extra_unread = tl.count_unread(max(state.base_seq, state.last_read_seq), self.me.id)
+        if new:
+            self.journal.record(
+                "group_added",
+                f"Group '{group.name}' is in the list ({group.member_count} members, "
+                f"last message #{group.last_seq}, {group.unread_count} unread).",
+                group.id,
+            )
+            self.listener.on_group_added(group.id)
+        if group.id == self.active_group:
+            self._mark_read(group.id)
+        else:
+            self.registry.changed(group.id)
+
+    def _remove(self, group_id: int, why: str) -> None:
+        name = self.group_name(group_id)
+        if self.registry.remove(group_id):
+            self.journal.record("group_removed", f"Group {name} {why}.", group_id)
+            self.listener.on_group_removed(group_id)
+
+    # --- live events -----------------------------------------------------------------
+
+    def on_message_new(self, data: Any) -> None:
+        try:
+            message = Message.model_validate(data)
+        except ValidationError as exc:
+            self.journal.record("error", f"Ignored a malformed message:new event: {exc}")
+            return
+        gid = message.group_id
+        if gid not in self.registry:
+            self.journal.record(
+                "error",
+                f"Message #{message.seq} arrived for group {gid}, which is not in the list yet; "
+                "refreshing the group list.",
+                gid,
+            )
+            self._refresh_soon()
+            return
+        tl = self.timeline(gid)
+        row = Row.from_message(message, self.me.id, self._names)
+        result = tl.merge((row,))
+        name = self.group_name(gid)
+        if result.duplicates:
+            self.journal.record(
+                "duplicate_suppressed",
+                f"Message #{message.seq} in {name} was already here (same id); ignored the copy.",
+                gid,
+            )
+            return
+        if result.own_matched:
+            self.journal.record(
+                "own_echo_matched",
+                f"Own message #{message.seq} in {name} came back on the socket and replaced its "
+                "pending echo (matched by client_msg_id).",
+                gid,
+            )
+            self.listener.on_own_confirmed(result.matched_cids)
+        self._after_new(gid, (row,))
+        if not result.own_matched:
+            if gid == self.active_group:
+                self.journal.record(
+                    "received_live",
+                    f"Message #{message.seq} from {row.sender_name} arrived live in {name} (on screen).",
+                    gid,
+                )
+            else:
+                state = self.registry.by_id[gid]
+                self.journal.record(
+                    "stored_background",
+                    f"Message #{message.seq} from {row.sender_name} stored in background group "
+                    f"{name}; {state.unread} unread there.",
+                    gid,
+                )
+            if message.sender.id != self.me.id:
+                self.listener.on_message_received(gid, message)
+        hi = tl.hi
+        if hi is None:
+            self.ensure(gid, message.seq)
+        elif message.seq > hi:
+            self.journal.record(
+                "gap_detected",
+                f"Live message #{message.seq} in {name} skips #{hi + 1}; fetching the gap from REST.",
+                gid,
+            )
+            self.ensure(gid, message.seq)
+
+    def on_group_joined(self, data: Any) -> None:
+        try:
+            group = Group.model_validate(data)
+        except ValidationError as exc:
+            self.journal.record("error", f"Ignored a malformed group:joined event: {exc}")
+            return
+        self._upsert(group)
+        self.ensure(group.id, group.last_seq)
+
+    def on_group_left(self, data: Any) -> None:
+        try:
+            left = GroupLeft.model_validate(data)
+        except ValidationError as exc:
+            self.journal.record("error", f"Ignored a malformed group:left event: {exc}")
+            return
+        self._remove(left.group_id, "was left (you left or were removed)")
+
+    def on_read(self, data: Any) -> None:
+        try:
+            notice = ReadNotice.model_validate(data)
+        except ValidationError as exc:
+            self.journal.record("error", f"Ignored a malformed read event: {exc}")
+            return
+        state = self.registry.get(notice.group_id)
+        if state is None:
+            return
+        before = state.unread
+        self._apply_read(notice.group_id, notice.seq)
+        self.journal.record(
+            "read",
+            f"Another window read {self.group_name(notice.group_id)} up to #{notice.seq}; "
+            f"unread {before} → {state.unread}.",
+            notice.group_id,
+        )
+
+    def on_typing(self, data: Any) -> None:
+        try:
+            notice = TypingNotice.model_validate(data)
+        except ValidationError:
+            return
+        if notice.user.id != self.me.id and notice.group_id in self.registry:
+            self.listener.on_typing(notice.group_id, notice.user.display_name)
+
+    # --- applying --------------------------------------------------------------------
+
+    def _apply_page(self, group_id: int, messages: list[Message]) -> int:
+        """Merge a REST page; returns how many messages were new."""
+        if not messages:
+            return 0
+        tl = self.timeline(group_id)
+        rows = [Row.from_message(m, self.me.id, self._names) for m in messages]
+        result = tl.merge(rows)
+        if result.duplicates:
+            self.journal.count("duplicate_suppressed", result.duplicates)
+        if result.matched_cids:
+            for cid in result.matched_cids:
+                self.journal.record(
+                    "own_echo_matched",
+                    f"Own message {cid[:8]} in {self.group_name(group_id)} was found stored on "
+                    "the server during catch-up; its pending echo is now sent.",
+                    group_id,
+                )
+            self.listener.on_own_confirmed(result.matched_cids)
+        if result.added:
+            self._after_new(group_id, rows)
+        return result.added
+
+    def apply_sent(self, message: Message) -> bool:
+        """The REST answer to our send; True if it replaced the pending echo (REST came first)."""
+        tl = self.timeline(message.group_id)
+        row = Row.from_message(message, self.me.id, self._names)
+        result = tl.merge((row,))
+        if result.added:
+            self._after_new(message.group_id, (row,))
+        if message.group_id in self.registry and tl.hi is not None and message.seq > tl.hi:
+            self.ensure(message.group_id, message.seq)
+        return bool(result.own_matched)
+
+    def _after_new(self, group_id: int, rows: tuple[Row, ...] | list[Row]) -> None:
+        """Update the group's unread count and preview for newly applied rows."""
+        state = self.registry.get(group_id)
+        if state is None:
+            return
+        active = group_id == self.active_group
+        floor = max(state.base_seq, state.last_read_seq)
+        newest = None
+        my_id = self.me.id
+        for row in rows:
+            seq = row.seq or 0
+            if not active and seq > floor and row.sender_id != my_id:
+                state.extra_unread += 1
+            if seq >= state.last_seq and (newest is None or seq > (newest.seq or 0)):
+                newest = row
+        if newest is not None:
+            state.set_last(newest.seq or 0, newest.sender_name, newest.body, newest.created_at)
+        if active:
+            self._mark_read(group_id)
+        else:
+            self.registry.changed(group_id)
+
+    # --- catch-up --------------------------------------------------------------------
+
+    async def on_ready(self, ready: Ready) -> tuple[int, int]:
+        """Catch up every group the `ready` heads show ahead; returns (messages, groups)."""
+        await self.refresh_groups()
+        heads = {h.id: h.last_seq for h in ready.groups}
+        tasks = []
+        for gid in self.registry.ids():
+            tl = self.timeline(gid)
+            state = self.registry.by_id[gid]
+            target = heads.get(gid, state.base_seq)
+            if not tl.loaded or (tl.hi or 0) < target:
+                tasks.append(self.ensure(gid, target))
+        results = await asyncio.gather(*tasks) if tasks else []
+        if any(r < 0 for r in results):
+            raise SyncFailed("some groups could not be caught up")
+        if self.active_group is not None:
+            self._mark_read(self.active_group)
+        return sum(results), len(tasks)
+
+    def check_heads(self, heads: list[GroupHead]) -> None:
+        """The ping's safety net: any group whose head is ahead of what we hold is fetched."""
+        for head in heads:
+            if head.id not in self.registry:
+                self._refresh_soon()
+                continue
+            tl = self.timeline(head.id)
+            if tl.loaded and head.last_seq > (tl.hi or 0) and head.id not in self._fetching:
+                self.journal.record(
+                    "gap_detected",
+                    f"The ping shows {self.group_name(head.id)} at #{head.last_seq} but we hold "
+                    f"up to #{tl.hi}: a live message was missed; fetching it.",
+                    head.id,
+                )
+                self.ensure(head.id, head.last_seq)
+
+    def ensure(self, group_id: int, target: int) -> asyncio.Task[int]:
+        """Make sure the group holds everything up to `target` (and its newest page)."""
+        self._want[group_id] = max(self._want.get(group_id, 0), target)
+        task = self._fetching.get(group_id)
+        if task is None or task.done():
+            task = spawn(self._catch_up(group_id), name=f"catch-up-{group_id}")
+            self._fetching[group_id] = task
+        return task
+
+    async def _catch_up(self, group_id: int) -> int:
+        """Fetch until `hi` reaches the wanted seq; returns messages added, or -1 on failure."""
+        tl = self.timeline(group_id)
+        start_hi = tl.hi
+        fetched = 0
+        try:
+            while group_id in self.registry:
+                if not tl.loaded:
+                    fetched += await self._load_newest(group_id, tl)
+                    continue
+                hi = tl.hi or 0
+                if hi >= self._want.get(group_id, 0):
+                    break
+                page = await self.rest.messages(group_id, after_seq=hi, limit=self.catchup_page)
+                fetched += self._apply_page(group_id, page.messages)
+                if not page.messages or (not page.has_more and (tl.hi or 0) == hi):
+                    break  # the server has nothing more: the head we were told is not there
+        except NotFoundError:
+            self._remove(group_id, "is gone on the server (404)")
+            return fetched
+        except ApiError as exc:
+            self.journal.record(
+                "error",
+                f"Catch-up of {self.group_name(group_id)} stopped: {exc.message}. "
+                "It resumes on the next reconnect or ping.",
+                group_id,
+            )
+            return -1
+        finally:
+            if self._fetching.get(group_id) is asyncio.current_task():
+                del self._fetching[group_id]
+        if start_hi is not None and fetched:
+            self.journal.record(
+                "gap_repaired",
+                f"Fetched {fetched} missing message(s) for {self.group_name(group_id)} "
+                f"(#{start_hi + 1}–#{tl.hi}).",
+                group_id,
+            )
+        return fetched
+
+    async def _load_newest(self, group_id: int, tl: Timeline) -> int:
+        page = await self.rest.messages(group_id, limit=self.history_page)
+        added = self._apply_page(group_id, page.messages)
+        first = page.messages[0].seq if page.messages else 1
+        tl.anchor(first, at_start=not page.has_more)
+        self.journal.record(
+            "history_loaded",
+            f"Loaded the newest {len(page.messages)} message(s) of {self.group_name(group_id)}"
+            f" (up to #{tl.hi}).",
+            group_id,
+        )
+        return added
+
+    # --- history ---------------------------------------------------------------------
+
+    async def load_older(self, group_id: int) -> int:
+        """Fetch the page just older than what the group holds; returns rows inserted."""
+        tl = self.timeline(group_id)
+        if group_id in self._older_loading or not tl.has_older():
+            return 0
+        self._older_loading.add(group_id)
+        try:
+            if not tl.loaded:
+                before = len(tl)
+                await self.ensure(group_id, 0)
+                return len(tl) - before
+            lo = tl.lo or 1
+            page = await self.rest.messages(group_id, before_seq=lo, limit=self.history_page)
+            added = self._apply_page(group_id, page.messages)
+            if page.messages:
+                tl.anchor(page.messages[0].seq, at_start=not page.has_more)
+            else:
+                tl.mark_start()
+            self.journal.record(
+                "history_loaded",
+                f"Loaded {added} older message(s) of {self.group_name(group_id)} "
+                f"(before #{lo}); {'more' if tl.has_older() else 'nothing'} older on the server.",
+                group_id,
+            )
+            return added
+        finally:
+            self._older_loading.discard(group_id)
+
+    # --- read markers ----------------------------------------------------------------
+
+    def set_active(self, group_id: int | None) -> None:
+        """The group on screen: its messages count as read as they arrive."""
+        self.active_group = group_id
+        if group_id is not None and group_id in self.registry:
+            self._mark_read(group_id)
+
+    def _mark_read(self, group_id: int) -> None:
+        state = self.registry.by_id[group_id]
+        target = max(self.timeline(group_id).max_seq, state.last_seq, state.base_seq)
+        if target <= state.last_read_seq and state.unread == 0:
+            self.registry.changed(group_id)
+            return
+        state.set_read(target, 0, target)
+        self.registry.changed(group_id)
+        task = self._read_tasks.get(group_id)
+        if task is None or task.done():
+            self._read_tasks[group_id] = spawn(self._send_read(group_id), name=f"read-{group_id}")
+
+    async def _send_read(self, group_id: int) -> None:
+        # One request in flight per group; a newer target found afterwards is sent next.
+        while (state := self.registry.get(group_id)) is not None:
+            target = state.last_read_seq
+            if target <= self._read_sent.get(group_id, 0):
+                return
+            try:
+                await self.rest.mark_read(group_id, target)
+            except ApiError as exc:
+                log.info("mark_read %s up to %s failed: %s", group_id, target, exc)
+                return
+            self._read_sent[group_id] = max(self._read_sent.get(group_id, 0), target)
+
+    def _apply_read(self, group_id: int, seq: int) -> None:
+        state = self.registry.by_id[group_id]
+        tl = self.timeline(group_id)
+        self._read_sent[group_id] = max(self._read_sent.get(group_id, 0), seq)
+        top = max(tl.max_seq, state.base_seq, state.last_seq)
+        if seq >= top:
+            state.set_read(seq, 0, seq)
+        elif tl.lo is not None and tl.lo <= seq + 1 and tl.max_seq >= state.base_seq:
+            state.set_read(seq, tl.count_unread(seq, self.me.id), tl.max_seq)
+        else:
+            state.last_read_seq = max(state.last_read_seq, seq)
+            spawn(self._refresh_group(group_id), name=f"refresh-group-{group_id}")
+        self.registry.changed(group_id)
+
+    async def _refresh_group(self, group_id: int) -> None:
+        try:
+            self._upsert(await self.rest.group(group_id))
+        except ApiError as exc:
+            log.info("refreshing group %s failed: %s", group_id, exc)

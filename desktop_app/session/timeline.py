@@ -1,0 +1,285 @@
+"""One group's messages in display order: confirmed rows by seq, then pending local echoes."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from chat_protocol.models import Message
+
+PENDING = "pending"
+SENT = "sent"
+FAILED = "failed"
+
+
+class Row:
+    """A message as the client shows it; slotted and flat so 100,000 of them stay small."""
+
+    __slots__ = (
+        "body",
+        "client_msg_id",
+        "created_at",
+        "error",
+        "id",
+        "is_own",
+        "sender_id",
+        "sender_name",
+        "seq",
+        "state",
+    )
+
+    def __init__(
+        self,
+        *,
+        id: int | None,
+        seq: int | None,
+        sender_id: int,
+        sender_name: str,
+        body: str,
+        created_at: datetime,
+        client_msg_id: str,
+        state: str,
+        is_own: bool,
+        error: str | None = None,
+    ) -> None:
+        self.id = id
+        self.seq = seq
+        self.sender_id = sender_id
+        self.sender_name = sender_name
+        self.body = body
+        self.created_at = created_at
+        self.client_msg_id = client_msg_id
+        self.state = state
+        self.is_own = is_own
+        self.error = error
+
+    @classmethod
+    def from_message(cls, message: Message, my_id: int, names: dict[int, str]) -> Row:
+        """A confirmed row for a server message; `names` shares one string per sender."""
+        sender = message.sender
+        name = names.get(sender.id)
+        if name != sender.display_name:
+            name = names[sender.id] = sender.display_name
+        return cls(
+            id=message.id,
+            seq=message.seq,
+            sender_id=sender.id,
+            sender_name=name,
+            body=message.body,
+            created_at=message.created_at,
+            client_msg_id=message.client_msg_id,
+            state=SENT,
+            is_own=sender.id == my_id,
+        )
+
+    def __repr__(self) -> str:
+        return f"Row(seq={self.seq}, id={self.id}, state={self.state}, body={self.body[:20]!r})"
+
+
+class TimelineObserver(Protocol):
+    """Told around every change, in Qt's begin/end style, so a Qt model can forward it."""
+
+    def begin_insert(self, first: int, last: int) -> None: ...
+    def end_insert(self) -> None: ...
+    def begin_remove(self, first: int, last: int) -> None: ...
+    def end_remove(self) -> None: ...
+    def changed(self, first: int, last: int) -> None: ...
+
+
+@dataclass
+class MergeResult:
+    """What merging a batch of server messages did."""
+
+    added: int = 0
+    duplicates: int = 0
+    own_matched: int = 0
+    matched_cids: list[str] = field(default_factory=list)
+
+
+class Timeline:
+    """Rows of one group. Confirmed rows are unique by id and sorted by seq; `hi` is the
+    highest seq up to which everything from `lo` is present, the point catch-up asks from."""
+
+    def __init__(self, group_id: int) -> None:
+        self.group_id = group_id
+        self.confirmed: list[Row] = []
+        self.seqs: list[int] = []
+        self.ids: set[int] = set()
+        self.pending: list[Row] = []
+        self.pending_by_cid: dict[str, Row] = {}
+        self.lo: int | None = None
+        self.hi: int | None = None
+        self.at_start = False
+        self.observer: TimelineObserver | None = None
+
+    # --- reading ---------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.confirmed) + len(self.pending)
+
+    def row(self, index: int) -> Row:
+        n = len(self.confirmed)
+        return self.confirmed[index] if index < n else self.pending[index - n]
+
+    @property
+    def loaded(self) -> bool:
+        """True once the newest page (or a catch-up) has anchored `hi`."""
+        return self.hi is not None
+
+    @property
+    def max_seq(self) -> int:
+        return self.seqs[-1] if self.seqs else 0
+
+    def has_older(self) -> bool:
+        return not self.at_start and (self.lo is None or self.lo > 1)
+
+    def index_of_cid(self, client_msg_id: str) -> int | None:
+        row = self.pending_by_cid.get(client_msg_id)
+        if row is not None:
+            return len(self.confirmed) + self.pending.index(row)
+        for i in range(len(self.confirmed) - 1, -1, -1):
+            if self.confirmed[i].client_msg_id == client_msg_id:
+                return i
+        return None
+
+    def last_confirmed(self) -> Row | None:
+        return self.confirmed[-1] if self.confirmed else None
+
+    # --- anchoring -------------------------------------------------------------------
+
+    def anchor(self, lo: int, at_start: bool) -> None:
+        """Mark rows from seq `lo` upward as the contiguous base (after the first page)."""
+        self.lo = lo if self.lo is None else min(self.lo, lo)
+        if self.hi is None:
+            self.hi = lo - 1
+        self.at_start = self.at_start or at_start or lo <= 1
+        self._advance_hi()
+
+    def mark_start(self) -> None:
+        """Nothing older exists on the server."""
+        self.at_start = True
+
+    def _advance_hi(self) -> None:
+        if self.hi is None:
+            return
+        seqs, hi = self.seqs, self.hi
+        i = bisect_left(seqs, hi + 1)
+        while i < len(seqs) and seqs[i] == hi + 1:
+            hi += 1
+            i += 1
+        self.hi = hi
+
+    # --- confirmed rows --------------------------------------------------------------
+
+    def merge(self, rows: Iterable[Row]) -> MergeResult:
+        """Insert server rows (ascending seq); duplicates by id are dropped, own echoes matched
+        by client_msg_id replace their pending row. Contiguous inserts are one notification."""
+        result = MergeResult()
+        run: list[Row] = []
+        run_pos = -1
+        seqs, ids = self.seqs, self.ids
+        for row in rows:
+            seq = row.seq
+            assert seq is not None, "only server rows are merged"
+            if row.id in ids:
+                result.duplicates += 1
+                continue
+            # Live messages and catch-up land after the last row: skip the bisect then.
+            pos = len(seqs) if not seqs or seq > seqs[-1] else bisect_left(seqs, seq)
+            if self.pending_by_cid and row.client_msg_id in self.pending_by_cid:
+                self._flush(run, run_pos)
+                run = []
+                pos = bisect_left(seqs, seq)
+                result.own_matched += 1
+                result.matched_cids.append(row.client_msg_id)
+                if self._confirm_in_place(row, pos):
+                    continue
+            if run and pos != run_pos:
+                self._flush(run, run_pos)
+                run = []
+                pos = bisect_left(seqs, seq)
+            if not run:
+                run_pos = pos
+            run.append(row)
+            result.added += 1
+        self._flush(run, run_pos)
+        self._advance_hi()
+        return result
+
+    def _flush(self, run: list[Row], pos: int) -> None:
+        if not run:
+            return
+        obs = self.observer
+        if obs is not None:
+            obs.begin_insert(pos, pos + len(run) - 1)
+        self.confirmed[pos:pos] = run
+        self.seqs[pos:pos] = [r.seq for r in run if r.seq is not None]
+        self.ids.update(r.id for r in run if r.id is not None)
+        if obs is not None:
+            obs.end_insert()
+
+    def _confirm_in_place(self, row: Row, pos: int) -> bool:
+        """Turn the pending echo of `row` into the confirmed row. When the echo is the first
+        pending row and the message lands last, the row index does not change: one
+        dataChanged instead of a remove and an insert, so the view does not jump."""
+        echo = self.pending_by_cid.pop(row.client_msg_id)
+        k = self.pending.index(echo)
+        row.is_own = True
+        if k == 0 and pos == len(self.confirmed):
+            self.pending.pop(0)
+            self.confirmed.append(row)
+            self.seqs.append(row.seq or 0)
+            self.ids.add(row.id or 0)
+            if self.observer is not None:
+                self.observer.changed(pos, pos)
+            return True
+        index = len(self.confirmed) + k
+        if self.observer is not None:
+            self.observer.begin_remove(index, index)
+        self.pending.pop(k)
+        if self.observer is not None:
+            self.observer.end_remove()
+        return False
+
+    # --- pending rows ----------------------------------------------------------------
+
+    def add_pending(self, row: Row) -> None:
+        """Append a local echo after every other row."""
+        index = len(self)
+        if self.observer is not None:
+            self.observer.begin_insert(index, index)
+        self.pending.append(row)
+        self.pending_by_cid[row.client_msg_id] = row
+        if self.observer is not None:
+            self.observer.end_insert()
+
+    def set_pending_state(self, client_msg_id: str, state: str, error: str | None = None) -> bool:
+        row = self.pending_by_cid.get(client_msg_id)
+        if row is None:
+            return False
+        row.state = state
+        row.error = error
+        if self.observer is not None:
+            index = len(self.confirmed) + self.pending.index(row)
+            self.observer.changed(index, index)
+        return True
+
+    def drop_pending(self, client_msg_id: str) -> bool:
+        row = self.pending_by_cid.pop(client_msg_id, None)
+        if row is None:
+            return False
+        index = len(self.confirmed) + self.pending.index(row)
+        if self.observer is not None:
+            self.observer.begin_remove(index, index)
+        self.pending.remove(row)
+        if self.observer is not None:
+            self.observer.end_remove()
+        return True
+
+    def count_unread(self, after_seq: int, my_id: int) -> int:
+        """Messages from others with seq > after_seq among the rows held."""
+        i = bisect_left(self.seqs, after_seq + 1)
+        return sum(1 for r in self.confirmed[i:] if r.sender_id != my_id)

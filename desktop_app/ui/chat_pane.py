@@ -1,0 +1,116 @@
+"""The right pane: group header, chat view, "bob is typing…" line and the composer."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QFrame, QLabel, QStackedLayout, QVBoxLayout, QWidget
+
+from desktop_app.ui.chat_view import ChatView
+from desktop_app.ui.composer import Composer
+
+# A typing notice is shown this long after the last one arrived.
+TYPING_SHOW_SECONDS = 5.0
+TYPING_SWEEP_MS = 500
+
+
+def typing_text(names: list[str]) -> str:
+    """"bob is typing…", "bob and carol are typing…", "3 people are typing…"."""
+    if not names:
+        return ""
+    if len(names) == 1:
+        return f"{names[0]} is typing…"
+    if len(names) == 2:
+        return f"{names[0]} and {names[1]} are typing…"
+    return f"{len(names)} people are typing…"
+
+
+class TypingTracker:
+    """Who is typing where, each notice expiring after TYPING_SHOW_SECONDS."""
+
+    def __init__(self) -> None:
+        self._seen: dict[int, dict[str, float]] = {}
+
+    def note(self, group_id: int, name: str, now: float | None = None) -> None:
+        self._seen.setdefault(group_id, {})[name] = now if now is not None else time.monotonic()
+
+    def clear(self, group_id: int, name: str) -> None:
+        self._seen.get(group_id, {}).pop(name, None)
+
+    def names(self, group_id: int, now: float | None = None) -> list[str]:
+        now = now if now is not None else time.monotonic()
+        people = self._seen.get(group_id, {})
+        for name in [n for n, t in people.items() if now - t > TYPING_SHOW_SECONDS]:
+            del people[name]
+        return sorted(people)
+
+
+class ChatPane(QWidget):
+    """Header + chat + typing line + composer, or an empty state when no group is open."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.typing = TypingTracker()
+        self._group_id: int | None = None
+        self._setup_ui()
+        self._sweep = QTimer(self, interval=TYPING_SWEEP_MS)
+        self._sweep.timeout.connect(self.refresh_typing)
+        self._sweep.start()
+
+    def _setup_ui(self) -> None:
+        self.header = QFrame(self)
+        self.header.setObjectName("chatHeader")
+        self.title = QLabel("", self.header)
+        self.title.setObjectName("chatTitle")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.subtitle = QLabel("", self.header)
+        self.subtitle.setObjectName("chatSubtitle")
+        self.subtitle.setTextFormat(Qt.TextFormat.PlainText)
+        header_layout = QVBoxLayout(self.header)
+        header_layout.setContentsMargins(16, 10, 16, 10)
+        header_layout.setSpacing(1)
+        header_layout.addWidget(self.title)
+        header_layout.addWidget(self.subtitle)
+        self.view = ChatView(self)
+        self.typing_label = QLabel("", self)
+        self.typing_label.setObjectName("typingLabel")
+        self.typing_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.typing_label.setFixedHeight(self.typing_label.fontMetrics().height() + 6)
+        self.composer = Composer(self)
+        chat = QWidget(self)
+        chat_layout = QVBoxLayout(chat)
+        chat_layout.setContentsMargins(0, 0, 0, 0)
+        chat_layout.setSpacing(0)
+        chat_layout.addWidget(self.header)
+        chat_layout.addWidget(self.view, 1)
+        chat_layout.addWidget(self.typing_label)
+        chat_layout.addWidget(self.composer)
+        self.empty = QLabel("Pick a group on the left, or create one with New group.", self)
+        self.empty.setObjectName("emptyState")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self._stack = QStackedLayout(self)
+        self._stack.addWidget(self.empty)
+        self._stack.addWidget(chat)
+        self._chat = chat
+
+    def show_empty(self, text: str | None = None) -> None:
+        if text:
+            self.empty.setText(text)
+        self._group_id = None
+        self._stack.setCurrentWidget(self.empty)
+
+    def show_chat(self, group_id: int, name: str, subtitle: str) -> None:
+        self._group_id = group_id
+        self.set_header(name, subtitle)
+        self._stack.setCurrentWidget(self._chat)
+        self.refresh_typing()
+
+    def set_header(self, name: str, subtitle: str) -> None:
+        self.title.setText(name)
+        self.subtitle.setText(subtitle)
+
+    def refresh_typing(self) -> None:
+        names = self.typing.names(self._group_id) if self._group_id is not None else []
+        self.typing_label.setText(typing_text(names))

@@ -1,0 +1,285 @@
+"""The chat: a QListView over a group's messages that keeps the reader's place."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QContextMenuEvent, QGuiApplication, QKeySequence, QMouseEvent, QResizeEvent
+from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyleOptionViewItem, QToolButton, QWidget
+
+from desktop_app.models.message_model import MessageModel, MessageRoles
+from desktop_app.ui.icons import icon
+from desktop_app.ui.message_delegate import MessageDelegate
+from desktop_app.ui.tail_window import REVEAL_ROWS, TAIL_ROWS, TailWindow
+
+# The reader counts as "at the bottom" within this many pixels of it.
+PIN_TOLERANCE_PX = 24
+# Older rows load when the top of the view is this close.
+LOAD_OLDER_MARGIN_PX = 400
+# One layout batch covers the whole window (see tail_window.py for why that matters).
+MIN_BATCH = 200
+NEW_BUTTON_MARGIN = 14
+
+
+class ChatView(QListView):
+    """Shows one group's messages; pinned to the newest unless the reader scrolled up."""
+
+    retry_requested = Signal(str)
+    discard_requested = Signal(str)
+    pinned_changed = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("chatView")
+        self.setUniformItemSizes(False)  # rows differ in height: never uniform
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(MIN_BATCH)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setWordWrap(True)
+        self.setMouseTracking(True)
+        self.verticalScrollBar().setSingleStep(24)
+        self._delegate = MessageDelegate(self)
+        self._delegate.retry_requested.connect(self.retry_requested)
+        self._delegate.discard_requested.connect(self.discard_requested)
+        self.setItemDelegate(self._delegate)
+        self._windows: dict[int, TailWindow] = {}
+        self._window: TailWindow | None = None
+        self._pinned = True
+        self._adjusting = 0
+        self._anchor: QPersistentModelIndex | None = None
+        self._anchor_offset = 0
+        self._anchor_pending = False
+        self._new_count = 0
+        self._fill_check = QTimer(self, singleShot=True, interval=0)
+        self._fill_check.timeout.connect(self._maybe_load_older)
+        self._new_button = QToolButton(self.viewport())
+        self._new_button.setObjectName("newMessagesButton")
+        self._new_button.setIcon(icon("arrow-down"))
+        self._new_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._new_button.hide()
+        self._new_button.clicked.connect(self.scroll_to_newest)
+        self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+        copy = QAction("Copy", self)
+        copy.setShortcut(QKeySequence.StandardKey.Copy)
+        copy.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        copy.triggered.connect(self.copy_selection)
+        self.addAction(copy)
+
+    # --- which group ---------------------------------------------------------------------
+
+    def show_model(self, model: MessageModel | None) -> None:
+        """Show a group's messages (pinned to the newest, or where the reader left it)."""
+        if self._window is not None:
+            self._disconnect_window(self._window)
+        if model is None:
+            self._window = None
+            self.setModel(None)
+            self._set_new_count(0)
+            return
+        window = self._windows.get(model.group_id)
+        if window is None:
+            window = TailWindow(model)
+            self._windows[model.group_id] = window
+        self._window = window
+        self._anchor = None
+        self._anchor_pending = False
+        self._fit_batch(window.rowCount())
+        self.setModel(window)
+        window.rowsAboutToBeInserted.connect(self._before_insert)
+        window.rowsInserted.connect(self._after_insert)
+        self._pinned = True
+        self._set_new_count(0)
+        self.doItemsLayout()
+        self.scroll_to_newest()
+        self._fill_check.start()
+
+    def _disconnect_window(self, window: TailWindow) -> None:
+        window.rowsAboutToBeInserted.disconnect(self._before_insert)
+        window.rowsInserted.disconnect(self._after_insert)
+
+    @property
+    def window_model(self) -> TailWindow | None:
+        return self._window
+
+    @property
+    def is_pinned(self) -> bool:
+        return self._pinned
+
+    @property
+    def new_message_count(self) -> int:
+        return self._new_count
+
+    @property
+    def new_messages_button(self) -> QToolButton:
+        return self._new_button
+
+    # --- keeping the place -------------------------------------------------------------------
+
+    def _fit_batch(self, rows: int) -> None:
+        self.setBatchSize(max(MIN_BATCH, rows + 64))
+
+    def _before_insert(self, parent: QModelIndex, first: int, last: int) -> None:
+        window = self._window
+        if window is None:
+            return
+        self._fit_batch(window.rowCount() + last - first + 1)
+        if first == 0 and window.rowCount() > 0 and not self._pinned:
+            top = self.indexAt(QPoint(4, 1))
+            if top.isValid():
+                self._anchor = QPersistentModelIndex(top)
+                self._anchor_offset = self.visualRect(top).top()
+                self._anchor_pending = True
+
+    def _after_insert(self, parent: QModelIndex, first: int, last: int) -> None:
+        window = self._window
+        if window is None:
+            return
+        at_end = last == window.rowCount() - 1 and first > 0
+        if at_end and not self._pinned:
+            self._set_new_count(self._new_count + last - first + 1)
+        elif at_end and window.rowCount() > TAIL_ROWS + REVEAL_ROWS:
+            # Trimming happens after this insert's layout, never during it.
+            QTimer.singleShot(0, self._trim_if_pinned)
+
+    def _trim_if_pinned(self) -> None:
+        if self._pinned and self._window is not None:
+            self._window.trim_to_tail()
+
+    def updateGeometries(self) -> None:
+        self._adjusting += 1
+        try:
+            super().updateGeometries()
+            self._restore_place()
+        finally:
+            self._adjusting -= 1
+        self._place_new_button()
+        self._fill_check.start()
+
+    def _restore_place(self) -> None:
+        bar = self.verticalScrollBar()
+        if self._pinned:
+            bar.setValue(bar.maximum())
+            return
+        if self._anchor_pending and self._anchor is not None and self._anchor.isValid():
+            rect = self.visualRect(QModelIndex(self._anchor))
+            if rect.isValid():
+                bar.setValue(bar.value() + rect.top() - self._anchor_offset)
+                self._anchor_pending = False
+
+    def _on_scrolled(self, value: int) -> None:
+        if self._adjusting:
+            return
+        bar = self.verticalScrollBar()
+        pinned = value >= bar.maximum() - PIN_TOLERANCE_PX
+        if pinned != self._pinned:
+            self._pinned = pinned
+            self.pinned_changed.emit(pinned)
+        if pinned:
+            self._set_new_count(0)
+        self._anchor_pending = False
+        if value <= LOAD_OLDER_MARGIN_PX:
+            self._fill_check.start()
+
+    def _maybe_load_older(self) -> None:
+        """Reveal or fetch older rows when the top is near (or the view is not yet full)."""
+        window = self._window
+        if window is None:
+            return
+        bar = self.verticalScrollBar()
+        near_top = bar.value() <= LOAD_OLDER_MARGIN_PX and (not self._pinned or bar.maximum() == 0)
+        if not near_top:
+            return
+        if window.hidden_older > 0:
+            window.reveal_older(REVEAL_ROWS)
+        elif window.source.has_older():
+            window.source.request_older()
+
+    def scroll_to_newest(self) -> None:
+        """Jump to the newest message and stay pinned there (Esc, the ↓ button, own sends)."""
+        self._pinned = True
+        self._anchor_pending = False
+        self._set_new_count(0)
+        if self._window is not None:
+            self._window.trim_to_tail()
+        self._adjusting += 1
+        try:
+            bar = self.verticalScrollBar()
+            bar.setValue(bar.maximum())
+        finally:
+            self._adjusting -= 1
+        self.pinned_changed.emit(True)
+
+    # --- the "n new messages" button --------------------------------------------------------
+
+    def _set_new_count(self, count: int) -> None:
+        self._new_count = count
+        if count <= 0:
+            self._new_button.hide()
+            return
+        noun = "message" if count == 1 else "messages"
+        self._new_button.setText(f"{count} new {noun} ↓")
+        self._new_button.adjustSize()
+        self._place_new_button()
+        self._new_button.show()
+        self._new_button.raise_()
+
+    def _place_new_button(self) -> None:
+        vp = self.viewport()
+        b = self._new_button
+        b.adjustSize()
+        b.move(
+            (vp.width() - b.width()) // 2,
+            vp.height() - b.height() - NEW_BUTTON_MARGIN,
+        )
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._delegate.clear_cache()
+        super().resizeEvent(event)
+        self._place_new_button()
+
+    # --- mouse, copy, menu -------------------------------------------------------------------
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        index = self.indexAt(event.position().toPoint())
+        over_link = False
+        if index.isValid():
+            option = QStyleOptionViewItem()
+            self.initViewItemOption(option)
+            option.rect = self.visualRect(index)
+            over_link = self._delegate.link_at(option, index, event.position()) is not None
+        cursor = Qt.CursorShape.PointingHandCursor if over_link else Qt.CursorShape.ArrowCursor
+        self.viewport().setCursor(cursor)
+        super().mouseMoveEvent(event)
+
+    def selected_text(self) -> str:
+        rows = sorted(i.row() for i in self.selectionModel().selectedIndexes()) if self.selectionModel() else []
+        model = self.model()
+        parts = []
+        for row in rows:
+            index = model.index(row, 0)
+            name = index.data(MessageRoles.SENDER_NAME)
+            parts.append(f"{name}: {index.data(MessageRoles.BODY)}" if len(rows) > 1 else str(index.data(MessageRoles.BODY)))
+        return "\n".join(parts)
+
+    def copy_selection(self) -> None:
+        text = self.selected_text()
+        if text:
+            QGuiApplication.clipboard().setText(text)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        index = self.indexAt(event.pos())
+        if not index.isValid():
+            return
+        if not self.selectionModel().isSelected(index):
+            self.setCurrentIndex(index)
+        menu = QMenu(self)
+        menu.addAction("Copy text", self.copy_selection)
+        if index.data(MessageRoles.STATE) == "failed":
+            cid = str(index.data(MessageRoles.CLIENT_MSG_ID))
+            menu.addAction(icon("retry"), "Retry", lambda: self.retry_requested.emit(cid))
+            menu.addAction(icon("discard"), "Discard", lambda: self.discard_requested.emit(cid))
+        menu.exec(event.globalPos())
+

@@ -1,0 +1,182 @@
+"""The message composer: Enter sends, Shift+Enter breaks the line, drafts per group, a length count."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from chat_protocol import limits
+from chat_protocol.validation import body_problem
+from desktop_app.ui.icons import icon
+
+# The editor grows with its text up to this many lines, then scrolls.
+MAX_VISIBLE_LINES = 8
+# The length count appears once the text is this close to the limit.
+COUNT_WARNING_MARGIN = 200
+# Typing notices go out at most this often (the server drops extras anyway).
+TYPING_NOTICE_INTERVAL_MS = int(limits.TYPING_INTERVAL_SECONDS * 1000) + 500
+
+
+class ComposerEdit(QPlainTextEdit):
+    """A plain-text editor that sends on Enter and breaks the line on Shift+Enter."""
+
+    submit = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("composerEdit")
+        self.setTabChangesFocus(True)
+        self.setPlaceholderText("Write a message…  (Enter sends, Shift+Enter for a new line)")
+        self.document().contentsChanged.connect(self._fit_height)
+        self._fit_height()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        modifiers = event.modifiers()
+        if enter and not modifiers & (
+            Qt.KeyboardModifier.ShiftModifier
+            | Qt.KeyboardModifier.ControlModifier
+            | Qt.KeyboardModifier.AltModifier
+        ):
+            self.submit.emit()
+            return
+        if enter and modifiers & Qt.KeyboardModifier.ShiftModifier:
+            self.insertPlainText("\n")
+            return
+        super().keyPressEvent(event)
+
+    def _fit_height(self) -> None:
+        fm = self.fontMetrics()
+        lines = max(1, min(MAX_VISIBLE_LINES, int(self.document().size().height())))
+        margins = self.contentsMargins()
+        doc_margin = self.document().documentMargin()
+        height = lines * fm.lineSpacing() + 2 * doc_margin + margins.top() + margins.bottom() + 4
+        self.setFixedHeight(int(height))
+
+
+class Composer(QFrame):
+    """Composer bar; emits `send_requested(body)` and `typing()`; holds one draft per group."""
+
+    send_requested = Signal(str)
+    typing = Signal()
+    draft_changed = Signal(int, str)  # group_id, text
+
+    def __init__(self, parent: QWidget | None = None, body_max: int = limits.BODY_MAX) -> None:
+        super().__init__(parent)
+        self.setObjectName("composerFrame")
+        self._body_max = body_max
+        self._group_id: int | None = None
+        self._loading = False
+        self._typing_gate = QTimer(self, singleShot=True, interval=TYPING_NOTICE_INTERVAL_MS)
+        self._setup_ui()
+
+    def _setup_ui(self) -> None:
+        self.edit = ComposerEdit(self)
+        self.send_button = QToolButton(self)
+        self.send_button.setObjectName("sendButton")
+        self.send_button.setText("Send")
+        self.send_button.setIcon(icon("send"))
+        self.send_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.send_button.setToolTip("Send (Enter)")
+        self.send_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.count_label = QLabel(self)
+        self.count_label.setObjectName("composerCount")
+        self.count_label.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
+        self.count_label.hide()
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        row.addWidget(self.edit, 1)
+        side = QVBoxLayout()
+        side.addStretch(1)
+        side.addWidget(self.send_button)
+        row.addLayout(side)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(12, 8, 12, 10)
+        outer.setSpacing(4)
+        outer.addLayout(row)
+        outer.addWidget(self.count_label, 0, Qt.AlignmentFlag.AlignRight)
+        self.edit.submit.connect(self.submit)
+        self.send_button.clicked.connect(self.submit)
+        self.edit.textChanged.connect(self._on_text_changed)
+        self.edit.installEventFilter(self)
+        self._on_text_changed()
+
+    # --- drafts ---------------------------------------------------------------------------
+
+    @property
+    def group_id(self) -> int | None:
+        return self._group_id
+
+    def set_group(self, group_id: int | None, draft: str = "") -> None:
+        """Switch to another group's draft (the caller stored the previous one)."""
+        self._group_id = group_id
+        self._loading = True
+        try:
+            self.edit.setPlainText(draft)
+            cursor = self.edit.textCursor()
+            cursor.movePosition(cursor.MoveOperation.End)
+            self.edit.setTextCursor(cursor)
+        finally:
+            self._loading = False
+        self.setEnabled(group_id is not None)
+        self._on_text_changed()
+
+    def text(self) -> str:
+        return self.edit.toPlainText()
+
+    def set_body_max(self, body_max: int) -> None:
+        self._body_max = body_max
+        self._on_text_changed()
+
+    # --- sending ------------------------------------------------------------------------------
+
+    def problem(self) -> str | None:
+        """Why the current text cannot be sent, in plain words (None when it can)."""
+        return body_problem(self.text(), self._body_max)
+
+    def submit(self) -> None:
+        if self._group_id is None or self.problem() is not None:
+            self._on_text_changed()
+            return
+        body = self.text()
+        self.edit.clear()
+        self.send_requested.emit(body)
+
+    def _on_text_changed(self) -> None:
+        text = self.text()
+        problem = self.problem()
+        self.send_button.setEnabled(self._group_id is not None and problem is None)
+        length = len(text)
+        if length > self._body_max:
+            self.count_label.setText(f"{length} / {self._body_max} — too long to send")
+            self.count_label.setToolTip(problem or "")
+            self.count_label.show()
+        elif length > self._body_max - COUNT_WARNING_MARGIN:
+            self.count_label.setText(f"{length} / {self._body_max}")
+            self.count_label.setToolTip("")
+            self.count_label.show()
+        else:
+            self.count_label.hide()
+        self.send_button.setToolTip(problem if problem and text else "Send (Enter)")
+        if self._loading or self._group_id is None:
+            return
+        self.draft_changed.emit(self._group_id, text)
+        if text.strip() and not self._typing_gate.isActive():
+            self._typing_gate.start()
+            self.typing.emit()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Focus leaving the editor is not a reason to keep announcing "typing".
+        if watched is self.edit and event.type() == QEvent.Type.FocusOut:
+            self._typing_gate.stop()
+        return super().eventFilter(watched, event)

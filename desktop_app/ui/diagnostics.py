@@ -1,0 +1,178 @@
+"""The diagnostics window: the core's live journal (filterable, copyable), counters, socket state."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.models.bridge import SessionBridge
+from desktop_app.session.journal import JournalEntry
+from desktop_app.session.state import ConnectionStatus
+from desktop_app.ui.formatting import local
+from desktop_app.ui.icons import icon
+from desktop_app.ui.status import describe
+
+REFRESH_MS = 1000
+# Counters shown first, in this order, with these labels; others follow as they come.
+COUNTER_LABELS = {
+    "received_live": "Received live (open group)",
+    "stored_background": "Stored for background groups",
+    "gap_repaired": "Gaps repaired",
+    "duplicate_suppressed": "Duplicates suppressed",
+    "reconnect": "Reconnects",
+    "sent_optimistic": "Sent (optimistic)",
+    "server_confirmed": "Confirmed by the server",
+    "own_echo_matched": "Own echoes matched",
+    "catchup_done": "Catch-ups done",
+    "error": "Errors",
+}
+ALL_KINDS = "All kinds"
+
+
+def format_entry(entry: JournalEntry) -> str:
+    """One journal line: time, kind, group and the sentence."""
+    when = local(entry.at).strftime("%H:%M:%S.%f")[:-3]
+    group = f" g{entry.group_id}" if entry.group_id is not None else ""
+    return f"{when}  {entry.kind:<20}{group}  {entry.text}"
+
+
+class DiagnosticsWindow(QWidget):
+    """What replaced the browser console: the session's journal, counters and connection."""
+
+    def __init__(self, bridge: SessionBridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self._bridge = bridge
+        self.setWindowTitle(f"Diagnostics — {bridge.user.username} @ {bridge.server_url}")
+        self.setWindowIcon(icon("diagnostics"))
+        self._kinds: set[str] = set()
+        self._setup_ui()
+        self._reload()
+        self._unsubscribe = bridge.journal.subscribe(self._on_entry)
+        bridge.status_changed.connect(self._on_status)
+        self._timer = QTimer(self, interval=REFRESH_MS)
+        self._timer.timeout.connect(self._refresh_numbers)
+        self._timer.start()
+        self._refresh_numbers()
+        self.resize(820, 560)
+
+    def _setup_ui(self) -> None:
+        self.state_label = QLabel(self)
+        self.error_label = QLabel(self)
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.outbox_label = QLabel(self)
+        self.rtt_label = QLabel(self)
+        conn = QFormLayout()
+        conn.addRow("Socket state:", self.state_label)
+        conn.addRow("Round trip:", self.rtt_label)
+        conn.addRow("Outbox length:", self.outbox_label)
+        conn.addRow("Last error:", self.error_label)
+        conn_box = QGroupBox("Connection", self)
+        conn_box.setLayout(conn)
+        self.counters_form = QFormLayout()
+        self._counter_labels: dict[str, QLabel] = {}
+        counters_box = QGroupBox("Counters", self)
+        counters_box.setLayout(self.counters_form)
+        top = QHBoxLayout()
+        top.addWidget(conn_box, 1)
+        top.addWidget(counters_box, 1)
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setPlaceholderText("Filter the journal (text, kind or g<group id>)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self._reload)
+        self.kind_combo = QComboBox(self)
+        self.kind_combo.addItem(ALL_KINDS)
+        self.kind_combo.currentTextChanged.connect(self._reload)
+        self.copy_button = QPushButton("Copy shown", self)
+        self.copy_button.clicked.connect(self.copy_all)
+        bar = QHBoxLayout()
+        bar.addWidget(self.filter_edit, 1)
+        bar.addWidget(self.kind_combo)
+        bar.addWidget(self.copy_button)
+        self.log = QPlainTextEdit(self)
+        self.log.setReadOnly(True)
+        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.log.setMaximumBlockCount(5000)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(bar)
+        layout.addWidget(self.log, 1)
+
+    # --- journal ---------------------------------------------------------------------------
+
+    def _matches(self, entry: JournalEntry) -> bool:
+        kind = self.kind_combo.currentText()
+        if kind and kind != ALL_KINDS and entry.kind != kind:
+            return False
+        needle = self.filter_edit.text().strip().lower()
+        return not needle or needle in format_entry(entry).lower()
+
+    def _note_kind(self, kind: str) -> None:
+        if kind not in self._kinds:
+            self._kinds.add(kind)
+            self.kind_combo.addItem(kind)
+
+    def _reload(self) -> None:
+        entries = self._bridge.journal.entries()
+        for entry in entries:
+            self._note_kind(entry.kind)
+        lines = [format_entry(e) for e in entries if self._matches(e)]
+        self.log.setPlainText("\n".join(lines))
+        self.log.moveCursor(self.log.textCursor().MoveOperation.End)
+
+    def _on_entry(self, entry: JournalEntry) -> None:
+        self._note_kind(entry.kind)
+        if self._matches(entry):
+            self.log.appendPlainText(format_entry(entry))
+        self._refresh_numbers()
+
+    def shown_text(self) -> str:
+        return self.log.toPlainText()
+
+    def copy_all(self) -> None:
+        QGuiApplication.clipboard().setText(self.shown_text())
+
+    # --- numbers ---------------------------------------------------------------------------
+
+    def _on_status(self, _status: ConnectionStatus) -> None:
+        self._refresh_numbers()
+
+    def _refresh_numbers(self) -> None:
+        status = self._bridge.status
+        self.state_label.setText(f"{describe(status)}  ({status.state.value})")
+        self.rtt_label.setText(f"{status.rtt_ms:.0f} ms" if status.rtt_ms is not None else "–")
+        self.error_label.setText(status.last_error or "none")
+        self.outbox_label.setText(str(self._bridge.outbox_length))
+        counters = self._bridge.journal.counters()
+        keys = [k for k in COUNTER_LABELS if k in counters or k in COUNTER_LABELS]
+        keys += sorted(k for k in counters if k not in COUNTER_LABELS)
+        for key in keys:
+            label = self._counter_labels.get(key)
+            if label is None:
+                label = QLabel(self)
+                self._counter_labels[key] = label
+                self.counters_form.addRow(COUNTER_LABELS.get(key, key) + ":", label)
+            label.setText(str(counters.get(key, 0)))
+
+    def closeEvent(self, event: object) -> None:  # type: ignore[override]
+        self._timer.stop()
+        super().closeEvent(event)  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        """Stop following the journal (the window is going away with its session)."""
+        self._timer.stop()
+        self._unsubscribe()

@@ -1,0 +1,178 @@
+"""The "New group" and "Add member" dialogs."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from chat_protocol import limits
+from chat_protocol.models import Group
+from desktop_app.models.bridge import SessionBridge
+from desktop_app.net.rest import ApiError, ServerUnreachable
+from desktop_app.tasks import spawn
+from desktop_app.ui.field import Field
+from desktop_app.ui.icons import icon
+from desktop_app.ui.user_lookup import UserLookup
+
+
+def _plain_error(exc: ApiError, username: str | None = None) -> str:
+    if isinstance(exc, ServerUnreachable):
+        return "Can't reach the server right now; try again when the status bar says Live."
+    if exc.code == "unknown_user":
+        return f"There is no user called {username}." if username else exc.message
+    if exc.code == "already_member":
+        return f"{username} is already a member." if username else exc.message
+    if exc.code == "not_found":
+        return "That group or user does not exist (or you are no longer a member)."
+    return exc.message or f"The server answered {exc.status}."
+
+
+class NewGroupDialog(QDialog):
+    """Name plus members by username (with lookup); emits `created(Group)`."""
+
+    created = Signal(object)
+
+    def __init__(self, bridge: SessionBridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self.setWindowTitle("New group")
+        self.setWindowIcon(icon("new-group"))
+        self.setMinimumWidth(400)
+        self.name = Field("e.g. Team", self)
+        self.name.edit.setMaxLength(limits.GROUP_NAME_MAX)
+        self.member = UserLookup(bridge.search_users, self)
+        self.member.setPlaceholderText("username, then Enter")
+        self.member.returnPressed.connect(self.add_typed_member)
+        add = QPushButton("Add", self)
+        add.clicked.connect(self.add_typed_member)
+        self.members = QListWidget(self)
+        self.members.setMaximumHeight(110)
+        remove = QPushButton("Remove selected", self)
+        remove.clicked.connect(self._remove_selected)
+        self.error = QLabel(self)
+        self.error.setObjectName("formError")
+        self.error.setWordWrap(True)
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
+        self.error.hide()
+        member_row = QHBoxLayout()
+        member_row.addWidget(self.member, 1)
+        member_row.addWidget(add)
+        form = QFormLayout()
+        form.addRow("Name:", self.name)
+        form.addRow("Members:", member_row)
+        form.addRow("", self.members)
+        form.addRow("", remove)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok.setText("Create group")
+        self.ok.setAutoDefault(False)
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+
+    def member_names(self) -> list[str]:
+        return [self.members.item(i).text() for i in range(self.members.count())]
+
+    def add_typed_member(self) -> None:
+        name = self.member.text().strip().lower()
+        if name and name not in self.member_names() and name != self._bridge.user.username:
+            self.members.addItem(name)
+        self.member.clear()
+
+    def _remove_selected(self) -> None:
+        for item in self.members.selectedItems():
+            self.members.takeItem(self.members.row(item))
+
+    def submit(self) -> None:
+        if self.member.text().strip():
+            self.add_typed_member()
+        name = self.name.text().strip()
+        if not name:
+            self.name.set_error("Give the group a name.")
+            return
+        self.ok.setEnabled(False)
+        spawn(self._create(name, self.member_names()), name="create-group")
+
+    async def _create(self, name: str, members: list[str]) -> None:
+        try:
+            group: Group = await self._bridge.create_group(name, members)
+        except ApiError as exc:
+            self.error.setText(_plain_error(exc))
+            self.error.show()
+            return
+        finally:
+            self.ok.setEnabled(True)
+        self.created.emit(group)
+        self.accept()
+
+
+class AddMemberDialog(QDialog):
+    """Adds one user by username to a group; the error appears under the field."""
+
+    added = Signal(str)
+
+    def __init__(
+        self, bridge: SessionBridge, group_id: int, group_name: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self._group_id = group_id
+        self.setWindowTitle(f"Add a member to {group_name}")
+        self.setWindowIcon(icon("add-member"))
+        self.setMinimumWidth(360)
+        self.lookup = UserLookup(bridge.search_users, self)
+        self.lookup.setPlaceholderText("username")
+        self.error = QLabel(self)
+        self.error.setObjectName("fieldError")
+        self.error.setWordWrap(True)
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
+        self.error.hide()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok.setText("Add")
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        form = QFormLayout()
+        form.addRow("Username:", self.lookup)
+        form.addRow("", self.error)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+
+    def submit(self) -> None:
+        username = self.lookup.text().strip().lower()
+        if not username:
+            self.error.setText("Enter a username.")
+            self.error.show()
+            return
+        self.ok.setEnabled(False)
+        spawn(self._add(username), name="add-member")
+
+    async def _add(self, username: str) -> None:
+        try:
+            await self._bridge.add_member(self._group_id, username)
+        except ApiError as exc:
+            self.error.setText(_plain_error(exc, username))
+            self.error.show()
+            return
+        finally:
+            self.ok.setEnabled(True)
+        self.added.emit(username)
+        self.accept()

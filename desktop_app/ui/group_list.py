@@ -1,0 +1,255 @@
+"""The group list: a filter box, the groups (name, preview, time, unread badge) and actions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import (
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QRectF,
+    QSize,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLineEdit,
+    QListView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.models.group_list_model import GroupListModel, GroupRoles
+from desktop_app.ui import theme
+from desktop_app.ui.formatting import initials, list_time, one_line
+from desktop_app.ui.icons import icon
+
+ROW_HEIGHT = 62
+PAD_X = 12
+TILE = 38
+TILE_GAP = 10
+BADGE_HEIGHT = 18
+BADGE_MAX = 999
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+
+class GroupDelegate(QStyledItemDelegate):
+    """Paints a group row: tile, name (bold when unread), time, preview and unread badge."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
+        return QSize(200, ROW_HEIGHT)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        c = theme.colors()
+        rect: QRect = option.rect
+        unread = int(index.data(GroupRoles.UNREAD) or 0)
+        name = str(index.data(GroupRoles.NAME) or "")
+        preview = one_line(str(index.data(GroupRoles.PREVIEW) or ""))
+        when = index.data(GroupRoles.LAST_TIME)
+        stamp = list_time(when if isinstance(when, datetime) else None)
+        group_id = int(index.data(GroupRoles.GROUP_ID) or 0)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if selected:
+            painter.fillRect(rect, c.selection)
+        elif option.state & QStyle.StateFlag.State_MouseOver:
+            hover = QColor(c.selection)
+            hover.setAlpha(110)
+            painter.fillRect(rect, hover)
+        tile = QRect(rect.left() + PAD_X, rect.center().y() - TILE // 2, TILE, TILE)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(c.sender_color(group_id))
+        painter.drawRoundedRect(QRectF(tile), 9, 9)
+        tile_font = QFont(option.font)
+        tile_font.setBold(True)
+        tile_font.setPixelSize(15)
+        painter.setFont(tile_font)
+        painter.setPen(QColor("#ffffff") if not c.dark else QColor("#10131a"))
+        painter.drawText(tile, Qt.AlignmentFlag.AlignCenter, initials(name))
+
+        left = tile.right() + TILE_GAP
+        right = rect.right() - PAD_X
+        top_line = QRect(left, rect.top() + 11, right - left, 20)
+        bottom_line = QRect(left, rect.top() + 32, right - left, 20)
+
+        small = QFont(option.font)
+        if small.pointSizeF() > 0:
+            small.setPointSizeF(max(6.0, small.pointSizeF() - 1))
+        small_fm = QFontMetrics(small)
+        stamp_w = small_fm.horizontalAdvance(stamp)
+        painter.setFont(small)
+        painter.setPen(c.accent if unread else c.muted)
+        painter.drawText(top_line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, stamp)
+
+        name_font = QFont(option.font)
+        name_font.setBold(unread > 0)
+        if not unread:
+            name_font.setWeight(QFont.Weight.Medium)
+        name_fm = QFontMetrics(name_font)
+        name_room = top_line.width() - stamp_w - 8
+        painter.setFont(name_font)
+        painter.setPen(c.text)
+        painter.drawText(
+            top_line.adjusted(0, 0, -(stamp_w + 8), 0),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            name_fm.elidedText(name, Qt.TextElideMode.ElideRight, max(10, name_room)),
+        )
+
+        badge_w = 0
+        if unread:
+            badge_text = str(unread) if unread <= BADGE_MAX else f"{BADGE_MAX}+"
+            badge_font = QFont(small)
+            badge_font.setBold(True)
+            badge_fm = QFontMetrics(badge_font)
+            badge_w = max(BADGE_HEIGHT, badge_fm.horizontalAdvance(badge_text) + 12)
+            badge = QRect(
+                right - badge_w,
+                bottom_line.center().y() - BADGE_HEIGHT // 2 + 1,
+                badge_w,
+                BADGE_HEIGHT,
+            )
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(c.accent)
+            painter.drawRoundedRect(QRectF(badge), BADGE_HEIGHT / 2, BADGE_HEIGHT / 2)
+            painter.setFont(badge_font)
+            painter.setPen(c.accent_text)
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, badge_text)
+        preview_font = QFont(option.font)
+        painter.setFont(preview_font)
+        painter.setPen(c.text if unread else c.muted)
+        room = bottom_line.width() - (badge_w + 8 if badge_w else 0)
+        shown = preview or "No messages yet"
+        painter.drawText(
+            bottom_line.adjusted(0, 0, -(bottom_line.width() - room), 0),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            QFontMetrics(preview_font).elidedText(shown, Qt.TextElideMode.ElideRight, max(10, room)),
+        )
+        painter.restore()
+
+
+class GroupFilter(QSortFilterProxyModel):
+    """Filters groups by name, keeping the source's activity order."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setFilterRole(GroupRoles.NAME)
+        self.setDynamicSortFilter(True)
+
+
+class GroupListPanel(QWidget):
+    """Left pane: filter, list, "New group" and "Add member" buttons."""
+
+    group_selected = Signal(int)
+    new_group_requested = Signal()
+    add_member_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._model: GroupListModel | None = None
+        self._filter = GroupFilter(self)
+        self._current: int | None = None
+        self._setup_ui()
+
+    def _setup_ui(self) -> None:
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setObjectName("groupFilter")
+        self.filter_edit.setPlaceholderText("Filter groups")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.filter_edit.textChanged.connect(self._filter.setFilterFixedString)
+        self.new_button = QToolButton(self)
+        self.new_button.setIcon(icon("new-group"))
+        self.new_button.setToolTip("New group (Ctrl+Shift+N)")
+        self.new_button.setAutoRaise(True)
+        self.new_button.clicked.connect(self.new_group_requested)
+        self.add_button = QToolButton(self)
+        self.add_button.setIcon(icon("add-member"))
+        self.add_button.setToolTip("Add a member to this group")
+        self.add_button.setAutoRaise(True)
+        self.add_button.clicked.connect(self.add_member_requested)
+        top = QHBoxLayout()
+        top.setContentsMargins(10, 10, 8, 8)
+        top.setSpacing(4)
+        top.addWidget(self.filter_edit, 1)
+        top.addWidget(self.new_button)
+        top.addWidget(self.add_button)
+        self.list = QListView(self)
+        self.list.setObjectName("groupList")
+        self.list.setModel(self._filter)
+        self.list.setItemDelegate(GroupDelegate(self.list))
+        self.list.setUniformItemSizes(True)
+        self.list.setMouseTracking(True)
+        self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.clicked.connect(self._on_clicked)
+        self.list.activated.connect(self._on_clicked)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(top)
+        layout.addWidget(self.list, 1)
+        self.setMinimumWidth(220)
+
+    def set_model(self, model: GroupListModel) -> None:
+        self._model = model
+        self._filter.setSourceModel(model)
+        # Re-selecting after the model re-sorts keeps the highlight on the group on screen.
+        for signal in (model.rowsMoved, model.layoutChanged, model.rowsInserted, model.modelReset):
+            signal.connect(self._reselect)
+
+    @property
+    def filter_model(self) -> GroupFilter:
+        return self._filter
+
+    def _on_clicked(self, index: QModelIndex) -> None:
+        group_id = index.data(GroupRoles.GROUP_ID)
+        if isinstance(group_id, int):
+            self.group_selected.emit(group_id)
+
+    def select_group(self, group_id: int | None) -> None:
+        self._current = group_id
+        self._reselect()
+
+    def _reselect(self, *args: object) -> None:
+        if self._model is None or self._current is None:
+            return
+        row = self._model.row_of(self._current)
+        if row is None:
+            return
+        proxy_index = self._filter.mapFromSource(self._model.index(row, 0))
+        if proxy_index.isValid() and self.list.currentIndex() != proxy_index:
+            self.list.setCurrentIndex(proxy_index)
+
+    def visible_group_ids(self) -> list[int]:
+        """Group ids in the order shown (after the filter)."""
+        ids = []
+        for row in range(self._filter.rowCount()):
+            gid = self._filter.index(row, 0).data(GroupRoles.GROUP_ID)
+            if isinstance(gid, int):
+                ids.append(gid)
+        return ids
+
+    def unread_of(self, group_id: int) -> int:
+        if self._model is None:
+            return 0
+        row = self._model.row_of(group_id)
+        if row is None:
+            return 0
+        return int(self._model.index(row, 0).data(GroupRoles.UNREAD) or 0)
+
+    def focus_filter(self) -> None:
+        self.filter_edit.setFocus()
+        self.filter_edit.selectAll()

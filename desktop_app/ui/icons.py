@@ -1,0 +1,89 @@
+"""Icons for the UI, loaded from `resources/icons/<name>.svg` with a graceful fallback.
+
+Names the UI uses (each one `resources/icons/<name>.svg`):
+app, send, new-group, add-member, search, settings, diagnostics, retry, discard,
+pending, failed, arrow-down, sun, moon, new-window, quit.
+
+A missing file falls back to a theme icon of the platform, then to a standard Qt
+icon, then to an empty icon, so the app runs before (or without) the icon set.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QStyle
+
+from desktop_app.ui.paths import resource_path
+
+ICON_NAMES = (
+    "app",
+    "send",
+    "new-group",
+    "add-member",
+    "search",
+    "settings",
+    "diagnostics",
+    "retry",
+    "discard",
+    "pending",
+    "failed",
+    "arrow-down",
+    "sun",
+    "moon",
+    "new-window",
+    "quit",
+)
+
+# Freedesktop theme names, used where a desktop theme exists (Linux) and no SVG does.
+_THEME_FALLBACK = {
+    "send": "mail-send",
+    "new-group": "list-add",
+    "add-member": "contact-new",
+    "search": "edit-find",
+    "settings": "preferences-system",
+    "diagnostics": "utilities-system-monitor",
+    "retry": "view-refresh",
+    "discard": "edit-delete",
+    "pending": "appointment-soon",
+    "failed": "dialog-error",
+    "arrow-down": "go-down",
+    "new-window": "window-new",
+    "quit": "application-exit",
+}
+
+_STANDARD_FALLBACK = {
+    "app": QStyle.StandardPixmap.SP_MessageBoxInformation,
+    "send": QStyle.StandardPixmap.SP_ArrowRight,
+    "retry": QStyle.StandardPixmap.SP_BrowserReload,
+    "discard": QStyle.StandardPixmap.SP_DialogDiscardButton,
+    "failed": QStyle.StandardPixmap.SP_MessageBoxCritical,
+    "arrow-down": QStyle.StandardPixmap.SP_ArrowDown,
+    "diagnostics": QStyle.StandardPixmap.SP_FileDialogDetailedView,
+    "new-window": QStyle.StandardPixmap.SP_TitleBarNormalButton,
+    "quit": QStyle.StandardPixmap.SP_DialogCloseButton,
+}
+
+
+@cache
+def icon(name: str) -> QIcon:
+    """The icon called `name`; never raises, at worst an empty icon."""
+    path = resource_path("icons", f"{name}.svg")
+    if path.is_file():
+        loaded = QIcon(str(path))
+        if not loaded.isNull():
+            return loaded
+    themed = _THEME_FALLBACK.get(name)
+    if themed and QIcon.hasThemeIcon(themed):
+        return QIcon.fromTheme(themed)
+    standard = _STANDARD_FALLBACK.get(name)
+    app = QApplication.instance()
+    if standard is not None and isinstance(app, QApplication):
+        return app.style().standardIcon(standard)
+    return QIcon()
+
+
+def has_svg(name: str) -> bool:
+    """Whether the icon set ships `name` (the screenshot tool and tests report missing ones)."""
+    return resource_path("icons", f"{name}.svg").is_file()

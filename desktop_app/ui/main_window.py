@@ -1,0 +1,444 @@
+"""The main window: group list and chat side by side, menus, shortcuts, status bar, title."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from PySide6.QtCore import QByteArray, QEvent, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QMainWindow, QSplitter, QWidget
+
+from chat_protocol.models import Group, Message
+from desktop_app.models.bridge import SessionBridge
+from desktop_app.models.group_list_model import GroupRoles
+from desktop_app.session.state import ConnectionStatus
+from desktop_app.settings import Profile
+from desktop_app.ui.chat_pane import ChatPane
+from desktop_app.ui.diagnostics import DiagnosticsWindow
+from desktop_app.ui.group_dialogs import AddMemberDialog, NewGroupDialog
+from desktop_app.ui.group_list import GroupListPanel
+from desktop_app.ui.icons import icon
+from desktop_app.ui.quick_switcher import QuickSwitcher
+from desktop_app.ui.status import ConnectionStatusBar
+from desktop_app.ui.theme import ThemeChoice
+
+APP_TITLE = "desktop-app"
+DEFAULT_SIZE = (1000, 680)
+SPLITTER_DEFAULT = [290, 710]
+# Drafts and layout are written to the profile at most this often.
+SAVE_DELAY_MS = 800
+
+
+class WindowHost(Protocol):
+    """What a main window asks of the application (app.py implements it)."""
+
+    def new_window(self, window: MainWindow) -> None: ...
+    def new_window_other_user(self, window: MainWindow) -> None: ...
+    def sign_out(self, window: MainWindow) -> None: ...
+    def quit(self) -> None: ...
+    def set_theme(self, choice: ThemeChoice) -> None: ...
+    def theme_choice(self) -> ThemeChoice: ...
+    def notify_message(self, window: MainWindow, group_id: int, message: Message) -> None: ...
+    def window_closed(self, window: MainWindow) -> None: ...
+
+
+def window_title(group: str | None, user: str, unread: int) -> str:
+    """"(3) Team — Alice (alice) — desktop-app": the unread total, group on screen, signed-in user."""
+    parts = [group] if group else []
+    parts += [user, APP_TITLE]
+    title = " — ".join(parts)
+    return f"({unread}) {title}" if unread else title
+
+
+class MainWindow(QMainWindow):
+    """One window on one session; several windows may share a session."""
+
+    group_changed = Signal(object)  # int | None
+
+    def __init__(self, bridge: SessionBridge, profile: Profile, host: WindowHost) -> None:
+        super().__init__()
+        self.bridge = bridge
+        self.profile = profile
+        self._host = host
+        self._group_id: int | None = None
+        self._diagnostics: DiagnosticsWindow | None = None
+        self._switcher: QuickSwitcher | None = None
+        self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
+        self._save_timer.timeout.connect(self.profile.save)
+        self.setWindowIcon(icon("app"))
+        self._setup_ui()
+        self._setup_menus()
+        self._setup_shortcuts()
+        self._connect_bridge()
+        self._restore_layout()
+        self._update_title()
+        self._pick_initial_group()
+
+    # --- building ------------------------------------------------------------------------------
+
+    def _setup_ui(self) -> None:
+        self.groups = GroupListPanel(self)
+        self.groups.set_model(self.bridge.groups)
+        self.chat = ChatPane(self)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(self.groups)
+        self.splitter.addWidget(self.chat)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes(SPLITTER_DEFAULT)
+        self.splitter.splitterMoved.connect(lambda *_: self._schedule_layout_save())
+        self.setCentralWidget(self.splitter)
+        self.status = ConnectionStatusBar(self)
+        self.setStatusBar(self.status)
+        user = self.bridge.user
+        self.status.set_identity(self.bridge.server_url, f"{user.display_name} (@{user.username})")
+        self.status.set_status(self.bridge.status)
+        self.status.diagnostics_requested.connect(self.show_diagnostics)
+        self.groups.group_selected.connect(self.open_group)
+        self.groups.new_group_requested.connect(self.new_group)
+        self.groups.add_member_requested.connect(self.add_member)
+        composer = self.chat.composer
+        composer.send_requested.connect(self._on_send)
+        composer.typing.connect(self._on_typing)
+        composer.draft_changed.connect(self._on_draft_changed)
+        self.chat.view.retry_requested.connect(self.bridge.retry)
+        self.chat.view.discard_requested.connect(self.bridge.discard)
+        self.resize(*DEFAULT_SIZE)
+
+    def _setup_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.new_window_action = self._action(
+            file_menu, "New &Window", "new-window", QKeySequence.StandardKey.New,
+            lambda: self._host.new_window(self),
+        )
+        self._action(
+            file_menu, "New Window as &Another User…", "new-window", None,
+            lambda: self._host.new_window_other_user(self),
+        )
+        file_menu.addSeparator()
+        self._action(file_menu, "New &Group…", "new-group", "Ctrl+Shift+N", self.new_group)
+        self._action(file_menu, "&Add Member…", "add-member", None, self.add_member)
+        file_menu.addSeparator()
+        self._action(file_menu, "Sign &Out", None, None, lambda: self._host.sign_out(self))
+        self._action(file_menu, "&Close Window", None, QKeySequence.StandardKey.Close, self.close)
+        self._action(file_menu, "&Quit", "quit", QKeySequence.StandardKey.Quit, self._host.quit)
+        go = bar.addMenu("&Go")
+        self._action(go, "Quick &Switcher…", "search", "Ctrl+K", self.show_switcher)
+        self._action(go, "&Previous Group", None, "Alt+Up", lambda: self.step_group(-1))
+        self._action(go, "&Next Group", None, "Alt+Down", lambda: self.step_group(1))
+        self._action(go, "Previous &Unread Group", None, "Alt+Shift+Up", lambda: self.step_unread(-1))
+        self._action(go, "Next Unread &Group", None, "Alt+Shift+Down", lambda: self.step_unread(1))
+        self._action(go, "Jump to &Newest Message", "arrow-down", None, self.chat.view.scroll_to_newest)
+        self._action(go, "&Filter Groups", "search", "Ctrl+F", self.groups.focus_filter)
+        view = bar.addMenu("&View")
+        theme_menu = view.addMenu(icon("sun"), "&Theme")
+        self._theme_group = QActionGroup(self)
+        current = self._host.theme_choice()
+        for choice, label, icon_name in (
+            (ThemeChoice.SYSTEM, "Follow the &System", "settings"),
+            (ThemeChoice.LIGHT, "&Light", "sun"),
+            (ThemeChoice.DARK, "&Dark", "moon"),
+        ):
+            action = theme_menu.addAction(icon(icon_name), label)
+            action.setCheckable(True)
+            action.setChecked(choice is current)
+            action.triggered.connect(lambda _c=False, ch=choice: self._host.set_theme(ch))
+            self._theme_group.addAction(action)
+        self._action(view, "&Diagnostics…", "diagnostics", "Ctrl+Shift+D", self.show_diagnostics)
+
+    def _action(
+        self,
+        menu: Any,
+        text: str,
+        icon_name: str | None,
+        shortcut: QKeySequence.StandardKey | str | None,
+        slot: Any,
+    ) -> QAction:
+        action = QAction(text, self)
+        if icon_name:
+            action.setIcon(icon(icon_name))
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
+        return action
+
+    def _setup_shortcuts(self) -> None:
+        esc = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        esc.setContext(Qt.ShortcutContext.WindowShortcut)
+        esc.activated.connect(self.chat.view.scroll_to_newest)
+
+    def _connect_bridge(self) -> None:
+        b = self.bridge
+        b.status_changed.connect(self._on_status)
+        b.typing.connect(self._on_typing_notice)
+        b.message_received.connect(self._on_message_received)
+        b.group_added.connect(self._on_group_added)
+        b.group_removed.connect(self._on_group_removed)
+        b.groups.total_unread_changed.connect(lambda _n: self._update_title())
+        b.groups.dataChanged.connect(self._on_groups_data_changed)
+        b.groups.rowsInserted.connect(lambda *_: self._pick_initial_group())
+        b.groups.modelReset.connect(self._pick_initial_group)
+
+    def _disconnect_bridge(self) -> None:
+        b = self.bridge
+        for signal, slot in (
+            (b.status_changed, self._on_status),
+            (b.typing, self._on_typing_notice),
+            (b.message_received, self._on_message_received),
+            (b.group_added, self._on_group_added),
+            (b.group_removed, self._on_group_removed),
+        ):
+            try:
+                signal.disconnect(slot)
+            except (RuntimeError, TypeError):
+                pass
+
+    # --- layout memory -----------------------------------------------------------------------
+
+    def _restore_layout(self) -> None:
+        saved = self.profile.ui.get("window")
+        if not isinstance(saved, dict):
+            return
+        geometry = saved.get("geometry")
+        if isinstance(geometry, str):
+            self.restoreGeometry(QByteArray.fromBase64(geometry.encode()))
+        splitter = saved.get("splitter")
+        if isinstance(splitter, str):
+            self.splitter.restoreState(QByteArray.fromBase64(splitter.encode()))
+
+    def _store_layout(self) -> None:
+        self.profile.ui["window"] = {
+            "geometry": bytes(self.saveGeometry().toBase64().data()).decode(),
+            "splitter": bytes(self.splitter.saveState().toBase64().data()).decode(),
+        }
+
+    def _schedule_layout_save(self) -> None:
+        self._store_layout()
+        self._save_timer.start()
+
+    # --- groups -----------------------------------------------------------------------------
+
+    @property
+    def current_group(self) -> int | None:
+        return self._group_id
+
+    def _group_index(self, group_id: int) -> QModelIndex | None:
+        row = self.bridge.groups.row_of(group_id)
+        return None if row is None else self.bridge.groups.index(row, 0)
+
+    def _pick_initial_group(self) -> None:
+        if self._group_id is not None:
+            return
+        last = self.profile.ui.get("last_group")
+        if isinstance(last, int) and self.bridge.groups.row_of(last) is not None:
+            self.open_group(last)
+            return
+        first = self.bridge.groups.group_id_at(0)
+        if first is not None:
+            self.open_group(first)
+        else:
+            self.chat.show_empty("No groups yet. Create one with New group (Ctrl+Shift+N).")
+
+    def open_group(self, group_id: int) -> None:
+        """Show a group: its model (kept for the session), its draft, its header."""
+        index = self._group_index(group_id)
+        if index is None:
+            return
+        if self._group_id == group_id:
+            self.chat.composer.edit.setFocus()
+            return
+        self._store_draft()
+        self._group_id = group_id
+        self.profile.ui["last_group"] = group_id
+        self._save_timer.start()
+        self.chat.view.show_model(self.bridge.message_model(group_id))
+        self.chat.composer.set_group(group_id, self._draft(group_id))
+        self._refresh_header()
+        self.groups.select_group(group_id)
+        if self.isActiveWindow() or not self._host_has_active_window():
+            self.bridge.set_active_group(group_id)
+        self._update_title()
+        self.chat.composer.edit.setFocus()
+        self.group_changed.emit(group_id)
+
+    def _host_has_active_window(self) -> bool:
+        from PySide6.QtWidgets import QApplication
+
+        return QApplication.activeWindow() is not None
+
+    def _refresh_header(self) -> None:
+        if self._group_id is None:
+            return
+        index = self._group_index(self._group_id)
+        if index is None:
+            return
+        name = str(index.data(GroupRoles.NAME) or "")
+        members = int(index.data(GroupRoles.MEMBER_COUNT) or 0)
+        noun = "member" if members == 1 else "members"
+        self.chat.show_chat(self._group_id, name, f"{members} {noun}")
+
+    def current_group_name(self) -> str | None:
+        if self._group_id is None:
+            return None
+        index = self._group_index(self._group_id)
+        return None if index is None else str(index.data(GroupRoles.NAME) or "")
+
+    def _on_groups_data_changed(self, *args: object) -> None:
+        self._refresh_header()
+        self._update_title()
+
+    def _on_group_added(self, group_id: int) -> None:
+        if self._group_id is None:
+            self.open_group(group_id)
+
+    def _on_group_removed(self, group_id: int) -> None:
+        if self._group_id == group_id:
+            self._group_id = None
+            self.chat.view.show_model(None)
+            self.chat.composer.set_group(None)
+            self._pick_initial_group()
+            if self._group_id is None:
+                self.chat.show_empty("You left that group.")
+        self._update_title()
+
+    def step_group(self, step: int) -> None:
+        ids = self.groups.visible_group_ids()
+        if not ids:
+            return
+        if self._group_id not in ids:
+            self.open_group(ids[0])
+            return
+        position = ids.index(self._group_id) + step
+        if 0 <= position < len(ids):
+            self.open_group(ids[position])
+
+    def step_unread(self, step: int) -> None:
+        ids = self.groups.visible_group_ids()
+        if not ids:
+            return
+        start = ids.index(self._group_id) if self._group_id in ids else -1
+        position = start + step
+        while 0 <= position < len(ids):
+            if self.groups.unread_of(ids[position]) > 0:
+                self.open_group(ids[position])
+                return
+            position += step
+
+    # --- composing ------------------------------------------------------------------------------
+
+    def _drafts(self) -> dict[str, str]:
+        drafts = self.profile.ui.get("drafts")
+        if not isinstance(drafts, dict):
+            drafts = {}
+            self.profile.ui["drafts"] = drafts
+        return drafts
+
+    def _draft(self, group_id: int) -> str:
+        return str(self._drafts().get(str(group_id), ""))
+
+    def _store_draft(self) -> None:
+        if self._group_id is not None:
+            self._on_draft_changed(self._group_id, self.chat.composer.text())
+
+    def _on_draft_changed(self, group_id: int, text: str) -> None:
+        drafts = self._drafts()
+        if text:
+            drafts[str(group_id)] = text
+        else:
+            drafts.pop(str(group_id), None)
+        self._save_timer.start()
+
+    def _on_send(self, body: str) -> None:
+        if self._group_id is None:
+            return
+        self.bridge.send(self._group_id, body)
+        self.chat.view.scroll_to_newest()
+
+    def _on_typing(self) -> None:
+        if self._group_id is not None:
+            self.bridge.notify_typing(self._group_id)
+
+    def _on_typing_notice(self, group_id: int, name: str) -> None:
+        self.chat.typing.note(group_id, name)
+        self.chat.refresh_typing()
+
+    # --- status, notifications, title ------------------------------------------------------------
+
+    def _on_status(self, status: ConnectionStatus) -> None:
+        self.status.set_status(status)
+
+    def _on_message_received(self, group_id: int, message: Message) -> None:
+        # A message from someone ends their "typing…".
+        self.chat.typing.clear(group_id, message.sender.display_name)
+        self.chat.typing.clear(group_id, message.sender.username)
+        self.chat.refresh_typing()
+        self._host.notify_message(self, group_id, message)
+
+    def _update_title(self) -> None:
+        user = self.bridge.user
+        who = f"{user.display_name} ({user.username})"
+        self.setWindowTitle(window_title(self.current_group_name(), who, self.bridge.groups.total_unread()))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            # With a shared session, the focused window decides which group counts as read.
+            self.bridge.set_active_group(self._group_id)
+
+    def is_showing(self, group_id: int) -> bool:
+        """Whether a person looking at this window sees `group_id` right now."""
+        return self.isActiveWindow() and not self.isMinimized() and self._group_id == group_id
+
+    # --- dialogs -----------------------------------------------------------------------------------
+
+    def show_diagnostics(self) -> None:
+        if self._diagnostics is None:
+            self._diagnostics = DiagnosticsWindow(self.bridge)
+        self._diagnostics.show()
+        self._diagnostics.raise_()
+        self._diagnostics.activateWindow()
+
+    def show_switcher(self) -> None:
+        self._switcher = QuickSwitcher(self.bridge.groups, self)
+        self._switcher.chosen.connect(self.open_group)
+        geo = self.geometry()
+        self._switcher.move(geo.center().x() - self._switcher.width() // 2, geo.top() + 80)
+        self._switcher.show()
+        self._switcher.input.setFocus()
+
+    def new_group(self) -> None:
+        dialog = NewGroupDialog(self.bridge, self)
+        dialog.created.connect(lambda group: self._after_group_created(group))
+        dialog.open()
+
+    def _after_group_created(self, group: Group) -> None:
+        # The model learns of the group via the bridge; open it once it is listed.
+        if self.bridge.groups.row_of(group.id) is not None:
+            self.open_group(group.id)
+        else:
+            QTimer.singleShot(300, lambda: self.open_group(group.id))
+
+    def add_member(self) -> None:
+        if self._group_id is None:
+            return
+        dialog = AddMemberDialog(self.bridge, self._group_id, self.current_group_name() or "", self)
+        dialog.open()
+
+    # --- closing ----------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._store_draft()
+        self._store_layout()
+        self.profile.save()
+        if self._diagnostics is not None:
+            self._diagnostics.stop()
+            self._diagnostics.close()
+        self._disconnect_bridge()
+        super().closeEvent(event)
+        self._host.window_closed(self)
+
+    def central(self) -> QWidget:
+        return self.splitter

@@ -1,0 +1,366 @@
+"""Paints one chat message: sender, time, wrapped plain text, grouping, day separators, states."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPointF,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPen
+from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from desktop_app.models.message_model import MessageRoles
+from desktop_app.ui import theme
+from desktop_app.ui.formatting import clock, day_label, initials, local
+from desktop_app.ui.text_layout import draw_text, text_height
+
+MARGIN_X = 16
+AVATAR = 34
+AVATAR_GAP = 10
+HEADER_TOP_PAD = 10
+GROUPED_TOP_PAD = 2
+BOTTOM_PAD = 3
+HEADER_GAP = 2
+SEPARATOR_HEIGHT = 36
+FAILED_GAP = 3
+CLOCK_SIZE = 11
+# Messages of one sender closer than this share a header.
+GROUP_WINDOW = timedelta(minutes=5)
+# Heights are cached per (message, width, flags); beyond this many entries start afresh.
+HEIGHT_CACHE_MAX = 20_000
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class RowFlags:
+    """What a row draws besides its text, derived from it and the row above."""
+
+    day_separator: bool
+    header: bool
+    failed: bool
+
+
+@dataclass(frozen=True)
+class RowGeometry:
+    """Where everything of one row goes, relative to the row's rect."""
+
+    separator: QRect
+    avatar: QRect
+    header: QRect
+    body: QRect
+    failed_line: QRect
+    retry: QRect
+    discard: QRect
+
+
+def _created(index: ModelIndex) -> datetime | None:
+    value = index.data(MessageRoles.CREATED_AT)
+    return value if isinstance(value, datetime) else None
+
+
+def row_flags(index: ModelIndex) -> RowFlags:
+    """Whether the row starts a day and whether it shows the sender header."""
+    failed = index.data(MessageRoles.STATE) == "failed"
+    here = _created(index)
+    above = index.siblingAtRow(index.row() - 1) if index.row() > 0 else QModelIndex()
+    if not above.isValid() or here is None:
+        return RowFlags(day_separator=here is not None, header=True, failed=failed)
+    there = _created(above)
+    if there is None:
+        return RowFlags(day_separator=True, header=True, failed=failed)
+    new_day = local(here).date() != local(there).date()
+    same_sender = above.data(MessageRoles.SENDER_ID) == index.data(MessageRoles.SENDER_ID)
+    close = abs(here - there) < GROUP_WINDOW
+    above_failed = above.data(MessageRoles.STATE) == "failed"
+    header = new_day or not same_sender or not close or above_failed
+    return RowFlags(day_separator=new_day, header=header, failed=failed)
+
+
+class MessageDelegate(QStyledItemDelegate):
+    """Draws messages as plain text (never rich text) and turns Retry/Discard clicks into signals."""
+
+    retry_requested = Signal(str)  # client_msg_id
+    discard_requested = Signal(str)
+
+    def __init__(self, view: QListView) -> None:
+        super().__init__(view)
+        self._view = view
+        self._heights: dict[tuple[object, ...], int] = {}
+
+    # --- fonts and geometry ----------------------------------------------------------
+
+    def _fonts(self, base: QFont) -> tuple[QFont, QFont, QFont]:
+        name = QFont(base)
+        name.setBold(True)
+        small = QFont(base)
+        size = base.pointSizeF()
+        if size > 0:
+            small.setPointSizeF(max(6.0, size - 1.5))
+        return base, name, small
+
+    def _text_left(self) -> int:
+        return MARGIN_X + AVATAR + AVATAR_GAP
+
+    def _text_width(self, row_width: int) -> int:
+        return max(40, row_width - self._text_left() - MARGIN_X)
+
+    def _row_width(self) -> int:
+        return self._view.viewport().width()
+
+    def geometry(self, option: QStyleOptionViewItem, index: ModelIndex) -> RowGeometry:
+        """The layout of one row inside option.rect (also used for hit-testing clicks)."""
+        rect: QRect = option.rect
+        flags = row_flags(index)
+        base, name_font, small = self._fonts(option.font)
+        top = rect.top()
+        separator = QRect()
+        if flags.day_separator:
+            separator = QRect(rect.left(), top, rect.width(), SEPARATOR_HEIGHT)
+            top += SEPARATOR_HEIGHT
+        top += HEADER_TOP_PAD if flags.header else GROUPED_TOP_PAD
+        left = rect.left() + self._text_left()
+        width = self._text_width(rect.width())
+        avatar = QRect()
+        header = QRect()
+        if flags.header:
+            avatar = QRect(rect.left() + MARGIN_X, top + 2, AVATAR, AVATAR)
+            header_h = QFontMetrics(name_font).height()
+            header = QRect(left, top, width, header_h)
+            top += header_h + HEADER_GAP
+        body_h = text_height(str(index.data(MessageRoles.BODY) or ""), base, width)
+        body = QRect(left, top, width, body_h)
+        top += body_h
+        failed_line = retry = discard = QRect()
+        if flags.failed:
+            fm = QFontMetrics(small)
+            top += FAILED_GAP
+            failed_line = QRect(left, top, width, fm.height())
+            retry_w = fm.horizontalAdvance("Retry") + 8
+            discard_w = fm.horizontalAdvance("Discard") + 8
+            discard = QRect(left + width - discard_w, top, discard_w, fm.height())
+            retry = QRect(discard.left() - 6 - retry_w, top, retry_w, fm.height())
+        return RowGeometry(separator, avatar, header, body, failed_line, retry, discard)
+
+    # --- size --------------------------------------------------------------------------
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
+        width = self._row_width()
+        flags = row_flags(index)
+        key = (
+            index.data(MessageRoles.CLIENT_MSG_ID) or index.data(MessageRoles.ID),
+            width,
+            flags,
+            option.font.key(),
+        )
+        cached = self._heights.get(key)
+        if cached is None:
+            if len(self._heights) > HEIGHT_CACHE_MAX:
+                self._heights.clear()
+            probe = QStyleOptionViewItem(option)
+            probe.rect = QRect(0, 0, width, 0)
+            geo = self.geometry(probe, index)
+            bottom = max(geo.body.bottom(), geo.failed_line.bottom(), geo.avatar.bottom())
+            cached = bottom + 1 + BOTTOM_PAD
+            self._heights[key] = cached
+        return QSize(width, cached)
+
+    def clear_cache(self) -> None:
+        self._heights.clear()
+
+    # --- paint -------------------------------------------------------------------------
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        c = theme.colors()
+        geo = self.geometry(option, index)
+        base, name_font, small = self._fonts(option.font)
+        state = index.data(MessageRoles.STATE)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        if option.state & QStyle.StateFlag.State_Selected:
+            content = QRect(option.rect)
+            if not geo.separator.isNull():
+                content.setTop(geo.separator.bottom() + 1)
+            painter.fillRect(content, c.selection)
+        if not geo.separator.isNull():
+            self._paint_separator(painter, geo.separator, index, small, c)
+        if not geo.avatar.isNull():
+            self._paint_avatar(painter, geo.avatar, index, c)
+            self._paint_header(painter, geo.header, index, name_font, small, c)
+        elif state == "pending":
+            self._paint_clock(painter, geo.body, c)
+        body_color = c.text
+        if state == "pending":
+            body_color = c.muted
+        elif state == "failed":
+            body_color = c.failed
+        painter.setPen(body_color)
+        body = str(index.data(MessageRoles.BODY) or "")
+        draw_text(painter, body, base, geo.body.left(), geo.body.top(), geo.body.width())
+        if not geo.failed_line.isNull():
+            self._paint_failed(painter, geo, index, small, c)
+        painter.restore()
+
+    def _paint_separator(
+        self,
+        painter: QPainter,
+        rect: QRect,
+        index: ModelIndex,
+        font: QFont,
+        c: theme.ThemeColors,
+    ) -> None:
+        created = _created(index)
+        label = day_label(local(created).date()) if created else ""
+        fm = QFontMetrics(font)
+        text_w = fm.horizontalAdvance(label) + 24
+        mid_y = rect.center().y()
+        painter.setPen(QPen(c.separator, 1))
+        left_end = rect.center().x() - text_w // 2
+        right_start = rect.center().x() + text_w // 2
+        painter.drawLine(rect.left() + MARGIN_X, mid_y, left_end, mid_y)
+        painter.drawLine(right_start, mid_y, rect.right() - MARGIN_X, mid_y)
+        painter.setFont(font)
+        painter.setPen(c.muted)
+        painter.drawText(
+            QRect(left_end, rect.top(), text_w, rect.height()), Qt.AlignmentFlag.AlignCenter, label
+        )
+
+    def _paint_avatar(
+        self, painter: QPainter, rect: QRect, index: ModelIndex, c: theme.ThemeColors
+    ) -> None:
+        sender_id = int(index.data(MessageRoles.SENDER_ID) or 0)
+        name = str(index.data(MessageRoles.SENDER_NAME) or "?")
+        fill = QColor(c.sender_color(sender_id))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(fill)
+        painter.drawEllipse(QRectF(rect))
+        font = QFont(painter.font())
+        font.setBold(True)
+        font.setPixelSize(max(10, AVATAR * 2 // 5))
+        painter.setFont(font)
+        painter.setPen(QColor("#ffffff") if not c.dark else QColor("#10131a"))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, initials(name))
+
+    def _paint_header(
+        self,
+        painter: QPainter,
+        rect: QRect,
+        index: ModelIndex,
+        name_font: QFont,
+        small: QFont,
+        c: theme.ThemeColors,
+    ) -> None:
+        sender_id = int(index.data(MessageRoles.SENDER_ID) or 0)
+        name = str(index.data(MessageRoles.SENDER_NAME) or "?")
+        fm = QFontMetrics(name_font)
+        name = fm.elidedText(name, Qt.TextElideMode.ElideRight, max(20, rect.width() - 90))
+        painter.setFont(name_font)
+        painter.setPen(c.sender_color(sender_id))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+        x = rect.left() + fm.horizontalAdvance(name) + 8
+        state = index.data(MessageRoles.STATE)
+        created = _created(index)
+        label = clock(created) if created else ""
+        if state == "pending":
+            label = "sending…"
+        elif state == "failed":
+            label = "not sent"
+        painter.setFont(small)
+        painter.setPen(c.failed if state == "failed" else c.muted)
+        small_fm = QFontMetrics(small)
+        text_rect = QRect(x, rect.top(), small_fm.horizontalAdvance(label) + 2, rect.height())
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
+        if state == "pending":
+            clock_rect = QRect(
+                text_rect.right() + 6,
+                rect.center().y() - CLOCK_SIZE // 2,
+                CLOCK_SIZE,
+                CLOCK_SIZE,
+            )
+            self._draw_clock(painter, clock_rect, c.muted)
+
+    def _paint_clock(self, painter: QPainter, body: QRect, c: theme.ThemeColors) -> None:
+        """A small clock in the gutter of a grouped pending message."""
+        x = body.left() - AVATAR_GAP - CLOCK_SIZE - 2
+        self._draw_clock(painter, QRect(x, body.top() + 3, CLOCK_SIZE, CLOCK_SIZE), c.muted)
+
+    def _draw_clock(self, painter: QPainter, rect: QRect, color: QColor) -> None:
+        painter.save()
+        painter.setPen(QPen(color, 1.2))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        r = QRectF(rect).adjusted(0.5, 0.5, -0.5, -0.5)
+        painter.drawEllipse(r)
+        center = r.center()
+        painter.drawLine(center, QPointF(center.x(), r.top() + 2.5))
+        painter.drawLine(center, QPointF(r.right() - 2.5, center.y()))
+        painter.restore()
+
+    def _paint_failed(
+        self,
+        painter: QPainter,
+        geo: RowGeometry,
+        index: ModelIndex,
+        small: QFont,
+        c: theme.ThemeColors,
+    ) -> None:
+        reason = str(index.data(MessageRoles.ERROR) or "the server refused it")
+        painter.setFont(small)
+        fm = QFontMetrics(small)
+        room = geo.retry.left() - geo.failed_line.left() - 8
+        text = fm.elidedText(f"Not sent: {reason}", Qt.TextElideMode.ElideRight, max(20, room))
+        painter.setPen(c.failed)
+        painter.drawText(
+            geo.failed_line, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text
+        )
+        link = QFont(small)
+        link.setUnderline(True)
+        link.setBold(True)
+        painter.setFont(link)
+        painter.setPen(c.accent)
+        painter.drawText(geo.retry, Qt.AlignmentFlag.AlignCenter, "Retry")
+        painter.setPen(c.failed)
+        painter.drawText(geo.discard, Qt.AlignmentFlag.AlignCenter, "Discard")
+
+    # --- clicks ------------------------------------------------------------------------
+
+    def link_at(self, option: QStyleOptionViewItem, index: ModelIndex, pos: QPointF) -> str | None:
+        """"retry" or "discard" when `pos` is on that link of a failed message."""
+        if index.data(MessageRoles.STATE) != "failed":
+            return None
+        geo = self.geometry(option, index)
+        point = pos.toPoint()
+        if geo.retry.adjusted(-3, -3, 3, 3).contains(point):
+            return "retry"
+        if geo.discard.adjusted(-3, -3, 3, 3).contains(point):
+            return "discard"
+        return None
+
+    def editorEvent(
+        self,
+        event: QEvent,
+        model: QAbstractItemModel,
+        option: QStyleOptionViewItem,
+        index: ModelIndex,
+    ) -> bool:
+        if event.type() == QEvent.Type.MouseButtonRelease and isinstance(event, QMouseEvent):
+            link = self.link_at(option, index, event.position())
+            cid = str(index.data(MessageRoles.CLIENT_MSG_ID) or "")
+            if link == "retry" and cid:
+                self.retry_requested.emit(cid)
+                return True
+            if link == "discard" and cid:
+                self.discard_requested.emit(cid)
+                return True
+        return super().editorEvent(event, model, option, index)

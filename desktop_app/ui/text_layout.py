@@ -1,0 +1,39 @@
+"""Plain-text wrapping with QTextLayout: never interprets markup, breaks long words when it must."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QFont, QPainter, QTextLayout, QTextOption
+
+# QTextLayout ignores "\n"; the Unicode line separator is its hard line break.
+_LINE_SEPARATOR = "\u2028"
+
+
+def _layout(text: str, font: QFont, width: float) -> tuple[QTextLayout, float]:
+    layout = QTextLayout(text.replace("\r\n", "\n").replace("\n", _LINE_SEPARATOR), font)
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    layout.setTextOption(option)
+    height = 0.0
+    layout.beginLayout()
+    while True:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(max(1.0, width))
+        line.setPosition(QPointF(0.0, height))
+        height += line.height()
+    layout.endLayout()
+    return layout, height
+
+
+def text_height(text: str, font: QFont, width: float) -> int:
+    """Height in pixels of `text` wrapped to `width` (plain text, always)."""
+    _layout_obj, height = _layout(text, font, width)
+    return int(height + 0.999)
+
+
+def draw_text(painter: QPainter, text: str, font: QFont, x: float, y: float, width: float) -> None:
+    """Draw `text` as plain text wrapped to `width` with its top-left at (x, y)."""
+    layout, _height = _layout(text, font, width)
+    layout.draw(painter, QPointF(x, y))
