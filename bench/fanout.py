@@ -28,7 +28,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_server import Population, ServerProcess, create_population
-from fanout_workers import run_poster, run_receiver
+from fanout_workers import RECEIVER_KINDS, RECEIVER_SOCKETIO, run_poster, run_receiver
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 READY_TIMEOUT_SECONDS = 120.0
@@ -50,8 +50,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the load")
     parser.add_argument("--url", help="bench this running server instead of starting one")
     parser.add_argument("--pid", type=int, help="with --url: the server's pid, for CPU and RSS")
-    parser.add_argument("--receivers", type=int, default=2, help="receiver processes")
-    parser.add_argument("--posters", type=int, default=1, help="poster processes")
+    parser.add_argument("--receiver-procs", type=int, default=2, help="receiver processes")
+    parser.add_argument("--poster-procs", type=int, default=1, help="poster processes")
+    parser.add_argument(
+        "--receiver",
+        choices=RECEIVER_KINDS,
+        default=RECEIVER_SOCKETIO,
+        help="socket client of the receivers: python-socketio's AsyncClient, or a minimal "
+        "websocket client that leaves more CPU to the server (bench/lite_socketio.py)",
+    )
     parser.add_argument(
         "--out", type=Path, help="result file (default bench/results/fanout-R.json)"
     )
@@ -139,10 +146,13 @@ class Run:
 
     def execute(self, population: Population) -> dict[str, Any]:
         args = self.args
-        receiver_sets = _split(population.accounts, args.receivers)
+        receiver_sets = _split(population.accounts, args.receiver_procs)
         progress = [self.ctx.RawValue("q", 0) for _ in receiver_sets]
         for i, accounts in enumerate(receiver_sets):
-            self._spawn(run_receiver, i, self.url, accounts, self.results, progress[i], self.stop)
+            self._spawn(
+                run_receiver, i, self.url, accounts, args.receiver, self.results, progress[i],
+                self.stop,
+            )  # fmt: skip
         ready = self._get("receiver_ready", len(receiver_sets), READY_TIMEOUT_SECONDS)
         connected = sum(item["clients"] for item in ready)
         print(
@@ -150,7 +160,7 @@ class Run:
         )
         gauge = ServerGauge(self.pid)
         start_at = time.monotonic() + START_DELAY_SECONDS
-        poster_sets = _split(population.accounts, args.posters)
+        poster_sets = _split(population.accounts, args.poster_procs)
         for i, accounts in enumerate(poster_sets):
             share = args.rate / len(poster_sets)
             self._spawn(
@@ -227,8 +237,9 @@ def summarise(
             "groups": args.groups,
             "rate": args.rate,
             "seconds": args.seconds,
-            "receiver_processes": args.receivers,
-            "poster_processes": args.posters,
+            "receiver_processes": args.receiver_procs,
+            "receiver": args.receiver,
+            "poster_processes": args.poster_procs,
             "url": args.url,
         },
         "connected": connected,
@@ -284,7 +295,8 @@ def print_summary(result: dict[str, Any], path: Path) -> None:
     per_cpu = result["deliveries_per_server_cpu_second"]
     print(
         f"fan-out  C={result['params']['clients']} G={result['params']['groups']} "
-        f"R={result['params']['rate']:g}/s T={result['params']['seconds']:g}s\n"
+        f"R={result['params']['rate']:g}/s T={result['params']['seconds']:g}s "
+        f"receiver={result['params']['receiver']}\n"
         f"  sent {result['sent']}/{result['offered']} (errors {result['post_errors'] or 0}), "
         f"delivered {result['deliveries']}/{result['expected_deliveries']} "
         f"(undelivered {result['undelivered']}, duplicates {result['duplicates']})\n"

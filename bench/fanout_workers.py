@@ -13,6 +13,7 @@ import itertools
 import time
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from multiprocessing.sharedctypes import Synchronized
 from multiprocessing.synchronize import Event
@@ -21,6 +22,7 @@ from typing import Any, Protocol
 import aiohttp
 import orjson
 import socketio
+from lite_socketio import LiteReceiver
 
 CONNECT_CONCURRENCY = 20
 CONNECT_TIMEOUT_SECONDS = 30.0
@@ -29,6 +31,11 @@ POST_TIMEOUT_SECONDS = 30.0
 # Counters shared with the orchestrator are refreshed this often, not per delivery.
 PROGRESS_EVERY = 0.05
 BODY_SUFFIX = " fanout bench message"
+RECEIVER_SOCKETIO = "socketio"
+RECEIVER_LITE = "lite"
+RECEIVER_KINDS = (RECEIVER_SOCKETIO, RECEIVER_LITE)
+
+Closer = Callable[[], Awaitable[Any]]
 
 
 class _Queue(Protocol):
@@ -53,45 +60,66 @@ class _ReceiverState:
     first_at: float = 0.0
     last_at: float = 0.0
 
+    def record(self, user_id: int, message: dict[str, Any], now: int) -> None:
+        """Count one `message:new` on `user_id`'s socket, received at `now` (monotonic ns)."""
+        key = (user_id, message["id"])
+        if key in self.seen:
+            self.duplicates += 1
+            return
+        self.seen.add(key)
+        self.deliveries += 1
+        if not self.first_at:
+            self.first_at = now / 1e9
+        self.last_at = now / 1e9
+        if message["sender"]["id"] != user_id:
+            sent_ns = int(message["body"].split(" ", 1)[0])
+            self.latencies_ms.append((now - sent_ns) / 1e6)
+
 
 def run_receiver(
     index: int,
     url: str,
     accounts: list[Account],
+    kind: str,
     results: _Queue,
     progress: Synchronized,  # type: ignore[type-arg]
     stop: Event,
 ) -> None:
     """Process entry: connect every account's socket, then record deliveries until `stop`."""
-    asyncio.run(_receiver(index, url, accounts, results, progress, stop))
+    asyncio.run(_receiver(index, url, accounts, kind, results, progress, stop))
 
 
 async def _receiver(
     index: int,
     url: str,
     accounts: list[Account],
+    kind: str,
     results: _Queue,
     progress: Synchronized,  # type: ignore[type-arg]
     stop: Event,
 ) -> None:
     state = _ReceiverState()
-    clients: list[socketio.AsyncClient] = []
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
-    try:
-        connected = await asyncio.gather(
-            *(_connect(url, account, state, gate, clients) for account in accounts)
-        )
-    except Exception as exc:  # a failed connect ends the benchmark with a reason
-        results.put({"kind": "receiver_failed", "index": index, "error": repr(exc)})
-        return
-    results.put({"kind": "receiver_ready", "index": index, "clients": sum(connected)})
-    cpu_started = time.process_time()
-    while not stop.is_set():
+    connect = _connect_lite if kind == RECEIVER_LITE else _connect_socketio
+    async with aiohttp.ClientSession() as session:
+
+        async def one(account: Account) -> Closer:
+            async with gate:
+                return await connect(session, url, account, state)
+
+        try:
+            closers = await asyncio.gather(*(one(account) for account in accounts))
+        except Exception as exc:  # a failed connect ends the benchmark with a reason
+            results.put({"kind": "receiver_failed", "index": index, "error": repr(exc)})
+            return
+        results.put({"kind": "receiver_ready", "index": index, "clients": len(closers)})
+        cpu_started = time.process_time()
+        while not stop.is_set():
+            progress.value = state.deliveries
+            await asyncio.sleep(PROGRESS_EVERY)
         progress.value = state.deliveries
-        await asyncio.sleep(PROGRESS_EVERY)
-    progress.value = state.deliveries
-    cpu = time.process_time() - cpu_started
-    await asyncio.gather(*(client.disconnect() for client in clients), return_exceptions=True)
+        cpu = time.process_time() - cpu_started
+        await asyncio.gather(*(close() for close in closers), return_exceptions=True)
     results.put(
         {
             "kind": "receiver_done",
@@ -106,13 +134,9 @@ async def _receiver(
     )
 
 
-async def _connect(
-    url: str,
-    account: Account,
-    state: _ReceiverState,
-    gate: asyncio.Semaphore,
-    clients: list[socketio.AsyncClient],
-) -> int:
+async def _connect_socketio(
+    _session: aiohttp.ClientSession, url: str, account: Account, state: _ReceiverState
+) -> Closer:
     client = socketio.AsyncClient(reconnection=False)
     ready = asyncio.get_running_loop().create_future()
 
@@ -123,30 +147,29 @@ async def _connect(
 
     @client.on("message:new")  # type: ignore[misc]
     async def _on_message(message: dict[str, Any]) -> None:
-        now = time.monotonic_ns()
-        key = (account.user_id, message["id"])
-        if key in state.seen:
-            state.duplicates += 1
-            return
-        state.seen.add(key)
-        state.deliveries += 1
-        if not state.first_at:
-            state.first_at = now / 1e9
-        state.last_at = now / 1e9
-        if message["sender"]["id"] != account.user_id:
-            sent_ns = int(message["body"].split(" ", 1)[0])
-            state.latencies_ms.append((now - sent_ns) / 1e6)
+        state.record(account.user_id, message, time.monotonic_ns())
 
-    async with gate:
-        await client.connect(
-            url,
-            auth={"token": account.token},
-            transports=["websocket"],
-            wait_timeout=CONNECT_TIMEOUT_SECONDS,
-        )
-        clients.append(client)
-        await asyncio.wait_for(ready, CONNECT_TIMEOUT_SECONDS)
-    return 1
+    await client.connect(
+        url,
+        auth={"token": account.token},
+        transports=["websocket"],
+        wait_timeout=CONNECT_TIMEOUT_SECONDS,
+    )
+    await asyncio.wait_for(ready, CONNECT_TIMEOUT_SECONDS)
+    closer: Closer = client.disconnect
+    return closer
+
+
+async def _connect_lite(
+    session: aiohttp.ClientSession, url: str, account: Account, state: _ReceiverState
+) -> Closer:
+    client = LiteReceiver(session, url, account.token)
+
+    def on_message(message: dict[str, Any], now: int) -> None:
+        state.record(account.user_id, message, now)
+
+    await client.connect(on_message, CONNECT_TIMEOUT_SECONDS)
+    return client.close
 
 
 def run_poster(
