@@ -68,13 +68,16 @@ def _pick(record: dict[str, Any], names: tuple[str, ...]) -> Any:
 
 
 def _who(record: dict[str, Any]) -> str:
-    """The socket and user of an event, as `sid/username` where known."""
+    """The socket and user of an event as `sid/username`, or the room an emit went `to`."""
     sid = record.pop("sid", None)
     user = record.pop("user", None) or record.pop("username", None)
+    to = record.pop("to", None)
     record.pop("user_id", None)
     if isinstance(user, dict):
         user = user.get("username") or user.get("id")
     parts = [str(part) for part in (sid, user) if part]
+    if to:
+        parts.append(f"to {to}")
     return "/".join(parts) or "-"
 
 
