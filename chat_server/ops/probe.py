@@ -128,9 +128,16 @@ class _Api:
             try:
                 response = await self.call("POST", "/api/auth/login", json=creds)
                 how = "logged in"
-            except ProbeFailure:
+            except ProbeFailure as login_failed:
                 # An operator's named probe users may not exist yet: create them once.
-                response = await self.call("POST", "/api/auth/register", json=creds, expect=(201,))
+                try:
+                    response = await self.call(
+                        "POST", "/api/auth/register", json=creds, expect=(201,)
+                    )
+                except ProbeFailure:
+                    raise ProbeFailure(
+                        f"cannot log in as {account.username}: {login_failed}"
+                    ) from login_failed
                 how = "registered"
         body = response.json()
         account.token = body["token"]
