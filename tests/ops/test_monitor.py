@@ -8,7 +8,7 @@ from pathlib import Path
 
 from chat_server.ops.monitor import EXIT_REFUSED, run_monitor
 from chat_server.ops.probe import run_probe
-from tests.ops.server_process import RunningServer
+from tests.support.server import ServerProcess
 
 WAIT_SECONDS = 15.0
 
@@ -20,7 +20,7 @@ async def _wait_for(out: io.StringIO, text: str, task: asyncio.Task[int]) -> Non
             await asyncio.sleep(0.05)
 
 
-async def test_monitor_with_a_wrong_key_is_refused(server: RunningServer) -> None:
+async def test_monitor_with_a_wrong_key_is_refused(server: ServerProcess) -> None:
     out = io.StringIO()
 
     code = await run_monitor(server.url, "not-the-admin-key", out=out)
@@ -30,7 +30,7 @@ async def test_monitor_with_a_wrong_key_is_refused(server: RunningServer) -> Non
     assert "admin key" in out.getvalue()
 
 
-async def test_monitor_without_any_key_is_refused(server: RunningServer, tmp_path: Path) -> None:
+async def test_monitor_without_any_key_is_refused(server: ServerProcess, tmp_path: Path) -> None:
     out = io.StringIO()
 
     code = await run_monitor(server.url, None, data_dir=tmp_path, out=out)
@@ -39,13 +39,13 @@ async def test_monitor_without_any_key_is_refused(server: RunningServer, tmp_pat
     assert "no admin key at" in out.getvalue()
 
 
-async def test_admin_key_file_is_private_to_the_operator(server: RunningServer) -> None:
+async def test_admin_key_file_is_private_to_the_operator(server: ServerProcess) -> None:
     mode = (server.data_dir / "admin.key").stat().st_mode & 0o777
 
     assert mode == 0o600
 
 
-async def test_monitor_with_the_key_sees_socket_events_live(server: RunningServer) -> None:
+async def test_monitor_with_the_key_sees_socket_events_live(server: ServerProcess) -> None:
     out = io.StringIO()
     monitor = asyncio.create_task(run_monitor(server.url, None, data_dir=server.data_dir, out=out))
     try:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 
 from chat_server.ops.probe import EXIT_OK, run_probe
-from tests.ops.server_process import RunningServer, unused_url
+from tests.support.server import ServerProcess, free_port
 
 
-async def test_probe_passes_end_to_end(server: RunningServer) -> None:
+async def test_probe_passes_end_to_end(server: ServerProcess) -> None:
     out = io.StringIO()
 
     code = await run_probe(server.url, out=out)
@@ -20,7 +20,7 @@ async def test_probe_passes_end_to_end(server: RunningServer) -> None:
     assert "probe OK: round trip" in text
 
 
-async def test_probe_with_named_users_logs_in_on_the_second_run(server: RunningServer) -> None:
+async def test_probe_with_named_users_logs_in_on_the_second_run(server: ServerProcess) -> None:
     users = ("ops_probe_a", "ops_probe_b")
     first, second = io.StringIO(), io.StringIO()
 
@@ -32,7 +32,7 @@ async def test_probe_with_named_users_logs_in_on_the_second_run(server: RunningS
 
 
 async def test_probe_with_a_wrong_password_fails_with_the_servers_reason(
-    server: RunningServer,
+    server: ServerProcess,
 ) -> None:
     users = ("ops_probe_c", "ops_probe_d")
     assert await run_probe(server.url, users=users, password="right-pass-1", out=io.StringIO()) == 0
@@ -48,7 +48,7 @@ async def test_probe_with_a_wrong_password_fails_with_the_servers_reason(
 
 async def test_probe_of_a_dead_url_fails_with_a_message() -> None:
     out = io.StringIO()
-    url = unused_url()
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
 
     code = await run_probe(url, timeout=3.0, out=out)
 
