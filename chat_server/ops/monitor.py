@@ -49,12 +49,36 @@ def read_admin_key(data_dir: Path) -> str:
         ) from exc
 
 
+_MESSAGE_KEYS = frozenset(("id", "group_id", "seq", "sender", "body"))
+_USER_KEYS = frozenset(("id", "username", "display_name"))
+
+
+def _shorten(value: Any) -> Any:
+    """Replace users by their username and messages by `group#seq sender: body`."""
+    if isinstance(value, dict):
+        if _MESSAGE_KEYS <= value.keys():
+            sender = _shorten(value["sender"])
+            return (
+                f"g{value['group_id']}#{value['seq']} id {value['id']} {sender}: {value['body']!r}"
+            )
+        if _USER_KEYS <= value.keys():
+            return value["username"]
+        return {key: _shorten(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shorten(item) for item in value]
+    return value
+
+
 def _compact(value: Any) -> str:
     """One-line JSON of a payload, shortened to a readable preview."""
-    try:
-        text = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:
-        text = repr(value)
+    value = _shorten(value)
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+        except TypeError:
+            text = repr(value)
     if len(text) > PAYLOAD_PREVIEW_CHARS:
         text = text[: PAYLOAD_PREVIEW_CHARS - 1] + "…"
     return text
@@ -100,12 +124,19 @@ def format_event(name: str, data: Any) -> str:
         str(direction), str(direction)
     )
     event = _pick(record, _EVENT_FIELDS) or name
-    who = _who(record)
     payload = _pick(record, _PAYLOAD_FIELDS)
+    who = _who(record)
+    if who == "-" and isinstance(payload, dict):
+        # connect/disconnect carry the socket and user inside their data
+        payload = dict(payload)
+        who = _who(payload)
+    ack = record.pop("ack", None)
     rest: Any = record or None
     if payload is not None:
         rest = {**record, "data": payload} if record else payload
-    shown = "" if rest is None else _compact(rest)
+    shown = "" if rest in (None, {}, []) else _compact(rest)
+    if ack is not None:
+        shown = f"{shown} => ack {_compact(ack)}".lstrip()
     return f"{when} {arrow:<3} {who:<28} {event!s:<16} {shown}".rstrip()
 
 
