@@ -103,6 +103,7 @@ class Population:
 
     accounts: list[Account]
     group_sizes: dict[int, int]
+    owner_tokens: dict[int, str]
 
 
 async def create_population(url: str, clients: int, groups: int, tag: str) -> Population:
@@ -113,6 +114,7 @@ async def create_population(url: str, clients: int, groups: int, tag: str) -> Po
         users = await asyncio.gather(*(_register(http, gate, name) for name in names))
         accounts: list[Account] = []
         sizes: dict[int, int] = {}
+        owners: dict[int, str] = {}
         for g in range(groups):
             members = list(range(g, clients, groups))
             if not members:
@@ -122,8 +124,24 @@ async def create_population(url: str, clients: int, groups: int, tag: str) -> Po
                 http, owner_token, f"bench {g}", [names[i] for i in members[1:]]
             )
             sizes[group_id] = len(members)
+            owners[group_id] = owner_token
             accounts.extend(Account(users[i][0], users[i][1], group_id) for i in members)
-    return Population(accounts, sizes)
+    return Population(accounts, sizes, owners)
+
+
+async def stored_counts(url: str, population: Population) -> dict[int, int]:
+    """How many messages each benchmark group holds (its `last_seq`): what was really stored.
+
+    A post the generator gave up on (timeout) may still have been stored and delivered.
+    """
+    counts: dict[int, int] = {}
+    async with aiohttp.ClientSession(url) as http:
+        for group_id, token in population.owner_tokens.items():
+            headers = {"Authorization": f"Bearer {token}"}
+            async with http.get(f"/api/groups/{group_id}", headers=headers) as response:
+                body = await _expect(response, 200)
+            counts[group_id] = int(str(body["last_seq"]))
+    return counts
 
 
 async def _register(

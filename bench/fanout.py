@@ -27,7 +27,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_server import Population, ServerProcess, create_population
+from bench_server import Population, ServerProcess, create_population, stored_counts
 from fanout_workers import RECEIVER_KINDS, RECEIVER_SOCKETIO, run_poster, run_receiver
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -173,9 +173,13 @@ class Run:
         for item in posted:
             for group_id, n in item["sent"].items():
                 sent[int(group_id)] = sent.get(int(group_id), 0) + n
-        expected = sum(n * population.group_sizes[g] for g, n in sent.items())
+        confirmed = sum(n * population.group_sizes[g] for g, n in sent.items())
         drain_started = time.monotonic()
-        self._drain(progress, expected)
+        self._drain(progress, confirmed)
+        stored = asyncio.run(stored_counts(self.url, population))
+        expected = sum(n * population.group_sizes[g] for g, n in stored.items())
+        if expected > confirmed:
+            self._drain(progress, expected)
         drain_seconds = time.monotonic() - drain_started
         server_cpu = gauge.stop()
         self.stop.set()
@@ -183,8 +187,8 @@ class Run:
         for process in self.processes:
             process.join(timeout=10)
         return summarise(
-            args, connected, start_at, posted, received, expected, server_cpu,
-            gauge.peak_rss, drain_seconds,
+            args, connected, start_at, posted, received, sum(stored.values()), expected,
+            server_cpu, gauge.peak_rss, drain_seconds,
         )  # fmt: skip
 
     def _drain(self, progress: list[Any], expected: int) -> None:
@@ -207,6 +211,7 @@ def summarise(
     start_at: float,
     posted: list[dict[str, Any]],
     received: list[dict[str, Any]],
+    stored: int,
     expected: int,
     server_cpu: float | None,
     peak_rss: int,
@@ -245,6 +250,7 @@ def summarise(
         "connected": connected,
         "offered": round(args.rate * args.seconds),
         "sent": sent,
+        "stored": stored,
         "post_errors": errors,
         "achieved_send_rate": round(sent / args.seconds, 1),
         "expected_deliveries": expected,
@@ -297,7 +303,8 @@ def print_summary(result: dict[str, Any], path: Path) -> None:
         f"fan-out  C={result['params']['clients']} G={result['params']['groups']} "
         f"R={result['params']['rate']:g}/s T={result['params']['seconds']:g}s "
         f"receiver={result['params']['receiver']}\n"
-        f"  sent {result['sent']}/{result['offered']} (errors {result['post_errors'] or 0}), "
+        f"  sent {result['sent']}/{result['offered']} (errors {result['post_errors'] or 0}, "
+        f"stored {result['stored']}), "
         f"delivered {result['deliveries']}/{result['expected_deliveries']} "
         f"(undelivered {result['undelivered']}, duplicates {result['duplicates']})\n"
         f"  {result['deliveries_per_second']:.0f} deliveries/s; latency p50 {lat['p50']} "
