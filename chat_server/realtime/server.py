@@ -299,6 +299,13 @@ class Realtime:
     def listener_alive(self) -> bool:
         return self.manager.listener_alive()
 
+    async def disconnect_all(self) -> None:
+        """Close every client connection of this node (they reconnect, possibly to another node)."""
+        try:
+            await self.sio.eio.disconnect()
+        except Exception:
+            log.warning("closing client connections failed", exc_info=True)
+
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
