@@ -77,7 +77,14 @@ async def test_admin_namespace_needs_the_key_and_mirrors_events(server: ServerPr
     ] == "unauthorized"
     monitor = socketio.AsyncClient(reconnection=False)
     seen: list[dict] = []
-    monitor.on("event", lambda record: seen.append(record), namespace="/admin")
+    mirrored_out = asyncio.Event()
+
+    def on_record(record: dict) -> None:
+        seen.append(record)
+        if record["direction"] == "out" and record["event"] == "message:new":
+            mirrored_out.set()
+
+    monitor.on("event", on_record, namespace="/admin")
     await monitor.connect(
         server.url, auth={"key": key}, namespaces=["/admin"], transports=["websocket"]
     )
@@ -88,8 +95,7 @@ async def test_admin_namespace_needs_the_key_and_mirrors_events(server: ServerPr
     )
     await client.wait_for("message:new")
     async with asyncio.timeout(10):
-        while not any(r["direction"] == "out" and r["event"] == "message:new" for r in seen):
-            await asyncio.sleep(0.02)
+        await mirrored_out.wait()
     inbound = [r for r in seen if r["direction"] == "in" and r["event"] == "message:send"]
     assert (
         inbound and inbound[0]["data"]["client_msg_id"] == cmid and inbound[0]["ack"]["ok"] is True
