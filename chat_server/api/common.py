@@ -1,0 +1,78 @@
+"""What every router shares: the app context, the caller dependency, strict body parsing, JSON replies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+import orjson
+from fastapi import Depends, Request
+from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ValidationError
+
+from chat_server import errors
+from chat_server.context import AppContext
+from chat_server.services.fanout import Caller
+
+M = TypeVar("M", bound=BaseModel)
+
+# Ids and seqs are stored as 64-bit integers; anything larger cannot name a row.
+MAX_INT64 = 2**63 - 1
+
+_bearer = HTTPBearer(
+    auto_error=False, description="The token from /api/auth/register or /api/auth/login"
+)
+
+
+def ctx(request: Request) -> AppContext:
+    context: AppContext = request.app.state.ctx
+    return context
+
+
+async def current_caller(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Caller:
+    """The authenticated caller; 401 `unauthorized` otherwise."""
+    return await ctx(request).auth.authenticate(credentials.credentials if credentials else None)
+
+
+async def parse_body(request: Request, model: type[M]) -> M:
+    """Validate the raw body strictly (string ids, bad JSON and bad UTF-8 all answer 422)."""
+    body = await request.body()
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        raise errors.ValidationFailed(errors.validation_message(exc.errors())) from None
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(data), status_code=status, media_type="application/json", headers=headers
+    )
+
+
+def no_content() -> Response:
+    return Response(status_code=204)
+
+
+def body_doc(model: type[BaseModel]) -> dict[str, Any]:
+    """OpenAPI text for a body we parse ourselves (so /docs still shows it)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": model.model_json_schema(ref_template="#/components/schemas/{model}")
+                }
+            },
+        }
+    }
+
+
+def check_int64(name: str, value: int) -> int:
+    if value > MAX_INT64:
+        raise errors.ValidationFailed(f"{name}: too large")
+    return value
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]

@@ -1,0 +1,97 @@
+"""The ASGI application: FastAPI for REST, wrapped by Socket.IO, both sharing one AppContext."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import socketio
+from fastapi import FastAPI
+
+from chat_server import __version__
+from chat_server.adminkey import load_or_create_admin_key
+from chat_server.api import auth, groups, handlers, health, messages, users
+from chat_server.api.bodylimit import BodySizeLimit
+from chat_server.config import Settings
+from chat_server.context import AppContext
+from chat_server.metrics import Metrics
+from chat_server.realtime.server import Realtime
+from chat_server.services.auth import AuthService
+from chat_server.services.demo import seed_demo
+from chat_server.services.groups import GroupService
+from chat_server.services.messages import MessageService
+from chat_server.services.users import UserService
+from chat_server.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class _LateFanout:
+    """Lets services be built before the Realtime object that they announce through."""
+
+    target: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.target, name)
+
+
+def build_context(settings: Settings) -> AppContext:
+    metrics = Metrics()
+    db = Database(settings.database_url)
+    fanout = _LateFanout()
+    auth_service = AuthService(db, settings, fanout, metrics)  # type: ignore[arg-type]
+    group_service = GroupService(db, fanout)  # type: ignore[arg-type]
+    message_service = MessageService(db, settings, fanout, metrics)  # type: ignore[arg-type]
+    admin_key = (
+        settings.admin_key.get_secret_value()
+        if settings.admin_key is not None
+        else load_or_create_admin_key(settings.admin_key_path)
+    )
+    realtime = Realtime(settings, metrics, admin_key, auth_service, group_service, message_service)
+    fanout.target = realtime
+    return AppContext(
+        settings=settings,
+        db=db,
+        metrics=metrics,
+        auth=auth_service,
+        users=UserService(db, settings.user_search_max),
+        groups=group_service,
+        messages=message_service,
+        realtime=realtime,
+    )
+
+
+def create_app(settings: Settings) -> socketio.ASGIApp:
+    """Build the whole server; the database is migrated (and the demo seeded) at startup."""
+    context = build_context(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await context.db.migrate()
+        if settings.demo:
+            await seed_demo(context.db, context.auth, context.groups, context.messages)
+        log.info(
+            "server ready",
+            extra={
+                "database": context.db.describe(),
+                "redis": bool(settings.redis_url),
+                "version": __version__,
+            },
+        )
+        try:
+            yield
+        finally:
+            await context.realtime.close()
+            await context.db.close()
+
+    api = FastAPI(title="Chat server", version=__version__, lifespan=lifespan)
+    api.state.ctx = context
+    handlers.install(api)
+    for router in (auth.router, users.router, groups.router, messages.router, health.router):
+        api.include_router(router)
+    limited = BodySizeLimit(api, settings.request_body_max_bytes)
+    app = context.realtime.asgi_app(limited)
+    app.state_context = context  # for embedders and tests that want to look inside
+    return app

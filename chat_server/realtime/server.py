@@ -1,0 +1,310 @@
+"""The Socket.IO server: authentication on connect, rooms, client events with acks, fan-out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import socketio
+from pydantic import BaseModel, ValidationError
+
+from chat_protocol.errors import ErrorCode
+from chat_protocol.events import ADMIN_NAMESPACE, SOCKETIO_PATH, ClientEvent, ServerEvent
+from chat_protocol.models import PingEvent, SendEvent, TypingEvent
+from chat_server import errors, jsonfast
+from chat_server.config import Settings
+from chat_server.metrics import Metrics
+from chat_server.ratelimit import Throttle
+from chat_server.realtime.admin import AdminMirror
+from chat_server.realtime.managers import LocalManager, RedisManager, control_room
+from chat_server.services.auth import AuthService
+from chat_server.services.fanout import Caller
+from chat_server.services.groups import GroupService
+from chat_server.services.messages import MessageService
+from chat_server.wire import MessageDict, utc_z
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "/"
+# How long the ready task waits for python-socketio to finish the handshake it is in.
+READY_WAIT_SECONDS = 5.0
+READY_POLL_SECONDS = 0.005
+ENGINEIO_PING_INTERVAL = 20
+ENGINEIO_PING_TIMEOUT = 20
+
+Ack = dict[str, Any]
+
+
+def group_room(group_id: int) -> str:
+    return f"group:{group_id}"
+
+
+def user_room(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def token_room(token_hash: str) -> str:
+    return f"token:{token_hash}"
+
+
+def error_ack(exc: errors.ApiError) -> Ack:
+    body = exc.body()
+    return {"ok": False, "error": body["error"]}
+
+
+def _error(code: ErrorCode, message: str) -> Ack:
+    return {"ok": False, "error": {"code": str(code), "message": message}}
+
+
+class Realtime:
+    """Owns the AsyncServer; implements the services' Fanout over rooms."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        metrics: Metrics,
+        admin_key: str,
+        auth: AuthService,
+        groups: GroupService,
+        messages: MessageService,
+    ) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.auth = auth
+        self.groups = groups
+        self.messages = messages
+        self.manager: LocalManager | RedisManager
+        if settings.redis_url:
+            self.manager = RedisManager(settings.redis_url, channel=settings.redis_channel)
+        else:
+            self.manager = LocalManager()
+        self.manager.control_handler = self._apply_control
+        self.sio = socketio.AsyncServer(
+            async_mode="asgi",
+            client_manager=self.manager,
+            json=jsonfast,
+            logger=False,
+            engineio_logger=False,
+            max_http_buffer_size=settings.socket_payload_max_bytes,
+            ping_interval=ENGINEIO_PING_INTERVAL,
+            ping_timeout=ENGINEIO_PING_TIMEOUT,
+        )
+        self.sessions: dict[str, Caller] = {}
+        self.typing = Throttle(settings.typing_interval_seconds)
+        self.admin = AdminMirror(self.sio, admin_key, metrics)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._emit_counters = {e.value: metrics.emits.labels(e.value) for e in ServerEvent}
+        self._register()
+
+    def asgi_app(self, other: Any) -> socketio.ASGIApp:
+        return socketio.ASGIApp(
+            self.sio, other_asgi_app=other, socketio_path=SOCKETIO_PATH.strip("/")
+        )
+
+    # --- handlers ------------------------------------------------------------
+
+    def _register(self) -> None:
+        self.sio.on("connect", self._on_connect)
+        self.sio.on("disconnect", self._on_disconnect)
+        self.sio.on(
+            ClientEvent.MESSAGE_SEND.value, self._guarded(ClientEvent.MESSAGE_SEND, self._on_send)
+        )
+        self.sio.on(ClientEvent.TYPING.value, self._guarded(ClientEvent.TYPING, self._on_typing))
+        self.sio.on(ClientEvent.PING.value, self._guarded(ClientEvent.PING, self._on_ping))
+        self.sio.on("*", self._on_unknown)
+        self.admin.register(ADMIN_NAMESPACE)
+
+    async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            caller = await self.auth.authenticate(token if isinstance(token, str) else None)
+        except errors.Unauthorized as exc:
+            self.metrics.rejected_events.labels("socket_unauthorized").inc()
+            refused = socketio.exceptions.ConnectionRefusedError()
+            # `message` for JS clients (err.message), `code` for ours, and `data` for both.
+            refused.error_args = {
+                "code": "unauthorized",
+                "message": exc.message,
+                "data": exc.body()["error"],
+            }
+            raise refused from None
+        self.sessions[sid] = caller
+        # The user room first: a group joined from now on reaches this socket through it.
+        await self.sio.enter_room(sid, user_room(caller.id))
+        await self.sio.enter_room(sid, token_room(caller.token_hash))
+        for group_id in await self.groups.group_ids(caller.id):
+            await self.sio.enter_room(sid, group_room(group_id))
+        self.metrics.connected_sockets.inc()
+        self.admin.mirror("in", "connect", {"sid": sid, "user": caller.username}, None)
+        self._spawn(self._send_ready(sid, caller))
+
+    async def _send_ready(self, sid: str, caller: Caller) -> None:
+        """Emit `ready` once the handshake is through; heads are read after the rooms were joined."""
+        deadline = asyncio.get_running_loop().time() + READY_WAIT_SECONDS
+        while not self.manager.is_connected(sid, NAMESPACE):
+            if asyncio.get_running_loop().time() > deadline or sid not in self.sessions:
+                return
+            await asyncio.sleep(READY_POLL_SECONDS)
+        heads = await self.groups.heads(caller.id)
+        payload = {"user": caller.wire(), "groups": heads, "server_time": utc_z(datetime.now(UTC))}
+        await self._emit(ServerEvent.READY, payload, to=sid)
+
+    async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
+        caller = self.sessions.pop(sid, None)
+        if caller is not None:
+            self.metrics.connected_sockets.dec()
+            self.admin.mirror(
+                "in",
+                "disconnect",
+                {"sid": sid, "user": caller.username, "reason": str(reason)},
+                None,
+            )
+
+    def _guarded(
+        self, event: ClientEvent, handler: Callable[[str, Caller, Any], Awaitable[Ack]]
+    ) -> Callable[..., Awaitable[Ack]]:
+        """Wrap a handler: find the caller, turn every failure into an error ack, mirror to monitors."""
+
+        async def run(sid: str, *args: Any) -> Ack:
+            caller = self.sessions.get(sid)
+            data = args[0] if len(args) == 1 else (None if not args else list(args))
+            if caller is None:
+                ack = _error(ErrorCode.UNAUTHORIZED, "This socket is not authenticated.")
+            else:
+                try:
+                    ack = await handler(sid, caller, data)
+                except errors.ApiError as exc:
+                    self.metrics.rejected_events.labels(str(exc.code)).inc()
+                    ack = error_ack(exc)
+                except ValidationError as exc:
+                    self.metrics.rejected_events.labels("validation_error").inc()
+                    ack = error_ack(
+                        errors.ValidationFailed(errors.validation_message(exc.errors()))
+                    )
+                except Exception:
+                    log.exception("socket event failed", extra={"event": event.value})
+                    ack = _error(ErrorCode.INTERNAL, "The server failed to handle this event.")
+            self.admin.mirror(
+                "in", event.value, data, ack, sid=sid, user=caller.username if caller else None
+            )
+            return ack
+
+        return run
+
+    async def _on_send(self, _sid: str, caller: Caller, data: Any) -> Ack:
+        event = _parse(SendEvent, data)
+        message, _created = await self.messages.send(
+            caller, event.group_id, event.client_msg_id, event.body
+        )
+        return {"ok": True, "message": message}
+
+    async def _on_typing(self, sid: str, caller: Caller, data: Any) -> Ack:
+        event = _parse(TypingEvent, data)
+        room = group_room(event.group_id)
+        # The server keeps rooms in step with memberships, so the room is the membership check.
+        if room not in self.sio.rooms(sid):
+            raise errors.GroupNotFound()
+        own_sids = self._local_sids(user_room(caller.id))
+        if self.typing.allow((caller.id, event.group_id)):
+            payload = {"group_id": event.group_id, "user": caller.wire()}
+            await self._emit(ServerEvent.TYPING, payload, to=room, skip_sid=own_sids)
+        return {"ok": True}
+
+    async def _on_ping(self, _sid: str, caller: Caller, data: Any) -> Ack:
+        _parse(PingEvent, {} if data is None else data)
+        heads = await self.groups.heads(caller.id)
+        return {"ok": True, "server_time": utc_z(datetime.now(UTC)), "groups": heads}
+
+    async def _on_unknown(self, event: str, sid: str, *args: Any) -> Ack:
+        self.metrics.rejected_events.labels("unknown_event").inc()
+        caller = self.sessions.get(sid)
+        self.admin.mirror(
+            "in", str(event), list(args), None, sid=sid, user=caller.username if caller else None
+        )
+        return _error(ErrorCode.UNKNOWN_EVENT, f"Unknown event {str(event)[:64]!r}.")
+
+    # --- fan-out (the services' Fanout) ------------------------------------------
+
+    async def _emit(self, event: ServerEvent, data: Any, *, to: str, skip_sid: Any = None) -> None:
+        self._emit_counters[event.value].inc()
+        await self.sio.emit(event.value, data, to=to, skip_sid=skip_sid)
+        self.admin.mirror("out", event.value, data, None, to=to)
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background emit failed", exc_info=task.exception())
+
+    async def message_new(self, message: MessageDict) -> None:
+        # Not awaited: the sender's response must not wait for every recipient's socket.
+        self._spawn(
+            self._emit(ServerEvent.MESSAGE_NEW, message, to=group_room(message["group_id"]))
+        )
+
+    async def read(self, user_id: int, group_id: int, seq: int) -> None:
+        await self._emit(
+            ServerEvent.READ, {"group_id": group_id, "seq": seq}, to=user_room(user_id)
+        )
+
+    async def group_joined(self, user_id: int, group: dict[str, Any]) -> None:
+        await self._control({"op": "join", "user_id": user_id, "group": group})
+
+    async def group_left(self, user_id: int, group_id: int) -> None:
+        await self._control({"op": "leave", "user_id": user_id, "group_id": group_id})
+
+    async def token_revoked(self, token_hash: str) -> None:
+        await self._control({"op": "logout", "token_hash": token_hash})
+
+    async def _control(self, action: dict[str, Any]) -> None:
+        await self.manager.close_room(control_room(action), NAMESPACE)
+
+    async def _apply_control(self, action: dict[str, Any]) -> None:
+        """Run on every node: move this node's sockets between rooms, or disconnect them."""
+        op = action.get("op")
+        if op == "logout":
+            self.auth.forget_token(str(action["token_hash"]))
+            for sid in self._local_sids(token_room(str(action["token_hash"]))):
+                await self.sio.disconnect(sid, ignore_queue=True)
+            return
+        user_id = int(action["user_id"])
+        if op == "join":
+            group = action["group"]
+            for sid in self._local_sids(user_room(user_id)):
+                await self.sio.enter_room(sid, group_room(int(group["id"])))
+            await self._emit_local(ServerEvent.GROUP_JOINED, group, user_room(user_id))
+        elif op == "leave":
+            group_id = int(action["group_id"])
+            for sid in self._local_sids(user_room(user_id)):
+                await self.sio.leave_room(sid, group_room(group_id))
+            await self._emit_local(
+                ServerEvent.GROUP_LEFT, {"group_id": group_id}, user_room(user_id)
+            )
+
+    async def _emit_local(self, event: ServerEvent, data: Any, room: str) -> None:
+        self._emit_counters[event.value].inc()
+        await self.sio.emit(event.value, data, to=room, ignore_queue=True)
+        self.admin.mirror("out", event.value, data, None, to=room)
+
+    def _local_sids(self, room: str) -> list[str]:
+        return [sid for sid, _ in self.manager.get_participants(NAMESPACE, room)]
+
+    def listener_alive(self) -> bool:
+        return self.manager.listener_alive()
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+
+
+def _parse(model: type[BaseModel], data: Any) -> Any:
+    if not isinstance(data, dict):
+        raise errors.ValidationFailed("The event payload must be a JSON object.")
+    return model.model_validate(data)

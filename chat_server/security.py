@@ -1,0 +1,54 @@
+"""Password hashing (argon2id, off the event loop) and opaque bearer tokens stored as hashes."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+TOKEN_BYTES = 32  # 256 bits of randomness
+ADMIN_KEY_BYTES = 32
+
+
+class Passwords:
+    """argon2id hashing run in a worker thread, so a login never stalls other clients."""
+
+    def __init__(self, time_cost: int = 3, memory_kib: int = 65536) -> None:
+        self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, type=Type.ID)
+        # Verifying against this keeps "unknown user" as slow as "wrong password".
+        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+
+    async def hash(self, password: str) -> str:
+        return await asyncio.to_thread(self._hasher.hash, password)
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        return await asyncio.to_thread(
+            self._verify, password_hash or self._dummy_hash, password, password_hash is not None
+        )
+
+    def _verify(self, password_hash: str, password: str, real: bool) -> bool:
+        try:
+            self._hasher.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+        return real
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def token_hash(token: str) -> str:
+    """What the database keeps of a token: its sha256, hex."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def new_admin_key() -> str:
+    return secrets.token_urlsafe(ADMIN_KEY_BYTES)
+
+
+def same_secret(given: str, expected: str) -> bool:
+    return secrets.compare_digest(given.encode(), expected.encode())

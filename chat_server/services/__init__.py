@@ -1,0 +1,1 @@
+"""Business rules: authentication, groups, messages; transports call these, storage does the SQL."""

@@ -1,0 +1,54 @@
+"""What services announce after a commit; the realtime layer implements it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from chat_server.wire import MessageDict, UserDict
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An authenticated user, and the token hash they came with."""
+
+    id: int
+    username: str
+    display_name: str
+    token_hash: str
+
+    def wire(self) -> UserDict:
+        return {"id": self.id, "username": self.username, "display_name": self.display_name}
+
+
+class Fanout(Protocol):
+    """Announcements to connected sockets; every one happens after the data is committed."""
+
+    async def message_new(self, message: MessageDict) -> None: ...
+
+    async def group_joined(self, user_id: int, group: dict[str, Any]) -> None: ...
+
+    async def group_left(self, user_id: int, group_id: int) -> None: ...
+
+    async def read(self, user_id: int, group_id: int, seq: int) -> None: ...
+
+    async def token_revoked(self, token_hash: str) -> None: ...
+
+
+class NullFanout:
+    """Used where no socket server runs (the `user add` command)."""
+
+    async def message_new(self, message: MessageDict) -> None:
+        return None
+
+    async def group_joined(self, user_id: int, group: dict[str, Any]) -> None:
+        return None
+
+    async def group_left(self, user_id: int, group_id: int) -> None:
+        return None
+
+    async def read(self, user_id: int, group_id: int, seq: int) -> None:
+        return None
+
+    async def token_revoked(self, token_hash: str) -> None:
+        return None

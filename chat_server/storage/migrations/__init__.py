@@ -1,0 +1,1 @@
+"""Alembic migrations of the chat server's schema, applied on start."""

@@ -1,0 +1,77 @@
+"""The tables, as SQLAlchemy Core metadata (the Alembic migrations create the same)."""
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# BigInteger ids on PostgreSQL; SQLite needs INTEGER PRIMARY KEY for its rowid alias.
+IdType = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData()
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(128), nullable=False),
+    Column("password_hash", String(256), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("user_id", IdType, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # sha256 hex of the bearer token: the token itself is never stored
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("created_by", IdType, ForeignKey("users.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # the per-group sequence counter, bumped in the same transaction as each insert
+    Column("last_seq", BigInteger, nullable=False, server_default="0"),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("group_id", IdType, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", IdType, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("joined_at", DateTime(timezone=True), nullable=False),
+    Column("last_read_seq", BigInteger, nullable=False, server_default="0"),
+    Index("ix_memberships_user", "user_id"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("group_id", IdType, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("sender_id", IdType, ForeignKey("users.id"), nullable=False),
+    Column("client_msg_id", String(36), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("group_id", "seq", name="uq_messages_group_seq"),
+    UniqueConstraint("sender_id", "client_msg_id", name="uq_messages_sender_cmid"),
+)
