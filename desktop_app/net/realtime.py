@@ -258,6 +258,10 @@ class Realtime:
         if self._held is None:
             self._held = []
 
+    @property
+    def held_count(self) -> int:
+        return len(self._held or ())
+
     def release(self) -> None:
         """Deliver the events queued since `hold`, in arrival order."""
         held, self._held = self._held or [], None
