@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QModelIndex
+import httpx
 
 from desktop_app.models.bridge import SessionBridge
 from desktop_app.models.group_list_model import GroupRoles
 from desktop_app.models.message_model import MessageModel, MessageRoles
+from desktop_app.net.rest import RestClient
 from desktop_app.session.state import ConnState
 from tests.client.peer import Peer
 from tests.support.server import ServerProcess
@@ -98,4 +100,96 @@ def test_own_message_once_when_rest_answer_comes_first(
     assert model.data(model.index(0), MessageRoles.IS_OWN) is True
     assert bridge.outbox_length == 0
     assert [m["body"] for m in peer.all_messages(group)] == ["mine, once"]
+    peer.close()
+
+
+def test_own_message_once_when_socket_echo_comes_first(
+    server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+    qloop: Any,
+) -> None:
+    alice, bob = register(server.url), register(server.url)
+    peer = Peer(server.url, bob)
+    group = peer.create_group("Socket first", [alice[0]["username"]])
+    gate = asyncio.Event()
+
+    async def hold_send_answer(response: httpx.Response) -> None:
+        # The server has stored the message; its REST answer waits until the test opens the gate.
+        if response.request.method == "POST" and response.request.url.path.endswith("/messages"):
+            await gate.wait()
+
+    rest = RestClient(server.url, alice[1], event_hooks={"response": [hold_send_answer]})
+    bridge = make_bridge(server.url, alice, rest=rest)
+    wait_for(lambda: live(bridge))
+    model = bridge.message_model(group)
+
+    cid = bridge.send(group, "echo first")
+    wait_for(lambda: states(model) == ["sent"])  # only the socket can have confirmed it
+    assert bridge.session.sender.in_flight == cid, "the REST answer is still outstanding"
+    assert any("came back on the socket" in t for t in bridge.journal.texts("own_echo_matched"))
+    gate.set()
+    wait_for(lambda: bool(bridge.journal.texts("server_confirmed")))
+
+    assert bodies(model) == ["echo first"]
+    assert model.row_for_client_msg_id(cid) == 0
+    confirmed = bridge.journal.texts("server_confirmed")
+    assert any("already been matched on the socket" in t for t in confirmed)
+    assert [m["body"] for m in peer.all_messages(group)] == ["echo first"]
+    peer.close()
+
+
+def test_gap_in_live_stream_is_repaired(
+    server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+) -> None:
+    alice, bob = register(server.url), register(server.url)
+    peer = Peer(server.url, bob)
+    group = peer.create_group("Gappy", [alice[0]["username"]])
+    bridge = make_bridge(server.url, alice)
+    wait_for(lambda: live(bridge))
+    model = bridge.message_model(group)
+    dropped: list[int] = []
+
+    def drop_two(event: str, data: Any) -> bool:
+        if event == "message:new" and data.get("body") == "two":
+            dropped.append(data["seq"])
+            return False
+        return True
+
+    bridge.session.realtime.inbound_filter = drop_two
+    for body in ("one", "two", "three"):
+        peer.send(group, body)
+
+    wait_for(lambda: bodies(model) == ["one", "two", "three"])
+    assert dropped == [2], "the announcement of #2 really was lost"
+    seqs = [model.data(model.index(r), MessageRoles.SEQ) for r in range(3)]
+    assert seqs == [1, 2, 3]
+    assert any("skips #2" in t for t in bridge.journal.texts("gap_detected"))
+    assert bridge.journal.texts("gap_repaired")
+    peer.close()
+
+
+def test_lost_last_message_is_fetched_by_the_ping_safety_net(
+    server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+) -> None:
+    alice, bob = register(server.url), register(server.url)
+    peer = Peer(server.url, bob)
+    group = peer.create_group("Quiet", [alice[0]["username"]])
+    bridge = make_bridge(server.url, alice)
+    wait_for(lambda: live(bridge))
+    model = bridge.message_model(group)
+    bridge.session.realtime.inbound_filter = lambda event, data: event != "message:new"
+
+    peer.send(group, "nobody announced me")
+
+    wait_for(lambda: bodies(model) == ["nobody announced me"])
+    assert any("The ping shows" in t for t in bridge.journal.texts("gap_detected"))
+    assert bridge.status.rtt_ms is not None
     peer.close()
