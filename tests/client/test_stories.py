@@ -14,7 +14,8 @@ from desktop_app.models.message_model import MessageModel, MessageRoles
 from desktop_app.net.rest import RestClient
 from desktop_app.session.state import ConnState
 from tests.client.peer import Peer
-from tests.support.server import ServerProcess
+from tests.client.seed import seed_history
+from tests.support.server import PASSWORD, ServerProcess
 
 Auth = tuple[dict[str, Any], str]
 
@@ -192,4 +193,129 @@ def test_lost_last_message_is_fetched_by_the_ping_safety_net(
     wait_for(lambda: bodies(model) == ["nobody announced me"])
     assert any("The ping shows" in t for t in bridge.journal.texts("gap_detected"))
     assert bridge.status.rtt_ms is not None
+    peer.close()
+
+
+def test_large_group_opens_with_one_page_and_scrolls_back_in_order(
+    server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+) -> None:
+    alice, bob = register(server.url), register(server.url)
+    peer = Peer(server.url, bob)
+    group = peer.create_group("Archive", [alice[0]["username"]])
+    seed_history(server, group, bob[0]["id"], 10_000)
+    bridge = make_bridge(server.url, alice)
+    wait_for(lambda: live(bridge))
+    bridge.set_active_group(group)
+    model = bridge.message_model(group)
+    page = bridge.session.sync.history_page
+
+    assert model.rowCount() == page, "opening loads one page"
+    assert message_fetches(bridge, group) == 1
+    assert bodies(model)[-1] == "history 10000"
+    assert model.has_older()
+    inserted: list[int] = []
+    model.older_inserted.connect(inserted.append)
+
+    model.request_older()
+    model.request_older()  # a second request while loading is ignored
+    wait_for(lambda: not model.is_loading_older())
+    assert inserted == [page]
+    assert message_fetches(bridge, group) == 2
+    model.request_older()
+    wait_for(lambda: not model.is_loading_older())
+
+    assert model.rowCount() == 3 * page
+    seqs = [model.data(model.index(r), MessageRoles.SEQ) for r in range(model.rowCount())]
+    assert seqs == list(range(10_000 - 3 * page + 1, 10_001))
+    assert bodies(model)[0] == f"history {10_000 - 3 * page + 1}"
+    assert bridge.groups.unread(group) == 0
+    peer.close()
+
+
+def test_rejected_message_is_marked_failed_with_the_reason_and_retry_works(
+    make_server: Callable[..., ServerProcess],
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+) -> None:
+    server = make_server(args=["--body-max", "20"])
+    alice, bob = register(server.url), register(server.url)
+    peer = Peer(server.url, bob)
+    group = peer.create_group("Limits", [alice[0]["username"]])
+    bridge = make_bridge(server.url, alice)
+    wait_for(lambda: live(bridge))
+    model = bridge.message_model(group)
+    long_body = "this message is longer than twenty characters"
+
+    cid = bridge.send(group, long_body)
+    wait_for(lambda: states(model) == ["failed"])
+    reason = model.data(model.index(0), MessageRoles.ERROR)
+    assert reason and "20" in reason, reason
+    assert bridge.outbox_length == 1, "a failed message is kept for retry or discard"
+    assert any("refused" in t for t in bridge.journal.texts("send_failed"))
+
+    # The operator raises the limit; the user presses retry.
+    server.stop()
+    server.args = []
+    server.start()
+    wait_for(lambda: live(bridge))
+    bridge.retry(cid)
+    wait_for(lambda: states(model) == ["sent"])
+
+    assert bodies(model) == [long_body]
+    assert bridge.outbox_length == 0
+    assert [m["client_msg_id"] for m in peer.all_messages(group)] == [cid]
+    peer.close()
+
+
+def test_discarded_failed_message_disappears(
+    server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+) -> None:
+    alice, bob = register(server.url), register(server.url)
+    peer = Peer(server.url, bob)
+    group = peer.create_group("Blank", [alice[0]["username"]])
+    bridge = make_bridge(server.url, alice)
+    wait_for(lambda: live(bridge))
+    model = bridge.message_model(group)
+
+    cid = bridge.send(group, "   ")
+    wait_for(lambda: states(model) == ["failed"])
+    bridge.discard(cid)
+
+    assert model.rowCount() == 0
+    assert bridge.outbox_length == 0
+    assert peer.all_messages(group) == []
+    peer.close()
+
+
+def test_reading_in_one_session_clears_unread_in_the_other(
+    server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+) -> None:
+    alice, bob = register(server.url), register(server.url)
+    peer = Peer(server.url, bob)
+    group = peer.create_group("Two windows", [alice[0]["username"]])
+    second_token = Peer(server.url, alice).login_again(server.url, PASSWORD)
+    window1 = make_bridge(server.url, alice, profile="desk")
+    window2 = make_bridge(server.url, (alice[0], second_token), profile="laptop")
+    wait_for(lambda: live(window1) and live(window2))
+
+    for i in range(3):
+        peer.send(group, f"unread {i}")
+    wait_for(lambda: window1.groups.unread(group) == 3 and window2.groups.unread(group) == 3)
+
+    window1.set_active_group(group)
+
+    assert window1.groups.unread(group) == 0
+    wait_for(lambda: window2.groups.unread(group) == 0)
+    assert window2.groups.total_unread() == 0
+    assert any("Another window read" in t for t in window2.journal.texts("read"))
     peer.close()
