@@ -183,10 +183,11 @@ class Realtime:
         return self._connect_task
 
     async def _connect_after_server_close(self) -> None:
-        # The library finishes tearing the old connection down after our handler returns.
+        # The library finishes tearing the old connection down after our handler returns,
+        # and exposes no event for "fully disconnected": poll its state briefly.
         loop = asyncio.get_event_loop()
         deadline = loop.time() + CLOSE_SETTLE_TIMEOUT
-        while self._sio.eio.state != "disconnected" and loop.time() < deadline:
+        while self._sio.eio.state != "disconnected" and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(CLOSE_SETTLE_POLL)
         if not self._stopping and not self._refused and not self._sio.connected:
             await self._connect()

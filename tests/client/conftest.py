@@ -101,12 +101,16 @@ def make_bridge(
 ) -> Iterator[Callable[..., SessionBridge]]:
     bridges: list[SessionBridge] = []
 
-    def make(url: str, auth: tuple[dict[str, Any], str], profile: str = "p1", **options: Any) -> SessionBridge:
+    def make(
+        url: str, auth: tuple[dict[str, Any], str], profile: str = "p1", **options: Any
+    ) -> SessionBridge:
         user_dict, token = auth
         prof = Profile.load(profile)
         prof.server_url, prof.username, prof.token = url, user_dict["username"], token
         prof.save()
-        bridge = SessionBridge(url, token, User.model_validate(user_dict), prof, **{**FAST_SESSION, **options})
+        bridge = SessionBridge(
+            url, token, User.model_validate(user_dict), prof, **{**FAST_SESSION, **options}
+        )
         bridges.append(bridge)
         arun(bridge.start())
         return bridge
