@@ -90,7 +90,9 @@ class GroupDelegate(QStyledItemDelegate):
         stamp_w = small_fm.horizontalAdvance(stamp)
         painter.setFont(small)
         painter.setPen(c.accent if unread else c.muted)
-        painter.drawText(top_line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, stamp)
+        painter.drawText(
+            top_line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, stamp
+        )
 
         name_font = QFont(option.font)
         name_font.setBold(unread > 0)
@@ -133,7 +135,9 @@ class GroupDelegate(QStyledItemDelegate):
         painter.drawText(
             bottom_line.adjusted(0, 0, -(bottom_line.width() - room), 0),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            QFontMetrics(preview_font).elidedText(shown, Qt.TextElideMode.ElideRight, max(10, room)),
+            QFontMetrics(preview_font).elidedText(
+                shown, Qt.TextElideMode.ElideRight, max(10, room)
+            ),
         )
         painter.restore()
 

@@ -74,7 +74,7 @@ def row_flags(index: ModelIndex) -> RowFlags:
     """Whether the row starts a day and whether it shows the sender header."""
     failed = index.data(MessageRoles.STATE) == "failed"
     here = _created(index)
-    above = index.siblingAtRow(index.row() - 1) if index.row() > 0 else QModelIndex()
+    above = index.model().index(index.row() - 1, 0) if index.row() > 0 else QModelIndex()
     if not above.isValid() or here is None:
         return RowFlags(day_separator=here is not None, header=True, failed=failed)
     there = _created(above)
@@ -281,7 +281,9 @@ class MessageDelegate(QStyledItemDelegate):
         painter.setPen(c.failed if state == "failed" else c.muted)
         small_fm = QFontMetrics(small)
         text_rect = QRect(x, rect.top(), small_fm.horizontalAdvance(label) + 2, rect.height())
-        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
+        painter.drawText(
+            text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label
+        )
         if state == "pending":
             clock_rect = QRect(
                 text_rect.right() + 6,
@@ -336,7 +338,7 @@ class MessageDelegate(QStyledItemDelegate):
     # --- clicks ------------------------------------------------------------------------
 
     def link_at(self, option: QStyleOptionViewItem, index: ModelIndex, pos: QPointF) -> str | None:
-        """"retry" or "discard" when `pos` is on that link of a failed message."""
+        """ "retry" or "discard" when `pos` is on that link of a failed message."""
         if index.data(MessageRoles.STATE) != "failed":
             return None
         geo = self.geometry(option, index)

@@ -39,7 +39,7 @@ def describe(status: ConnectionStatus, now: float | None = None, since: float | 
 
 
 def state_color_kind(state: ConnState) -> str:
-    """"live", "busy" or "down": which of the theme's three state colours to use."""
+    """ "live", "busy" or "down": which of the theme's three state colours to use."""
     if state is ConnState.LIVE:
         return "live"
     if state in (ConnState.SYNCING, ConnState.CONNECTING, ConnState.RECONNECTING):
