@@ -1,0 +1,1 @@
+"""Tests of the desktop build: resources, desktop integration, installer and self-test."""
