@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtCore import QPoint, QRect
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
@@ -83,9 +83,10 @@ async def stage(app: DesktopApp) -> tuple[MainWindow, MainWindow]:
         lambda: alice.chat.view.model() is not None and alice.chat.view.model().rowCount() >= 6,
         "alice's history",
     )
-    bob.chat.typing.note(general_b, "Alice")  # what alice's typing notice shows in bob's window
-    bob.chat.refresh_typing()
-    bob.chat.composer.set_group(general_b, "Looks good — shipping it")
+    # Alice types (a real typing notice reaches bob); bob has a draft of his own.
+    alice.chat.composer.edit.insertPlainText("Great, then let's tag the release")
+    await wait_for(lambda: "typing" in bob.chat.typing_label.text(), "bob's typing line")
+    bob.chat.composer.edit.insertPlainText("Looks good — shipping it")
     await asyncio.sleep(SETTLE_SECONDS)
     return alice, bob
 

@@ -55,7 +55,6 @@ class ChatView(QListView):
         self._fill_check.timeout.connect(self._maybe_load_older)
         self._new_button = QToolButton(self.viewport())
         self._new_button.setObjectName("newMessagesButton")
-        self._new_button.setIcon(icon("arrow-down"))
         self._new_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self._new_button.hide()
         self._new_button.clicked.connect(self.scroll_to_newest)

@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
+        self.splitter.setHandleWidth(1)
         self.splitter.setSizes(SPLITTER_DEFAULT)
         self.splitter.splitterMoved.connect(lambda *_: self._schedule_layout_save())
         self.setCentralWidget(self.splitter)
