@@ -25,10 +25,8 @@ READY_TIMEOUT_SECONDS = 30.0
 SETTLE_SECONDS = 0.6
 
 
-async def wait_for(
-    condition: Callable[[], bool], what: str, timeout: float = READY_TIMEOUT_SECONDS
-) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_for(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while not condition():
         if time.monotonic() > deadline:
             raise TimeoutError(f"screenshots: timed out waiting for {what}")
