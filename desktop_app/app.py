@@ -10,7 +10,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import qasync
@@ -53,6 +53,8 @@ class AppOptions:
     server_url: str | None = None
     demo: bool = False
     theme: ThemeChoice | None = None
+    # Passed to every SessionBridge (reconnect delays, ping interval…); tests make them fast.
+    session_options: dict[str, Any] = field(default_factory=dict)
 
 
 async def _maybe_await(value: Any) -> Any:
@@ -171,7 +173,13 @@ class DesktopApp(QObject):
         key = (profile.name, signed.server_url, signed.user.username)
         bridge = self.sessions.get(key)
         if bridge is None:
-            bridge = SessionBridge(signed.server_url, signed.token, signed.user, profile)
+            bridge = SessionBridge(
+                signed.server_url,
+                signed.token,
+                signed.user,
+                profile,
+                **self.options.session_options,
+            )
             self.sessions[key] = bridge
             bridge.auth_failed.connect(lambda: self._on_auth_failed(key))
             bridge.groups.total_unread_changed.connect(lambda _n: self._update_unread())
