@@ -24,7 +24,7 @@ from desktop_app.models.bridge import SessionBridge
 from desktop_app.net.rest import AuthError, RestClient, ServerUnreachable
 from desktop_app.settings import Profile
 from desktop_app.tasks import shutdown_tasks, spawn
-from desktop_app.ui import theme
+from desktop_app.ui import refcount_guard, theme
 from desktop_app.ui.icons import icon
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.notifications import Notifier
@@ -63,6 +63,7 @@ async def _maybe_await(value: Any) -> Any:
 
 def make_qapplication(argv: list[str] | None = None) -> QApplication:
     """The one QApplication, with name, icon and the .desktop name Wayland needs for the icon."""
+    refcount_guard.install()
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(argv or [sys.argv[0]])
     app.setApplicationName(APP_NAME)
