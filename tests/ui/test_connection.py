@@ -82,7 +82,7 @@ def test_clicking_the_status_opens_diagnostics_with_the_journal(
     alice.open_group(team)
     wait_for(lambda: alice.bridge.status.state is ConnState.LIVE)
     qtbot.mouseClick(alice.status.state_button, Qt.MouseButton.LeftButton)
-    diag = alice.findChild(DiagnosticsWindow) or alice._diagnostics  # noqa: SLF001
+    diag = alice.findChild(DiagnosticsWindow) or alice._diagnostics
     assert isinstance(diag, DiagnosticsWindow)
     assert diag.isVisible()
     alice.bridge.send(team, "journal me")
