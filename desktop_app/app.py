@@ -9,8 +9,9 @@ import os
 import signal
 import sys
 import tempfile
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import qasync
 from PySide6.QtCore import QObject, QRect, QTimer
@@ -23,7 +24,7 @@ from desktop_app.models.bridge import SessionBridge
 from desktop_app.net.rest import AuthError, RestClient, ServerUnreachable
 from desktop_app.settings import Profile
 from desktop_app.tasks import shutdown_tasks, spawn
-from desktop_app.ui import theme
+from desktop_app.ui import refcount_guard, theme
 from desktop_app.ui.icons import icon
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.notifications import Notifier
@@ -31,6 +32,7 @@ from desktop_app.ui.sign_in import SignedIn, SignInDialog, cached_user, remember
 from desktop_app.ui.theme import ThemeChoice
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DESKTOP_FILE_NAME = "desktop-app"
 # How long quitting waits for sessions (socket close, outbox flush) and the embedded server.
@@ -51,6 +53,8 @@ class AppOptions:
     server_url: str | None = None
     demo: bool = False
     theme: ThemeChoice | None = None
+    # Passed to every SessionBridge (reconnect delays, ping interval…); tests make them fast.
+    session_options: dict[str, Any] = field(default_factory=dict)
 
 
 async def _maybe_await(value: Any) -> Any:
@@ -59,6 +63,7 @@ async def _maybe_await(value: Any) -> Any:
 
 def make_qapplication(argv: list[str] | None = None) -> QApplication:
     """The one QApplication, with name, icon and the .desktop name Wayland needs for the icon."""
+    refcount_guard.install()
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(argv or [sys.argv[0]])
     app.setApplicationName(APP_NAME)
@@ -169,7 +174,13 @@ class DesktopApp(QObject):
         key = (profile.name, signed.server_url, signed.user.username)
         bridge = self.sessions.get(key)
         if bridge is None:
-            bridge = SessionBridge(signed.server_url, signed.token, signed.user, profile)
+            bridge = SessionBridge(
+                signed.server_url,
+                signed.token,
+                signed.user,
+                profile,
+                **self.options.session_options,
+            )
             self.sessions[key] = bridge
             bridge.auth_failed.connect(lambda: self._on_auth_failed(key))
             bridge.groups.total_unread_changed.connect(lambda _n: self._update_unread())
@@ -242,7 +253,9 @@ class DesktopApp(QObject):
         if profile is not None:
             profile.token = None
             profile.save()
-            self.ask_sign_in(profile, "Your session has ended (the server refused the saved sign-in).")
+            self.ask_sign_in(
+                profile, "Your session has ended (the server refused the saved sign-in)."
+            )
 
     def _close_windows_of(self, bridge: SessionBridge) -> None:
         # Keep the app alive while the windows close and the sign-in dialog comes up.
@@ -280,7 +293,9 @@ class DesktopApp(QObject):
         group = ""
         if row is not None:
             group = str(window.bridge.groups.index(row, 0).data())
-        title = f"{message.sender.display_name} in {group}" if group else message.sender.display_name
+        title = (
+            f"{message.sender.display_name} in {group}" if group else message.sender.display_name
+        )
         key = (f"{window.bridge.server_url}|{window.bridge.user.username}", message.id)
         self.notifier.notify(key, title, message.body, window)
 
@@ -377,6 +392,23 @@ def _install_sigint(app: DesktopApp) -> QTimer:
     return timer
 
 
+def run_loop(coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro` on a qasync loop over the existing QApplication.
+
+    Not `qasync.run`: on Python 3.11 it installs a global event-loop *policy*, so any thread
+    that calls `asyncio.run` (the embedded server's does) would get a Qt loop too and fail.
+    """
+    qapp = QApplication.instance()
+    assert qapp is not None, "make_qapplication() first"
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
 def run_app(options: AppOptions, argv: list[str] | None = None) -> int:
     """Run the desktop app until it quits; returns the process exit code."""
     qapp = make_qapplication(argv)
@@ -386,7 +418,4 @@ def run_app(options: AppOptions, argv: list[str] | None = None) -> int:
         _install_sigint(app)
         return await app.run()
 
-    result: int = qasync.run(main())
-    return result
-
-
+    return run_loop(main())

@@ -18,8 +18,15 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Profiles keep separate settings, tokens and outboxes, so two instances can run "
         "side by side. DESKTOP_APP_HOME moves every profile under one folder.",
     )
-    parser.add_argument("--profile", default="default", metavar="NAME", help="settings profile (default: %(default)s)")
-    parser.add_argument("--server", metavar="URL", help="server to sign in to, e.g. http://127.0.0.1:8000")
+    parser.add_argument(
+        "--profile",
+        default="default",
+        metavar="NAME",
+        help="settings profile (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--server", metavar="URL", help="server to sign in to, e.g. http://127.0.0.1:8000"
+    )
     parser.add_argument(
         "--demo",
         action="store_true",

@@ -16,7 +16,7 @@ TYPING_SWEEP_MS = 500
 
 
 def typing_text(names: list[str]) -> str:
-    """"bob is typing…", "bob and carol are typing…", "3 people are typing…"."""
+    """ "bob is typing…", "bob and carol are typing…", "3 people are typing…"."""
     if not names:
         return ""
     if len(names) == 1:

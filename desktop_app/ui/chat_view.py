@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QContextMenuEvent, QGuiApplication, QKeySequence, QMouseEvent, QResizeEvent
-from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyleOptionViewItem, QToolButton, QWidget
+from PySide6.QtGui import (
+    QAction,
+    QContextMenuEvent,
+    QGuiApplication,
+    QKeySequence,
+    QMouseEvent,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QListView,
+    QMenu,
+    QStyleOptionViewItem,
+    QToolButton,
+    QWidget,
+)
 
 from desktop_app.models.message_model import MessageModel, MessageRoles
 from desktop_app.ui.icons import icon
@@ -29,6 +43,21 @@ class ChatView(QListView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._windows: dict[int, TailWindow] = {}
+        self._window: TailWindow | None = None
+        self._pinned = True
+        self._adjusting = 0
+        self._anchor: QPersistentModelIndex | None = None
+        self._anchor_offset = 0
+        self._anchor_pending = False
+        self._new_count = 0
+        self._fill_check = QTimer(self, singleShot=True, interval=0)
+        self._fill_check.timeout.connect(self._maybe_load_older)
+        self._new_button = QToolButton(self.viewport())
+        self._new_button.setObjectName("newMessagesButton")
+        self._new_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._new_button.hide()
+        self._new_button.clicked.connect(self.scroll_to_newest)
         self.setObjectName("chatView")
         self.setUniformItemSizes(False)  # rows differ in height: never uniform
         self.setLayoutMode(QListView.LayoutMode.Batched)
@@ -45,22 +74,6 @@ class ChatView(QListView):
         self._delegate.retry_requested.connect(self.retry_requested)
         self._delegate.discard_requested.connect(self.discard_requested)
         self.setItemDelegate(self._delegate)
-        self._windows: dict[int, TailWindow] = {}
-        self._window: TailWindow | None = None
-        self._pinned = True
-        self._adjusting = 0
-        self._anchor: QPersistentModelIndex | None = None
-        self._anchor_offset = 0
-        self._anchor_pending = False
-        self._new_count = 0
-        self._fill_check = QTimer(self, singleShot=True, interval=0)
-        self._fill_check.timeout.connect(self._maybe_load_older)
-        self._new_button = QToolButton(self.viewport())
-        self._new_button.setObjectName("newMessagesButton")
-        self._new_button.setIcon(icon("arrow-down"))
-        self._new_button.setCursor(Qt.CursorShape.PointingHandCursor)
-        self._new_button.hide()
-        self._new_button.clicked.connect(self.scroll_to_newest)
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         copy = QAction("Copy", self)
         copy.setShortcut(QKeySequence.StandardKey.Copy)
@@ -164,7 +177,7 @@ class ChatView(QListView):
             bar.setValue(bar.maximum())
             return
         if self._anchor_pending and self._anchor is not None and self._anchor.isValid():
-            rect = self.visualRect(QModelIndex(self._anchor))
+            rect = self.visualRect(self._anchor.model().index(self._anchor.row(), 0))
             if rect.isValid():
                 bar.setValue(bar.value() + rect.top() - self._anchor_offset)
                 self._anchor_pending = False
@@ -255,13 +268,21 @@ class ChatView(QListView):
         super().mouseMoveEvent(event)
 
     def selected_text(self) -> str:
-        rows = sorted(i.row() for i in self.selectionModel().selectedIndexes()) if self.selectionModel() else []
+        rows = (
+            sorted(i.row() for i in self.selectionModel().selectedIndexes())
+            if self.selectionModel()
+            else []
+        )
         model = self.model()
         parts = []
         for row in rows:
             index = model.index(row, 0)
             name = index.data(MessageRoles.SENDER_NAME)
-            parts.append(f"{name}: {index.data(MessageRoles.BODY)}" if len(rows) > 1 else str(index.data(MessageRoles.BODY)))
+            parts.append(
+                f"{name}: {index.data(MessageRoles.BODY)}"
+                if len(rows) > 1
+                else str(index.data(MessageRoles.BODY))
+            )
         return "\n".join(parts)
 
     def copy_selection(self) -> None:
@@ -282,4 +303,3 @@ class ChatView(QListView):
             menu.addAction(icon("retry"), "Retry", lambda: self.retry_requested.emit(cid))
             menu.addAction(icon("discard"), "Discard", lambda: self.discard_requested.emit(cid))
         menu.exec(event.globalPos())
-

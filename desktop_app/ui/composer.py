@@ -85,7 +85,7 @@ class Composer(QFrame):
         self.send_button = QToolButton(self)
         self.send_button.setObjectName("sendButton")
         self.send_button.setText("Send")
-        self.send_button.setIcon(icon("send"))
+        self.send_button.setIcon(icon("send", "#ffffff"))
         self.send_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.send_button.setToolTip("Send (Enter)")
         self.send_button.setCursor(Qt.CursorShape.PointingHandCursor)

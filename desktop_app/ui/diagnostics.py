@@ -45,7 +45,7 @@ def format_entry(entry: JournalEntry) -> str:
     """One journal line: time, kind, group and the sentence."""
     when = local(entry.at).strftime("%H:%M:%S.%f")[:-3]
     group = f" g{entry.group_id}" if entry.group_id is not None else ""
-    return f"{when}  {entry.kind:<20}{group}  {entry.text}"
+    return f"{when}  {entry.kind:<22}{group}  {entry.text}"
 
 
 class DiagnosticsWindow(QWidget):

@@ -13,12 +13,12 @@ def local(when: datetime) -> datetime:
 
 
 def clock(when: datetime) -> str:
-    """"14:05" in local time."""
+    """ "14:05" in local time."""
     return local(when).strftime("%H:%M")
 
 
 def day_label(day: date, today: date | None = None) -> str:
-    """"Today", "Yesterday", "Monday 24 November", or with the year when it differs."""
+    """ "Today", "Yesterday", "Monday 24 November", or with the year when it differs."""
     today = today or datetime.now().astimezone().date()
     if day == today:
         return "Today"

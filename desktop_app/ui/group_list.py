@@ -90,7 +90,9 @@ class GroupDelegate(QStyledItemDelegate):
         stamp_w = small_fm.horizontalAdvance(stamp)
         painter.setFont(small)
         painter.setPen(c.accent if unread else c.muted)
-        painter.drawText(top_line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, stamp)
+        painter.drawText(
+            top_line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, stamp
+        )
 
         name_font = QFont(option.font)
         name_font.setBold(unread > 0)
@@ -133,7 +135,9 @@ class GroupDelegate(QStyledItemDelegate):
         painter.drawText(
             bottom_line.adjusted(0, 0, -(bottom_line.width() - room), 0),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            QFontMetrics(preview_font).elidedText(shown, Qt.TextElideMode.ElideRight, max(10, room)),
+            QFontMetrics(preview_font).elidedText(
+                shown, Qt.TextElideMode.ElideRight, max(10, room)
+            ),
         )
         painter.restore()
 
@@ -167,7 +171,9 @@ class GroupListPanel(QWidget):
         self.filter_edit.setObjectName("groupFilter")
         self.filter_edit.setPlaceholderText("Filter groups")
         self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self._search_action = self.filter_edit.addAction(
+            icon("search"), QLineEdit.ActionPosition.LeadingPosition
+        )
         self.filter_edit.textChanged.connect(self._filter.setFilterFixedString)
         self.new_button = QToolButton(self)
         self.new_button.setIcon(icon("new-group"))
@@ -202,6 +208,16 @@ class GroupListPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.list, 1)
         self.setMinimumWidth(220)
+        manager = theme.manager()
+        if manager is not None:
+            manager.changed.connect(lambda _c: self._apply_icons())
+        self._apply_icons()
+
+    def _apply_icons(self) -> None:
+        muted = theme.colors().muted.name()
+        self._search_action.setIcon(icon("search", muted))
+        self.new_button.setIcon(icon("new-group", theme.colors().text.name()))
+        self.add_button.setIcon(icon("add-member", theme.colors().text.name()))
 
     def set_model(self, model: GroupListModel) -> None:
         self._model = model

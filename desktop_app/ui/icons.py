@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from functools import cache
 
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QByteArray, QRectF, Qt
+from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
+from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication, QStyle
 
 from desktop_app.ui.paths import resource_path
@@ -66,11 +68,39 @@ _STANDARD_FALLBACK = {
 }
 
 
+# Sizes rendered for a recoloured icon (menus, tool buttons, HiDPI).
+_TINT_SIZES = (16, 20, 24, 32, 48)
+# The icon set draws with this stroke colour; tinted icons replace it.
+_SOURCE_COLOR = "#5f6368"
+
+
+def _tinted(svg: str, color: str) -> QIcon:
+    renderer = QSvgRenderer(QByteArray(svg.replace(_SOURCE_COLOR, color).encode()))
+    if not renderer.isValid():
+        return QIcon()
+    result = QIcon()
+    for size in _TINT_SIZES:
+        image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(image)
+        renderer.render(painter, QRectF(0, 0, size, size))
+        painter.end()
+        result.addPixmap(QPixmap.fromImage(image))
+    return result
+
+
 @cache
-def icon(name: str) -> QIcon:
-    """The icon called `name`; never raises, at worst an empty icon."""
+def icon(name: str, color: str | None = None) -> QIcon:
+    """The icon called `name` (recoloured to `color`, "#rrggbb", when given); never raises."""
     path = resource_path("icons", f"{name}.svg")
     if path.is_file():
+        if color is not None:
+            try:
+                tinted = _tinted(path.read_text(encoding="utf-8"), color)
+            except OSError:
+                tinted = QIcon()
+            if not tinted.isNull():
+                return tinted
         loaded = QIcon(str(path))
         if not loaded.isNull():
             return loaded

@@ -43,7 +43,7 @@ class WindowHost(Protocol):
 
 
 def window_title(group: str | None, user: str, unread: int) -> str:
-    """"(3) Team — Alice (alice) — desktop-app": the unread total, group on screen, signed-in user."""
+    """ "(3) Team — Alice (alice) — desktop-app": the unread total, group on screen, signed-in user."""
     parts = [group] if group else []
     parts += [user, APP_TITLE]
     title = " — ".join(parts)
@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
+        self.splitter.setHandleWidth(1)
         self.splitter.setSizes(SPLITTER_DEFAULT)
         self.splitter.splitterMoved.connect(lambda *_: self._schedule_layout_save())
         self.setCentralWidget(self.splitter)
@@ -110,11 +111,17 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         self.new_window_action = self._action(
-            file_menu, "New &Window", "new-window", QKeySequence.StandardKey.New,
+            file_menu,
+            "New &Window",
+            "new-window",
+            QKeySequence.StandardKey.New,
             lambda: self._host.new_window(self),
         )
         self._action(
-            file_menu, "New Window as &Another User…", "new-window", None,
+            file_menu,
+            "New Window as &Another User…",
+            "new-window",
+            None,
             lambda: self._host.new_window_other_user(self),
         )
         file_menu.addSeparator()
@@ -128,9 +135,13 @@ class MainWindow(QMainWindow):
         self._action(go, "Quick &Switcher…", "search", "Ctrl+K", self.show_switcher)
         self._action(go, "&Previous Group", None, "Alt+Up", lambda: self.step_group(-1))
         self._action(go, "&Next Group", None, "Alt+Down", lambda: self.step_group(1))
-        self._action(go, "Previous &Unread Group", None, "Alt+Shift+Up", lambda: self.step_unread(-1))
+        self._action(
+            go, "Previous &Unread Group", None, "Alt+Shift+Up", lambda: self.step_unread(-1)
+        )
         self._action(go, "Next Unread &Group", None, "Alt+Shift+Down", lambda: self.step_unread(1))
-        self._action(go, "Jump to &Newest Message", "arrow-down", None, self.chat.view.scroll_to_newest)
+        self._action(
+            go, "Jump to &Newest Message", "arrow-down", None, self.chat.view.scroll_to_newest
+        )
         self._action(go, "&Filter Groups", "search", "Ctrl+F", self.groups.focus_filter)
         view = bar.addMenu("&View")
         theme_menu = view.addMenu(icon("sun"), "&Theme")
@@ -380,7 +391,9 @@ class MainWindow(QMainWindow):
     def _update_title(self) -> None:
         user = self.bridge.user
         who = f"{user.display_name} ({user.username})"
-        self.setWindowTitle(window_title(self.current_group_name(), who, self.bridge.groups.total_unread()))
+        self.setWindowTitle(
+            window_title(self.current_group_name(), who, self.bridge.groups.total_unread())
+        )
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

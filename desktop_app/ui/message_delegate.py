@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -20,9 +20,11 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from desktop_app.models.message_model import MessageRoles
+from desktop_app.models.message_model import MessageModel
+from desktop_app.session.timeline import Row
 from desktop_app.ui import theme
 from desktop_app.ui.formatting import clock, day_label, initials, local
+from desktop_app.ui.tail_window import TailWindow
 from desktop_app.ui.text_layout import draw_text, text_height
 
 MARGIN_X = 16
@@ -65,26 +67,31 @@ class RowGeometry:
     discard: QRect
 
 
-def _created(index: ModelIndex) -> datetime | None:
-    value = index.data(MessageRoles.CREATED_AT)
-    return value if isinstance(value, datetime) else None
+def message_at(index: ModelIndex) -> Row | None:
+    """The Row behind an index of a TailWindow or a MessageModel."""
+    model = index.model()
+    if isinstance(model, (TailWindow, MessageModel)) and 0 <= index.row() < model.rowCount():
+        return model.row_at(index.row())
+    return None
+
+
+def _local_day(when: datetime) -> date:
+    return local(when).date()
 
 
 def row_flags(index: ModelIndex) -> RowFlags:
     """Whether the row starts a day and whether it shows the sender header."""
-    failed = index.data(MessageRoles.STATE) == "failed"
-    here = _created(index)
-    above = index.siblingAtRow(index.row() - 1) if index.row() > 0 else QModelIndex()
-    if not above.isValid() or here is None:
-        return RowFlags(day_separator=here is not None, header=True, failed=failed)
-    there = _created(above)
-    if there is None:
+    row = message_at(index)
+    if row is None:
+        return RowFlags(day_separator=False, header=True, failed=False)
+    failed = row.state == "failed"
+    model = index.model()
+    above = model.row_at(index.row() - 1) if index.row() > 0 else None  # type: ignore[attr-defined]
+    if above is None:
         return RowFlags(day_separator=True, header=True, failed=failed)
-    new_day = local(here).date() != local(there).date()
-    same_sender = above.data(MessageRoles.SENDER_ID) == index.data(MessageRoles.SENDER_ID)
-    close = abs(here - there) < GROUP_WINDOW
-    above_failed = above.data(MessageRoles.STATE) == "failed"
-    header = new_day or not same_sender or not close or above_failed
+    new_day = _local_day(row.created_at) != _local_day(above.created_at)
+    close = abs(row.created_at - above.created_at) < GROUP_WINDOW
+    header = new_day or above.sender_id != row.sender_id or not close or above.state == "failed"
     return RowFlags(day_separator=new_day, header=header, failed=failed)
 
 
@@ -139,7 +146,8 @@ class MessageDelegate(QStyledItemDelegate):
             header_h = QFontMetrics(name_font).height()
             header = QRect(left, top, width, header_h)
             top += header_h + HEADER_GAP
-        body_h = text_height(str(index.data(MessageRoles.BODY) or ""), base, width)
+        row = message_at(index)
+        body_h = text_height(row.body if row else "", base, width)
         body = QRect(left, top, width, body_h)
         top += body_h
         failed_line = retry = discard = QRect()
@@ -158,8 +166,9 @@ class MessageDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
         width = self._row_width()
         flags = row_flags(index)
+        row = message_at(index)
         key = (
-            index.data(MessageRoles.CLIENT_MSG_ID) or index.data(MessageRoles.ID),
+            (row.client_msg_id or row.id) if row else None,
             width,
             flags,
             option.font.key(),
@@ -185,7 +194,10 @@ class MessageDelegate(QStyledItemDelegate):
         c = theme.colors()
         geo = self.geometry(option, index)
         base, name_font, small = self._fonts(option.font)
-        state = index.data(MessageRoles.STATE)
+        row = message_at(index)
+        if row is None:
+            return
+        state = row.state
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
@@ -195,10 +207,10 @@ class MessageDelegate(QStyledItemDelegate):
                 content.setTop(geo.separator.bottom() + 1)
             painter.fillRect(content, c.selection)
         if not geo.separator.isNull():
-            self._paint_separator(painter, geo.separator, index, small, c)
+            self._paint_separator(painter, geo.separator, row, small, c)
         if not geo.avatar.isNull():
-            self._paint_avatar(painter, geo.avatar, index, c)
-            self._paint_header(painter, geo.header, index, name_font, small, c)
+            self._paint_avatar(painter, geo.avatar, row, c)
+            self._paint_header(painter, geo.header, row, name_font, small, c)
         elif state == "pending":
             self._paint_clock(painter, geo.body, c)
         body_color = c.text
@@ -207,22 +219,20 @@ class MessageDelegate(QStyledItemDelegate):
         elif state == "failed":
             body_color = c.failed
         painter.setPen(body_color)
-        body = str(index.data(MessageRoles.BODY) or "")
-        draw_text(painter, body, base, geo.body.left(), geo.body.top(), geo.body.width())
+        draw_text(painter, row.body, base, geo.body.left(), geo.body.top(), geo.body.width())
         if not geo.failed_line.isNull():
-            self._paint_failed(painter, geo, index, small, c)
+            self._paint_failed(painter, geo, row, small, c)
         painter.restore()
 
     def _paint_separator(
         self,
         painter: QPainter,
         rect: QRect,
-        index: ModelIndex,
+        row: Row,
         font: QFont,
         c: theme.ThemeColors,
     ) -> None:
-        created = _created(index)
-        label = day_label(local(created).date()) if created else ""
+        label = day_label(_local_day(row.created_at))
         fm = QFontMetrics(font)
         text_w = fm.horizontalAdvance(label) + 24
         mid_y = rect.center().y()
@@ -237,12 +247,9 @@ class MessageDelegate(QStyledItemDelegate):
             QRect(left_end, rect.top(), text_w, rect.height()), Qt.AlignmentFlag.AlignCenter, label
         )
 
-    def _paint_avatar(
-        self, painter: QPainter, rect: QRect, index: ModelIndex, c: theme.ThemeColors
-    ) -> None:
-        sender_id = int(index.data(MessageRoles.SENDER_ID) or 0)
-        name = str(index.data(MessageRoles.SENDER_NAME) or "?")
-        fill = QColor(c.sender_color(sender_id))
+    def _paint_avatar(self, painter: QPainter, rect: QRect, row: Row, c: theme.ThemeColors) -> None:
+        name = row.sender_name or "?"
+        fill = QColor(c.sender_color(row.sender_id))
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(fill)
         painter.drawEllipse(QRectF(rect))
@@ -257,22 +264,21 @@ class MessageDelegate(QStyledItemDelegate):
         self,
         painter: QPainter,
         rect: QRect,
-        index: ModelIndex,
+        row: Row,
         name_font: QFont,
         small: QFont,
         c: theme.ThemeColors,
     ) -> None:
-        sender_id = int(index.data(MessageRoles.SENDER_ID) or 0)
-        name = str(index.data(MessageRoles.SENDER_NAME) or "?")
+        sender_id = row.sender_id
+        name = row.sender_name or "?"
         fm = QFontMetrics(name_font)
         name = fm.elidedText(name, Qt.TextElideMode.ElideRight, max(20, rect.width() - 90))
         painter.setFont(name_font)
         painter.setPen(c.sender_color(sender_id))
         painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
         x = rect.left() + fm.horizontalAdvance(name) + 8
-        state = index.data(MessageRoles.STATE)
-        created = _created(index)
-        label = clock(created) if created else ""
+        state = row.state
+        label = clock(row.created_at)
         if state == "pending":
             label = "sending…"
         elif state == "failed":
@@ -281,7 +287,9 @@ class MessageDelegate(QStyledItemDelegate):
         painter.setPen(c.failed if state == "failed" else c.muted)
         small_fm = QFontMetrics(small)
         text_rect = QRect(x, rect.top(), small_fm.horizontalAdvance(label) + 2, rect.height())
-        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
+        painter.drawText(
+            text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label
+        )
         if state == "pending":
             clock_rect = QRect(
                 text_rect.right() + 6,
@@ -311,11 +319,11 @@ class MessageDelegate(QStyledItemDelegate):
         self,
         painter: QPainter,
         geo: RowGeometry,
-        index: ModelIndex,
+        row: Row,
         small: QFont,
         c: theme.ThemeColors,
     ) -> None:
-        reason = str(index.data(MessageRoles.ERROR) or "the server refused it")
+        reason = row.error or "the server refused it"
         painter.setFont(small)
         fm = QFontMetrics(small)
         room = geo.retry.left() - geo.failed_line.left() - 8
@@ -336,8 +344,9 @@ class MessageDelegate(QStyledItemDelegate):
     # --- clicks ------------------------------------------------------------------------
 
     def link_at(self, option: QStyleOptionViewItem, index: ModelIndex, pos: QPointF) -> str | None:
-        """"retry" or "discard" when `pos` is on that link of a failed message."""
-        if index.data(MessageRoles.STATE) != "failed":
+        """ "retry" or "discard" when `pos` is on that link of a failed message."""
+        row = message_at(index)
+        if row is None or row.state != "failed":
             return None
         geo = self.geometry(option, index)
         point = pos.toPoint()
@@ -356,7 +365,8 @@ class MessageDelegate(QStyledItemDelegate):
     ) -> bool:
         if event.type() == QEvent.Type.MouseButtonRelease and isinstance(event, QMouseEvent):
             link = self.link_at(option, index, event.position())
-            cid = str(index.data(MessageRoles.CLIENT_MSG_ID) or "")
+            row = message_at(index)
+            cid = row.client_msg_id if row else ""
             if link == "retry" and cid:
                 self.retry_requested.emit(cid)
                 return True

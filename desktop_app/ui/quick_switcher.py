@@ -45,7 +45,11 @@ class QuickSwitcher(QDialog):
             self.list.setCurrentIndex(self._filter.index(0, 0))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.input and isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress:
+        if (
+            watched is self.input
+            and isinstance(event, QKeyEvent)
+            and event.type() == QEvent.Type.KeyPress
+        ):
             key = event.key()
             if key in (Qt.Key.Key_Down, Qt.Key.Key_Up):
                 row = self.list.currentIndex().row() + (1 if key == Qt.Key.Key_Down else -1)

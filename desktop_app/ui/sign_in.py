@@ -80,7 +80,9 @@ class SignInDialog(QDialog):
 
     signed_in = Signal(object)
 
-    def __init__(self, profile: Profile, parent: QWidget | None = None, server_url: str | None = None) -> None:
+    def __init__(
+        self, profile: Profile, parent: QWidget | None = None, server_url: str | None = None
+    ) -> None:
         super().__init__(parent)
         self._profile = profile
         self._busy = False
@@ -100,8 +102,8 @@ class SignInDialog(QDialog):
         self.password = Field("password", self)
         self.password.edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.display_name = Field("how others see you (optional)", self)
-        self.create = QCheckBox("Create a new account", self)
-        self.create.toggled.connect(self._on_mode)
+        self.create_account = QCheckBox("Create a new account", self)
+        self.create_account.toggled.connect(self._on_mode)
         self.form_error = QLabel(self)
         self.form_error.setObjectName("formError")
         self.form_error.setWordWrap(True)
@@ -114,7 +116,7 @@ class SignInDialog(QDialog):
         form.addRow("Password:", self.password)
         self._display_label = QLabel("Display name:", self)
         form.addRow(self._display_label, self.display_name)
-        form.addRow("", self.create)
+        form.addRow("", self.create_account)
         self._form = form
         self.buttons = QDialogButtonBox(self)
         self.submit_button = QPushButton("Sign in", self)
@@ -156,7 +158,7 @@ class SignInDialog(QDialog):
             self.server.set_error("Enter the server's address, like http://127.0.0.1:8000.")
             ok = False
         username = self.username.text().strip()
-        creating = self.create.isChecked()
+        creating = self.create_account.isChecked()
         if not username:
             self.username.set_error("Enter your username.")
             ok = False
@@ -189,12 +191,16 @@ class SignInDialog(QDialog):
         self._busy = busy
         self.submit_button.setEnabled(not busy)
         if busy:
-            self.submit_button.setText("Signing in…" if not self.create.isChecked() else "Creating…")
+            self.submit_button.setText(
+                "Signing in…" if not self.create_account.isChecked() else "Creating…"
+            )
         else:
             self._on_mode_text()
 
     def _on_mode_text(self) -> None:
-        self.submit_button.setText("Create account" if self.create.isChecked() else "Sign in")
+        self.submit_button.setText(
+            "Create account" if self.create_account.isChecked() else "Sign in"
+        )
 
     async def _attempt(self) -> None:
         url = normalise_url(self.server.text())
@@ -202,7 +208,7 @@ class SignInDialog(QDialog):
         password = self.password.text()
         rest = RestClient(url)
         try:
-            if self.create.isChecked():
+            if self.create_account.isChecked():
                 display = self.display_name.text().strip() or None
                 response: AuthResponse = await rest.register(username, password, display)
             else:
@@ -224,7 +230,9 @@ class SignInDialog(QDialog):
     def _show_error(self, url: str, exc: ApiError) -> None:
         code = exc.code
         if isinstance(exc, ServerUnreachable):
-            self.server.set_error(f"Can't reach the server at {url}. Is it running, and is the address right?")
+            self.server.set_error(
+                f"Can't reach the server at {url}. Is it running, and is the address right?"
+            )
         elif code == "invalid_credentials" or isinstance(exc, AuthError):
             self.password.set_error("Wrong username or password.")
         elif code == "username_taken" or isinstance(exc, Conflict):

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QLabel, QPushButton, QStatusBar, QWidget
 
 from desktop_app.session.state import ConnectionStatus, ConnState
 from desktop_app.ui import theme
-from desktop_app.ui.icons import icon
 
 COUNTDOWN_TICK_MS = 250
 
@@ -39,7 +38,7 @@ def describe(status: ConnectionStatus, now: float | None = None, since: float | 
 
 
 def state_color_kind(state: ConnState) -> str:
-    """"live", "busy" or "down": which of the theme's three state colours to use."""
+    """ "live", "busy" or "down": which of the theme's three state colours to use."""
     if state is ConnState.LIVE:
         return "live"
     if state in (ConnState.SYNCING, ConnState.CONNECTING, ConnState.RECONNECTING):
@@ -62,7 +61,6 @@ class ConnectionStatusBar(QStatusBar):
         self.state_button.setFlat(True)
         self.state_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.state_button.setToolTip("Connection details and the diagnostics journal")
-        self.state_button.setIcon(icon("diagnostics"))
         self.state_button.clicked.connect(self.diagnostics_requested)
         self.rtt_label = QLabel("", self)
         self.rtt_label.setToolTip("Round-trip time of the last ping")

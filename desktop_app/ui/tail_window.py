@@ -20,6 +20,7 @@ from PySide6.QtCore import (
 )
 
 from desktop_app.models.message_model import MessageModel
+from desktop_app.session.timeline import Row
 
 # Rows kept when the reader is at the bottom; scrolling up reveals more, page by page.
 TAIL_ROWS = 150
@@ -83,6 +84,11 @@ class TailWindow(QAbstractListModel):
 
     def source_row(self, row: int) -> int:
         return row + self._start
+
+    def row_at(self, row: int) -> Row:
+        """The message at `row` itself (the delegate reads fields, not roles: faster, and no
+        None crosses Qt's QVariant conversion)."""
+        return self._source.row_at(row + self._start)
 
     # --- growing and shrinking -------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Developer tools shipped with the desktop app (screenshots)."""

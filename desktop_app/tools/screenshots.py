@@ -1,0 +1,150 @@
+"""Render the demo's two windows (alice and bob) in light and dark to PNGs: `python -m desktop_app.tools.screenshots docs/`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, QRect
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QApplication
+
+from desktop_app.app import AppOptions, DesktopApp, make_qapplication, run_loop
+from desktop_app.session.state import ConnState
+from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.theme import ThemeChoice
+
+WINDOW_SIZE = (860, 600)
+GAP = 24
+READY_TIMEOUT_SECONDS = 30.0
+SETTLE_SECONDS = 0.6
+
+
+async def wait_for(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"screenshots: timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def _window_of(app: DesktopApp, username: str) -> MainWindow:
+    return next(w for w in app.windows if w.bridge.user.username == username)
+
+
+def _group_id(window: MainWindow, name: str) -> int:
+    model = window.bridge.groups
+    for row in range(model.rowCount()):
+        if model.index(row, 0).data() == name:
+            gid = model.group_id_at(row)
+            assert gid is not None
+            return gid
+    raise LookupError(name)
+
+
+async def stage(app: DesktopApp) -> tuple[MainWindow, MainWindow]:
+    """Bring the demo to a state worth showing: live, history, a badge, typing, a draft."""
+    alice = _window_of(app, "alice")
+    bob = _window_of(app, "bob")
+    for w in (alice, bob):
+        w.resize(*WINDOW_SIZE)
+    await wait_for(
+        lambda: all(w.bridge.status.state is ConnState.LIVE for w in (alice, bob)),
+        "both sessions live",
+    )
+    await wait_for(
+        lambda: all(w.bridge.groups.rowCount() >= 3 for w in (alice, bob)), "demo groups"
+    )
+    general_a = _group_id(alice, "General")
+    general_b = _group_id(bob, "General")
+    random_b = _group_id(bob, "Random")
+    alice.open_group(general_a)
+    bob.open_group(general_b)
+    bob.bridge.send(
+        general_b, "Pulled the cable twice: both windows caught up, nothing missing or doubled."
+    )
+    await asyncio.sleep(0.3)
+    alice.bridge.send(
+        general_a,
+        "That's the point of the seq numbers 🙂\nThe status bar shows each step: offline → reconnecting → syncing → live.",
+    )
+    random_a = _group_id(alice, "Random")
+    unread_before = alice.groups.unread_of(random_a)
+    bob.bridge.send(random_b, "Noodles at 12:30?")
+    await wait_for(lambda: alice.groups.unread_of(random_a) > unread_before, "alice's Random badge")
+    await wait_for(
+        lambda: alice.chat.view.model() is not None and alice.chat.view.model().rowCount() >= 6,
+        "alice's history",
+    )
+    # Alice types (a real typing notice reaches bob); bob has a draft of his own.
+    alice.chat.composer.edit.insertPlainText("Great, then let's tag the release")
+    await wait_for(lambda: "typing" in bob.chat.typing_label.text(), "bob's typing line")
+    bob.chat.composer.edit.insertPlainText("Looks good — shipping it")
+    await asyncio.sleep(SETTLE_SECONDS)
+    return alice, bob
+
+
+def compose(left: QImage, right: QImage, background: QColor) -> QImage:
+    width = left.width() + right.width() + 3 * GAP
+    height = max(left.height(), right.height()) + 2 * GAP
+    out = QImage(width, height, QImage.Format.Format_ARGB32)
+    out.fill(background)
+    painter = QPainter(out)
+    painter.drawImage(QPoint(GAP, GAP), left)
+    painter.drawImage(QPoint(2 * GAP + left.width(), GAP), right)
+    painter.end()
+    return out
+
+
+def grab(window: MainWindow) -> QImage:
+    window.repaint()
+    QApplication.processEvents()
+    return window.grab(QRect(0, 0, window.width(), window.height())).toImage()
+
+
+async def render(out_dir: Path) -> list[Path]:
+    qapp = QApplication.instance()
+    assert isinstance(qapp, QApplication)
+    app = DesktopApp(qapp, AppOptions(demo=True, theme=ThemeChoice.LIGHT))
+    written: list[Path] = []
+    try:
+        await app.start_demo()
+        alice, bob = await stage(app)
+        for choice, name in ((ThemeChoice.LIGHT, "light"), (ThemeChoice.DARK, "dark")):
+            app.set_theme(choice)
+            await asyncio.sleep(SETTLE_SECONDS)
+            background = QColor("#e5e7eb") if name == "light" else QColor("#111214")
+            image = compose(grab(alice), grab(bob), background)
+            path = out_dir / f"screenshot-{name}.png"
+            image.save(str(path))
+            written.append(path)
+            for who, window in (("alice", alice), ("bob", bob)):
+                single = out_dir / f"screenshot-{name}-{who}.png"
+                grab(window).save(str(single))
+                written.append(single)
+    finally:
+        await app.shutdown()
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("out_dir", type=Path, nargs="?", default=Path("docs"))
+    args = parser.parse_args(argv)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    make_qapplication(sys.argv[:1])
+    paths: list[Path] = run_loop(render(args.out_dir))
+    for path in paths:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

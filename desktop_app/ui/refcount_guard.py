@@ -1,0 +1,32 @@
+"""Shield Python 3.11 from a PySide6 6.12.0 refcount bug on None, True and False.
+
+PySide6 6.12.0 drops a reference to `True` on every `Signal.emit()` made from Python,
+and to `None` whenever a QVariant without a value reaches Python (`index.data(role)`
+for a role a model does not answer). On Python ≥ 3.12 these singletons are immortal
+and nothing happens; on 3.11 their count reaches zero after a few thousand signals and
+the interpreter aborts ("deallocating True or False"). Measured here with 50 emits:
+True's count fell by exactly 50; with 3,000 `data()` calls answering None, the process died.
+
+The guard gives the three singletons a huge reference count once, which is what 3.12
+does by design: they are never freed while the interpreter runs anyway.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+
+# 2**40 references: at a million lost references per second that lasts twelve days.
+_BOOST = 1 << 40
+
+
+def install() -> bool:
+    """Make None/True/False effectively immortal on CPython < 3.12; True if anything was done."""
+    if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
+        return False
+    for singleton in (None, True, False):
+        # ob_refcnt is the first field of every CPython object.
+        count = ctypes.c_ssize_t.from_address(id(singleton))
+        if count.value < _BOOST:
+            count.value += _BOOST
+    return True

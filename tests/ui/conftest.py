@@ -1,0 +1,135 @@
+"""Fixtures for the desktop UI tests: a qasync loop in pytest-qt, the real app, real servers.
+
+`qloop`      qasync.QEventLoop(qapp, already_running=True) (one per run), as the running loop.
+`wait_for`   `wait_for(predicate, timeout=15)` — qtbot.waitUntil on a real bool.
+`arun`       run a coroutine on the loop and return its result.
+`desktop`    a DesktopApp with fast reconnects, DESKTOP_APP_HOME in a temp dir; shut down after.
+`sign_in`    `sign_in(desktop, url, username, password) -> MainWindow`: a window of its own
+             profile, exactly as the sign-in dialog would leave it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import qasync
+from PySide6.QtCore import QCoreApplication, QDeadlineTimer
+from pytestqt.qtbot import QtBot
+
+from desktop_app.app import AppOptions, DesktopApp, make_qapplication, sign_in_with_password
+from desktop_app.settings import HOME_ENV, Profile
+from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.sign_in import remember_user
+from desktop_app.ui.theme import ThemeChoice
+from tests.support.server import PASSWORD, register, unique_name
+
+T = TypeVar("T")
+
+WAIT_SECONDS = 15.0
+TEARDOWN_MS = 3000
+FAST_SESSION: dict[str, Any] = {
+    "reconnect_delay": 0.1,
+    "reconnect_delay_max": 0.5,
+    "reconnect_jitter": 0.05,
+    "ping_interval": 1.0,
+    "send_retry_min": 0.1,
+    "send_retry_max": 0.5,
+}
+
+
+@pytest.fixture(scope="session")
+def qapp_cls() -> type:
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication
+
+
+@pytest.fixture(scope="session")
+def _session_loop(qapp: Any) -> Iterator[qasync.QEventLoop]:
+    make_qapplication()
+    # One loop per run: a second QEventLoop on the same QApplication is not driven.
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    yield loop
+    asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def qloop(_session_loop: qasync.QEventLoop) -> Iterator[qasync.QEventLoop]:
+    loop = _session_loop
+    asyncio.set_event_loop(loop)
+    before = set(asyncio.all_tasks(loop))
+    yield loop
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done() and t not in before]
+    for task in pending:
+        task.cancel()
+    timer = QDeadlineTimer(TEARDOWN_MS)
+    while any(not t.done() for t in pending) and not timer.hasExpired():
+        QCoreApplication.processEvents()
+
+
+@pytest.fixture
+def wait_for(qtbot: QtBot) -> Callable[..., None]:
+    def wait(predicate: Callable[[], bool], timeout: float = WAIT_SECONDS) -> None:
+        qtbot.waitUntil(lambda: bool(predicate()), timeout=int(timeout * 1000))
+
+    return wait
+
+
+@pytest.fixture
+def arun(qloop: qasync.QEventLoop, qtbot: QtBot) -> Callable[..., Any]:
+    def run(coro: Coroutine[Any, Any, T], timeout: float = WAIT_SECONDS) -> T:
+        task = qloop.create_task(coro)
+        qtbot.waitUntil(task.done, timeout=int(timeout * 1000))
+        return task.result()
+
+    return run
+
+
+@pytest.fixture
+def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    monkeypatch.setenv(HOME_ENV, str(home))
+    return home
+
+
+@pytest.fixture
+def desktop(
+    qapp: Any, qloop: qasync.QEventLoop, app_home: Path, arun: Callable[..., Any]
+) -> Iterator[DesktopApp]:
+    app = DesktopApp(qapp, AppOptions(theme=ThemeChoice.LIGHT, session_options=FAST_SESSION))
+    yield app
+    arun(app.shutdown(), timeout=20)
+    app.deleteLater()
+
+
+@pytest.fixture
+def sign_in(arun: Callable[..., Any]) -> Callable[..., MainWindow]:
+    def open_window(
+        app: DesktopApp, url: str, username: str, password: str = PASSWORD
+    ) -> MainWindow:
+        signed = arun(sign_in_with_password(url, username, password))
+        profile = Profile.load(f"p-{username}")
+        remember_user(profile, signed)
+        window = app.open_window(profile, signed)
+        window.resize(900, 640)
+        return window
+
+    return open_window
+
+
+@pytest.fixture
+def users(server: Any) -> Callable[[int], list[str]]:
+    """`users(n)`: n fresh usernames registered on the module's server."""
+
+    def make(n: int) -> list[str]:
+        names = [unique_name("ui") for _ in range(n)]
+        for name in names:
+            register(server.url, name)
+        return names
+
+    return make
