@@ -197,6 +197,7 @@ class Realtime:
 
     async def _on_send(self, _sid: str, caller: Caller, data: Any) -> Ack:
         event = _parse(SendEvent, data)
+        errors.check_int64("group_id", event.group_id)
         message, _created = await self.messages.send(
             caller, event.group_id, event.client_msg_id, event.body
         )
@@ -204,6 +205,7 @@ class Realtime:
 
     async def _on_typing(self, sid: str, caller: Caller, data: Any) -> Ack:
         event = _parse(TypingEvent, data)
+        errors.check_int64("group_id", event.group_id)
         room = group_room(event.group_id)
         # The server keeps rooms in step with memberships, so the room is the membership check.
         if room not in self.sio.rooms(sid):
