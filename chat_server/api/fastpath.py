@@ -62,13 +62,13 @@ class FastSend:
             return
         except Exception:
             log.exception("request failed", extra={"path": scope["path"], "method": "POST"})
-            body = {
+            failure = {
                 "error": {
                     "code": str(ErrorCode.INTERNAL),
                     "message": "The server failed to handle this request.",
                 }
             }
-            await _respond(send, 500, orjson.dumps(body), None)
+            await _respond(send, 500, orjson.dumps(failure), None)
             return
         await _respond(send, 201 if created else 200, orjson.dumps(message), None)
 
