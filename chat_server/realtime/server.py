@@ -124,19 +124,25 @@ class Realtime:
             caller = await self.auth.authenticate(token if isinstance(token, str) else None)
         except errors.Unauthorized as exc:
             self.metrics.rejected_events.labels("socket_unauthorized").inc()
-            refused = socketio.exceptions.ConnectionRefusedError()
-            # `message` for JS clients (err.message), `code` for ours, and `data` for both.
-            refused.error_args = {
-                "code": "unauthorized",
-                "message": exc.message,
-                "data": exc.body()["error"],
-            }
-            raise refused from None
+            raise _refusal("unauthorized", exc.message) from None
+        except Exception:
+            log.exception("socket authentication failed")
+            raise _refusal(
+                "unavailable", "The server cannot serve this connection now; retry."
+            ) from None
         self.sessions[sid] = caller
         # The user room first: a group joined from now on reaches this socket through it.
         await self.sio.enter_room(sid, user_room(caller.id))
         await self.sio.enter_room(sid, token_room(caller.token_hash))
-        for group_id in await self.groups.group_ids(caller.id):
+        try:
+            group_ids = await self.groups.group_ids(caller.id)
+        except Exception:
+            log.exception("socket connect failed")
+            self.sessions.pop(sid, None)
+            raise _refusal(
+                "unavailable", "The server cannot serve this connection now; retry."
+            ) from None
+        for group_id in group_ids:
             await self.sio.enter_room(sid, group_room(group_id))
         self.metrics.connected_sockets.inc()
         self.admin.mirror("in", "connect", {"sid": sid, "user": caller.username}, None)
@@ -197,6 +203,7 @@ class Realtime:
 
     async def _on_send(self, _sid: str, caller: Caller, data: Any) -> Ack:
         event = _parse(SendEvent, data)
+        errors.check_int64("group_id", event.group_id)
         message, _created = await self.messages.send(
             caller, event.group_id, event.client_msg_id, event.body
         )
@@ -204,6 +211,7 @@ class Realtime:
 
     async def _on_typing(self, sid: str, caller: Caller, data: Any) -> Ack:
         event = _parse(TypingEvent, data)
+        errors.check_int64("group_id", event.group_id)
         room = group_room(event.group_id)
         # The server keeps rooms in step with memberships, so the room is the membership check.
         if room not in self.sio.rooms(sid):
@@ -328,6 +336,17 @@ class Realtime:
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
+
+
+def _refusal(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
+    """A connect refusal whose data is `{code, message}` (plus `data` for socket.io-client's err.data)."""
+    refused = socketio.exceptions.ConnectionRefusedError()
+    refused.error_args = {
+        "code": code,
+        "message": message,
+        "data": {"code": code, "message": message},
+    }
+    return refused
 
 
 def _parse(model: type[BaseModel], data: Any) -> Any:
