@@ -52,21 +52,21 @@ class EventClient:
         self,
         event: str,
         match: Callable[[Any], bool] = lambda _d: True,
-        timeout: float = WAIT_SECONDS,
+        seconds: float = WAIT_SECONDS,
     ) -> Any:
         """The first recorded `event` whose data matches (waiting for it if need be)."""
 
         def found() -> Any:
             return next((d for d in self.events[event] if match(d)), None)
 
-        async with asyncio.timeout(timeout), self._changed:
+        async with asyncio.timeout(seconds), self._changed:
             await self._changed.wait_for(lambda: found() is not None)
         return found()
 
-    async def call(self, event: str, data: Any = None, timeout: float = WAIT_SECONDS) -> Any:
+    async def call(self, event: str, data: Any = None, seconds: float = WAIT_SECONDS) -> Any:
         if data is None:
-            return await self.sio.call(event, timeout=timeout)
-        return await self.sio.call(event, data, timeout=timeout)
+            return await self.sio.call(event, timeout=seconds)
+        return await self.sio.call(event, data, timeout=seconds)
 
     async def close(self) -> None:
         if self.sio.connected:
