@@ -219,9 +219,9 @@ class _Probe:
             )
             self.report.line("", None, f"{how} {account.username} (id {account.user_id})")
         group = await step(
-            f"create group {PROBE_GROUP_NAME!r} with both users",
-            self._create_group(a, b),
+            f"find or create group {PROBE_GROUP_NAME!r} of both users", self._group(a, b)
         )
+        self.report.line("", None, f"group {group['id']} (last seq {group.get('last_seq')})")
         live_a = await step(f"connect {a.username} over Socket.IO", self._open(a))
         live_b = await step(f"connect {b.username} over Socket.IO", self._open(b))
         heads = {g["id"] for g in (await live_b.ready)["groups"]}
@@ -243,6 +243,20 @@ class _Probe:
         await step(f"{b.username}'s catch-up over REST agrees", self._catch_up(b, sent))
         await step("ping over the socket", self._ping(live_a))
         return round_trip
+
+    async def _group(self, a: _Account, b: _Account) -> dict[str, Any]:
+        """The probe group both users share (reused, so a periodic probe adds no clutter)."""
+        mine = await self._groups_of(a)
+        theirs = {group["id"] for group in await self._groups_of(b)}
+        for group in mine:
+            if group.get("name") == PROBE_GROUP_NAME and group["id"] in theirs:
+                return group
+        return await self._create_group(a, b)
+
+    async def _groups_of(self, account: _Account) -> list[dict[str, Any]]:
+        response = await self.api.call("GET", "/api/groups", token=account.token)
+        groups: list[dict[str, Any]] = response.json().get("groups", [])
+        return groups
 
     async def _create_group(self, a: _Account, b: _Account) -> dict[str, Any]:
         payload = {"name": PROBE_GROUP_NAME, "members": [b.username]}

@@ -29,6 +29,7 @@ async def test_probe_with_named_users_logs_in_on_the_second_run(server: ServerPr
 
     assert "registered ops_probe_a" in first.getvalue()
     assert "logged in ops_probe_a" in second.getvalue()
+    assert "(last seq 1)" in second.getvalue()  # the first run's group, reused
 
 
 async def test_probe_with_a_wrong_password_fails_with_the_servers_reason(
