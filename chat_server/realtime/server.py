@@ -35,6 +35,7 @@ READY_POLL_SECONDS = 0.005
 ENGINEIO_PING_INTERVAL = 20
 ENGINEIO_PING_TIMEOUT = 20
 LISTENER_CHECK_SECONDS = 5.0
+ROOM_SYNC_ATTEMPTS = 3
 
 Ack = dict[str, Any]
 
@@ -97,6 +98,7 @@ class Realtime:
         self.typing = Throttle(settings.typing_interval_seconds)
         self.admin = AdminMirror(self.sio, admin_key, metrics)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._membership_epochs: dict[int, int] = {}
         self._emit_counters = {e.value: metrics.emits.labels(e.value) for e in ServerEvent}
         self._register()
 
@@ -135,18 +137,34 @@ class Realtime:
         await self.sio.enter_room(sid, user_room(caller.id))
         await self.sio.enter_room(sid, token_room(caller.token_hash))
         try:
-            group_ids = await self.groups.group_ids(caller.id)
+            await self._sync_group_rooms(sid, caller.id)
         except Exception:
             log.exception("socket connect failed")
             self.sessions.pop(sid, None)
             raise _refusal(
                 "unavailable", "The server cannot serve this connection now; retry."
             ) from None
-        for group_id in group_ids:
-            await self.sio.enter_room(sid, group_room(group_id))
         self.metrics.connected_sockets.inc()
         self.admin.mirror("in", "connect", {"sid": sid, "user": caller.username}, None)
         self._spawn(self._send_ready(sid, caller))
+
+    async def _sync_group_rooms(self, sid: str, user_id: int) -> None:
+        """Put the socket in exactly its user's group rooms.
+
+        A membership change that lands while the groups are being read would be missed (the
+        socket is in the user room, but not yet in the group rooms the change touches), so
+        the read is repeated until no join/leave for this user happened meanwhile.
+        """
+        for _ in range(ROOM_SYNC_ATTEMPTS):
+            epoch = self._membership_epochs.get(user_id, 0)
+            wanted = {group_room(g) for g in await self.groups.group_ids(user_id)}
+            current = {r for r in self.sio.rooms(sid) if r.startswith("group:")}
+            for room in current - wanted:
+                await self.sio.leave_room(sid, room)
+            for room in wanted - current:
+                await self.sio.enter_room(sid, room)
+            if self._membership_epochs.get(user_id, 0) == epoch:
+                return
 
     async def _send_ready(self, sid: str, caller: Caller) -> None:
         """Emit `ready` once the handshake is through; heads are read after the rooms were joined."""
@@ -284,6 +302,7 @@ class Realtime:
                 await self.sio.disconnect(sid, ignore_queue=True)
             return
         user_id = int(action["user_id"])
+        self._membership_epochs[user_id] = self._membership_epochs.get(user_id, 0) + 1
         if op == "join":
             group = action["group"]
             for sid in self._local_sids(user_room(user_id)):
