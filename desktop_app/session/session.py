@@ -138,6 +138,7 @@ class Session:
             return
         self._started = False
         self.sender.stop()
+        self.sync.close()
         await self.connection.stop()
         if self._sender_task is not None:
             self._sender_task.cancel()
