@@ -222,6 +222,11 @@ class Realtime:
                 await task
             except (asyncio.CancelledError, Exception):
                 pass
+        # engine.io keeps the aiohttp session of a failed attempt open; close it so a
+        # stopped session leaves nothing behind ("Unclosed client session").
+        http = getattr(self._sio.eio, "http", None)
+        if http is not None and not http.closed:
+            await http.close()
 
     async def disconnect_now(self) -> None:
         """Drop the current connection as a network failure would (the library reconnects)."""
