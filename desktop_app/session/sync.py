@@ -77,6 +77,13 @@ class SyncEngine:
         self._read_tasks: dict[int, asyncio.Task[None]] = {}
         self._refresh_task: asyncio.Task[None] | None = None
 
+    def close(self) -> None:
+        """Cancel every fetch and read-marker task (the session is stopping)."""
+        tasks = [*self._fetching.values(), *self._read_tasks.values(), self._refresh_task]
+        for task in tasks:
+            if task is not None and not task.done():
+                task.cancel()
+
     # --- lookup ----------------------------------------------------------------------
 
     def timeline(self, group_id: int) -> Timeline:
@@ -240,6 +247,10 @@ class SyncEngine:
             return
         state = self.registry.get(notice.group_id)
         if state is None:
+            return
+        if notice.seq <= state.last_read_seq:
+            # Read markers only rise; this is our own marker coming back, or an old one.
+            log.debug("read marker %s of group %s already applied", notice.seq, notice.group_id)
             return
         before = state.unread
         self._apply_read(notice.group_id, notice.seq)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from PySide6.QtCore import QModelIndex
 
 from chat_protocol.models import Group
 from desktop_app.models.group_list_model import GroupListModel, GroupRoles
@@ -109,3 +112,17 @@ def test_group_list_orders_by_activity_and_moves_a_group_up(qtmodeltester: Any) 
     assert totals == [1]
     registry.remove(2)
     assert model.rowCount() == 2
+
+
+def test_installed_pyside6_keeps_reference_counts() -> None:
+    # PySide6 6.12.0 on Python 3.11 drops a reference to None on every void call and to True
+    # on every emit; a chat session makes millions and the interpreter aborts
+    # ("bool_dealloc"/"none_dealloc"). pyproject pins a clean version; this guards the pin.
+    model = MessageModel(Timeline(9))
+    true_before, none_before = sys.getrefcount(True), sys.getrefcount(None)
+    for _ in range(1000):
+        model.older_loading_changed.emit(True)
+        model.beginInsertRows(QModelIndex(), 0, -1)
+        model.endInsertRows()
+    assert abs(sys.getrefcount(True) - true_before) < 10
+    assert abs(sys.getrefcount(None) - none_before) < 10
