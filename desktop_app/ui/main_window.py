@@ -416,11 +416,18 @@ class MainWindow(QMainWindow):
 
     def show_switcher(self) -> None:
         self._switcher = QuickSwitcher(self.bridge.groups, self)
-        self._switcher.chosen.connect(self.open_group)
+        self._switcher.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._switcher.chosen.connect(self._on_switcher_chosen)
         geo = self.geometry()
         self._switcher.move(geo.center().x() - self._switcher.width() // 2, geo.top() + 80)
         self._switcher.show()
         self._switcher.input.setFocus()
+
+    def _on_switcher_chosen(self, group_id: int) -> None:
+        # Focus returns to this window (a closed popup does not always hand it back).
+        self.activateWindow()
+        self.open_group(group_id)
+        self.chat.composer.edit.setFocus()
 
     def new_group(self) -> None:
         dialog = NewGroupDialog(self.bridge, self)
