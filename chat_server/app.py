@@ -70,6 +70,7 @@ def create_app(settings: Settings) -> socketio.ASGIApp:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await context.db.migrate()
+        await context.realtime.start()
         if settings.demo:
             await seed_demo(context.db, context.auth, context.groups, context.messages)
         log.info(

@@ -21,7 +21,7 @@ from typing import Any
 import uvicorn
 
 from chat_server.config import load_settings
-from chat_server.runner import bind_socket, uvicorn_config
+from chat_server.runner import ChatServer, bind_socket, uvicorn_config
 from chat_server.services.demo import DEMO_PASSWORD, DEMO_USERS
 
 __all__ = ["DEMO_PASSWORD", "EmbeddedServer", "demo_users"]
@@ -74,7 +74,7 @@ class EmbeddedServer:
             log_json=False,
             **self._settings,
         )
-        self._server = uvicorn.Server(uvicorn_config(settings, loop="asyncio"))
+        self._server = ChatServer(uvicorn_config(settings, loop="asyncio"))
         self._thread = threading.Thread(
             target=self._run, args=(sock,), name="chat-server", daemon=True
         )

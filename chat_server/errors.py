@@ -99,3 +99,14 @@ def validation_message(errors: list[Any]) -> str:
         loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body",)) or "request"
         parts.append(f"{loc}: {err.get('msg', 'invalid')}")
     return "; ".join(parts)
+
+
+# Ids and seqs are stored as 64-bit integers; anything larger cannot name a row.
+MAX_INT64 = 2**63 - 1
+
+
+def check_int64(name: str, value: int) -> int:
+    """The value, or ValidationFailed if no database column could hold it."""
+    if value > MAX_INT64:
+        raise ValidationFailed(f"{name}: too large")
+    return value

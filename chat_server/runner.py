@@ -24,6 +24,16 @@ def _has(module: str) -> bool:
     return True
 
 
+class ChatServer(uvicorn.Server):
+    """uvicorn's server, closing Socket.IO clients first so shutdown does not wait on long polls."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        context = getattr(self.config.app, "state_context", None)
+        if context is not None:
+            await context.realtime.disconnect_all()
+        await super().shutdown(sockets)
+
+
 def uvicorn_config(settings: Settings, **overrides: Any) -> uvicorn.Config:
     options: dict[str, Any] = {
         "host": settings.host,
@@ -45,7 +55,7 @@ def uvicorn_config(settings: Settings, **overrides: Any) -> uvicorn.Config:
 
 def serve(settings: Settings) -> None:
     """Serve until interrupted (SIGINT/SIGTERM)."""
-    uvicorn.Server(uvicorn_config(settings)).run()
+    ChatServer(uvicorn_config(settings)).run()
 
 
 def bind_socket(host: str, port: int) -> socket.socket:

@@ -57,3 +57,18 @@ def group_from_row(row: Row, last_message: MessageDict | None) -> dict[str, Any]
         "unread_count": int(row.unread_count),
         "last_message": last_message,
     }
+
+
+def message_from_tuple(row: tuple[Any, ...]) -> MessageDict:
+    """A message from sqlite_writer's raw row: (id, group_id, seq, client_msg_id, body,
+    created_at text, sender id, username, display_name)."""
+    created = row[5] if isinstance(row[5], datetime) else datetime.fromisoformat(str(row[5]))
+    return {
+        "id": int(row[0]),
+        "group_id": int(row[1]),
+        "seq": int(row[2]),
+        "sender": {"id": int(row[6]), "username": row[7], "display_name": row[8]},
+        "client_msg_id": row[3],
+        "body": row[4],
+        "created_at": utc_z(created),
+    }

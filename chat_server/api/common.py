@@ -16,8 +16,8 @@ from chat_server.services.fanout import Caller
 
 M = TypeVar("M", bound=BaseModel)
 
-# Ids and seqs are stored as 64-bit integers; anything larger cannot name a row.
-MAX_INT64 = 2**63 - 1
+MAX_INT64 = errors.MAX_INT64
+check_int64 = errors.check_int64
 
 _bearer = HTTPBearer(
     auto_error=False, description="The token from /api/auth/register or /api/auth/login"
@@ -67,12 +67,6 @@ def body_doc(model: type[BaseModel]) -> dict[str, Any]:
             },
         }
     }
-
-
-def check_int64(name: str, value: int) -> int:
-    if value > MAX_INT64:
-        raise errors.ValidationFailed(f"{name}: too large")
-    return value
 
 
 CallerDep = Annotated[Caller, Depends(current_caller)]

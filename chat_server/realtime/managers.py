@@ -63,6 +63,9 @@ class RedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         task = getattr(self, "thread", None)
         return task is not None and not task.done()
 
+    def restart_listener(self) -> None:
+        self.thread = self.server.start_background_task(self._thread)
+
     async def redis_ping(self) -> bool:
         redis = getattr(self, "redis", None)
         if redis is None:

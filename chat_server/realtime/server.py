@@ -34,6 +34,7 @@ READY_WAIT_SECONDS = 5.0
 READY_POLL_SECONDS = 0.005
 ENGINEIO_PING_INTERVAL = 20
 ENGINEIO_PING_TIMEOUT = 20
+LISTENER_CHECK_SECONDS = 5.0
 
 Ack = dict[str, Any]
 
@@ -196,6 +197,7 @@ class Realtime:
 
     async def _on_send(self, _sid: str, caller: Caller, data: Any) -> Ack:
         event = _parse(SendEvent, data)
+        errors.check_int64("group_id", event.group_id)
         message, _created = await self.messages.send(
             caller, event.group_id, event.client_msg_id, event.body
         )
@@ -203,6 +205,7 @@ class Realtime:
 
     async def _on_typing(self, sid: str, caller: Caller, data: Any) -> Ack:
         event = _parse(TypingEvent, data)
+        errors.check_int64("group_id", event.group_id)
         room = group_room(event.group_id)
         # The server keeps rooms in step with memberships, so the room is the membership check.
         if room not in self.sio.rooms(sid):
@@ -298,6 +301,31 @@ class Realtime:
 
     def listener_alive(self) -> bool:
         return self.manager.listener_alive()
+
+    async def start(self) -> None:
+        """Start the client manager now (python-socketio waits for the first connection), so a
+        Redis listener runs from the start and /healthz can vouch for it; then watch it."""
+        if not self.sio.manager_initialized:
+            self.sio.manager_initialized = True
+            self.manager.initialize()
+        if isinstance(self.manager, RedisManager):
+            self._spawn(self._watch_listener())
+
+    async def _watch_listener(self) -> None:
+        """Restart a dead Redis listener (a known silent failure); /healthz shows it meanwhile."""
+        while True:
+            await asyncio.sleep(LISTENER_CHECK_SECONDS)
+            if not self.manager.listener_alive():
+                log.error("redis listener died; restarting it")
+                self.metrics.rejected_events.labels("redis_listener_restart").inc()
+                self.manager.restart_listener()
+
+    async def disconnect_all(self) -> None:
+        """Close every client connection of this node (they reconnect, possibly to another node)."""
+        try:
+            await self.sio.eio.disconnect()
+        except Exception:
+            log.warning("closing client connections failed", exc_info=True)
 
     async def close(self) -> None:
         for task in list(self._tasks):

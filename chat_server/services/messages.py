@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +16,8 @@ from chat_server.ratelimit import TokenBucket
 from chat_server.services.fanout import Caller, Fanout
 from chat_server.storage import groups, messages
 from chat_server.storage.db import Database
-from chat_server.wire import MessageDict, message_from_row, now_utc, utc_z
+from chat_server.storage.sqlite_writer import SendRequest, SqliteSendWriter
+from chat_server.wire import MessageDict, message_from_row, message_from_tuple, now_utc, utc_z
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,10 @@ class MessageService:
     async def _store(
         self, caller: Caller, group_id: int, client_msg_id: str, body: str
     ) -> tuple[MessageDict, bool]:
+        if self.db.send_writer is not None:
+            return await self._store_sqlite(
+                self.db.send_writer, caller, group_id, client_msg_id, body
+            )
         async with self.db.write() as conn:
             if not await groups.is_member(conn, group_id, caller.id):
                 raise errors.GroupNotFound()
@@ -84,6 +90,32 @@ class MessageService:
                 body=body,
                 now=now,
             )
+        return self._new_message(message_id, seq, caller, group_id, client_msg_id, body, now), True
+
+    async def _store_sqlite(
+        self, writer: SqliteSendWriter, caller: Caller, group_id: int, client_msg_id: str, body: str
+    ) -> tuple[MessageDict, bool]:
+        now = now_utc()
+        outcome = await writer.store(SendRequest(caller.id, group_id, client_msg_id, body, now))
+        if outcome.status == "not_member":
+            raise errors.GroupNotFound()
+        if outcome.status == "existing":
+            assert outcome.row is not None
+            return self._replay_message(message_from_tuple(outcome.row), group_id), False
+        return self._new_message(
+            outcome.message_id, outcome.seq, caller, group_id, client_msg_id, body, now
+        ), True
+
+    @staticmethod
+    def _new_message(
+        message_id: int,
+        seq: int,
+        caller: Caller,
+        group_id: int,
+        client_msg_id: str,
+        body: str,
+        now: datetime,
+    ) -> MessageDict:
         return {
             "id": message_id,
             "group_id": group_id,
@@ -92,10 +124,12 @@ class MessageService:
             "client_msg_id": client_msg_id,
             "body": body,
             "created_at": utc_z(now),
-        }, True
+        }
 
     def _replay(self, row: Row, group_id: int) -> MessageDict:
-        message = message_from_row(row)
+        return self._replay_message(message_from_row(row), group_id)
+
+    def _replay_message(self, message: MessageDict, group_id: int) -> MessageDict:
         if message["group_id"] != group_id:
             raise errors.ValidationFailed(
                 "This client_msg_id was already used for a message in another group."

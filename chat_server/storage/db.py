@@ -15,6 +15,8 @@ from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from chat_server.storage.sqlite_writer import SqliteSendWriter
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -36,6 +38,10 @@ class Database:
         # SQLite has one writer per file anyway; queueing writers here instead of in
         # SQLite's busy handler keeps them fair and never surfaces "database is locked".
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        # The hot path (storing messages) bypasses SQLAlchemy on SQLite; see sqlite_writer.
+        self.send_writer: SqliteSendWriter | None = None
+        if self.is_sqlite and self.url.database and self.url.database != ":memory:":
+            self.send_writer = SqliteSendWriter(self.url.database)
 
     def _create_engine(self, url: str) -> AsyncEngine:
         if not self.is_sqlite:
@@ -91,6 +97,8 @@ class Database:
             return False
 
     async def close(self) -> None:
+        if self.send_writer is not None:
+            await asyncio.to_thread(self.send_writer.close)
         await self.engine.dispose()
 
     def describe(self) -> str:

@@ -53,8 +53,14 @@ class GroupListModel(QAbstractListModel):
     def __init__(self, registry: GroupRegistry, parent: Any = None) -> None:
         super().__init__(parent)
         self._registry = registry
-        self._order: list[int] = sorted(registry.ids(), key=lambda g: _sort_key(registry.by_id[g]))
-        self._total = self.total_unread()
+        # Cached per group so a message costs a couple of comparisons, not a re-sort:
+        # the sort key and the unread count the total was last computed with.
+        self._keys: dict[int, tuple[float, int]] = {
+            gid: _sort_key(state) for gid, state in registry.by_id.items()
+        }
+        self._unread: dict[int, int] = {gid: s.unread for gid, s in registry.by_id.items()}
+        self._order: list[int] = sorted(self._keys, key=self._keys.__getitem__)
+        self._total = sum(self._unread.values())
         registry.observer = self
 
     # --- Qt model API ----------------------------------------------------------------
@@ -106,16 +112,18 @@ class GroupListModel(QAbstractListModel):
         return state.unread if state else 0
 
     def total_unread(self) -> int:
-        return sum(s.unread for s in self._registry.by_id.values())
+        return self._total
 
     # --- GroupsObserver --------------------------------------------------------------
 
     def group_added(self, group_id: int) -> None:
+        state = self._registry.by_id[group_id]
+        self._keys[group_id] = _sort_key(state)
         row = self._target_row(group_id, exclude=None)
         self.beginInsertRows(QModelIndex(), row, row)
         self._order.insert(row, group_id)
         self.endInsertRows()
-        self._update_total()
+        self._set_unread(group_id, state.unread)
 
     def group_removed(self, group_id: int) -> None:
         row = self.row_of(group_id)
@@ -124,36 +132,48 @@ class GroupListModel(QAbstractListModel):
         self.beginRemoveRows(QModelIndex(), row, row)
         del self._order[row]
         self.endRemoveRows()
-        self._update_total()
+        self._keys.pop(group_id, None)
+        self._set_unread(group_id, 0)
+        self._unread.pop(group_id, None)
 
     def group_changed(self, group_id: int) -> None:
         row = self.row_of(group_id)
-        if row is None:
+        state = self._registry.by_id.get(group_id)
+        if row is None or state is None:
             return
-        target = self._target_row(group_id, exclude=row)
-        if target != row:
-            # beginMoveRows takes the destination in pre-move coordinates.
-            dest = target if target < row else target + 1
-            self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), dest)
-            del self._order[row]
-            self._order.insert(target, group_id)
-            self.endMoveRows()
-            row = target
+        key = _sort_key(state)
+        if key != self._keys[group_id]:
+            self._keys[group_id] = key
+            target = self._target_row(group_id, exclude=row)
+            if target != row:
+                # beginMoveRows takes the destination in pre-move coordinates.
+                dest = target if target < row else target + 1
+                self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), dest)
+                del self._order[row]
+                self._order.insert(target, group_id)
+                self.endMoveRows()
+                row = target
         index = self.index(row)
         self.dataChanged.emit(index, index)
-        self._update_total()
+        self._set_unread(group_id, state.unread)
 
     def _target_row(self, group_id: int, exclude: int | None) -> int:
-        key = _sort_key(self._registry.by_id[group_id])
-        order = [g for i, g in enumerate(self._order) if i != exclude]
-        for i, other in enumerate(order):
-            state = self._registry.by_id.get(other)
-            if state is not None and key < _sort_key(state):
+        """Where the group belongs; a group with new activity usually goes first."""
+        key = self._keys[group_id]
+        keys = self._keys
+        i = 0
+        for n, other in enumerate(self._order):
+            if n == exclude:
+                continue
+            if key < keys[other]:
                 return i
-        return len(order)
+            i += 1
+        return i
 
-    def _update_total(self) -> None:
-        total = self.total_unread()
-        if total != self._total:
-            self._total = total
-            self.total_unread_changed.emit(total)
+    def _set_unread(self, group_id: int, unread: int) -> None:
+        old = self._unread.get(group_id, 0)
+        if unread == old:
+            return
+        self._unread[group_id] = unread
+        self._total += unread - old
+        self.total_unread_changed.emit(self._total)

@@ -26,6 +26,13 @@ CONNECT_WAIT_TIMEOUT = 5.0
 CALL_TIMEOUT = 5.0
 ENGINEIO_REQUEST_TIMEOUT = 5.0
 
+# python-socketio does not reconnect after the server closed the connection on purpose (a
+# graceful restart, or a revoked token). We start a new connect then: a restart is worth
+# reconnecting to, and a revoked token is refused at once, which ends in auth_failed.
+SERVER_DISCONNECT = "server disconnect"
+CLOSE_SETTLE_TIMEOUT = 2.0
+CLOSE_SETTLE_POLL = 0.02
+
 _DELAY_RE = re.compile(r"new attempt in (-?[0-9.]+) seconds")
 _GAVE_UP_MARKERS = ("Reconnect task aborted", "Maximum reconnection attempts reached")
 
@@ -156,6 +163,13 @@ class Realtime:
     def connected(self) -> bool:
         return bool(self._sio.connected)
 
+    @property
+    def reconnecting(self) -> bool:
+        """True while the library's reconnect loop (or a first connect with retry) is running."""
+        task = self._sio._reconnect_task
+        connecting = self._connect_task is not None and not self._connect_task.done()
+        return (task is not None and not task.done()) or (connecting and not self.connected)
+
     # --- lifecycle -------------------------------------------------------------------
 
     def start(self) -> asyncio.Task[None]:
@@ -167,6 +181,16 @@ class Realtime:
             self._connect(), name="realtime-connect"
         )
         return self._connect_task
+
+    async def _connect_after_server_close(self) -> None:
+        # The library finishes tearing the old connection down after our handler returns,
+        # and exposes no event for "fully disconnected": poll its state briefly.
+        loop = asyncio.get_event_loop()
+        deadline = loop.time() + CLOSE_SETTLE_TIMEOUT
+        while self._sio.eio.state != "disconnected" and loop.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(CLOSE_SETTLE_POLL)
+        if not self._stopping and not self._refused and not self._sio.connected:
+            await self._connect()
 
     async def _connect(self) -> None:
         try:
@@ -258,6 +282,10 @@ class Realtime:
         if self._held is None:
             self._held = []
 
+    @property
+    def held_count(self) -> int:
+        return len(self._held or ())
+
     def release(self) -> None:
         """Deliver the events queued since `hold`, in arrival order."""
         held, self._held = self._held or [], None
@@ -288,8 +316,13 @@ class Realtime:
         # is reconnection attempt 1.
         self._attempts = 1
         self._fail_pending_calls()
-        if not self._stopping:
-            self._listener.on_disconnected(str(reason) if reason is not None else "")
+        if self._stopping:
+            return
+        self._listener.on_disconnected(str(reason) if reason is not None else "")
+        if reason == SERVER_DISCONNECT and not self._refused:
+            self._connect_task = asyncio.get_event_loop().create_task(
+                self._connect_after_server_close(), name="realtime-reconnect"
+            )
 
     def _on_connect_error(self, data: Any = None) -> None:
         refusal = refusal_from(data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -54,6 +55,7 @@ log = logging.getLogger(__name__)
 # so the outbox retries instead of the UI hanging.
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 API_PREFIX = "/api"
+HISTORY_SIZE = 500
 DEFAULT_RETRY_AFTER = 1.0
 
 M = TypeVar("M", bound=BaseModel)
@@ -74,6 +76,9 @@ class RestClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
+        # The last requests made, as (method, path, query): for diagnostics and for tests
+        # that check a screen was shown without fetching.
+        self.history: deque[tuple[str, str, str]] = deque(maxlen=HISTORY_SIZE)
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=timeout or DEFAULT_TIMEOUT,
@@ -174,6 +179,8 @@ class RestClient:
         self, method: str, path: str, *, prefix: str = API_PREFIX, **kwargs: Any
     ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
+        params = kwargs.get("params")
+        self.history.append((method, prefix + path, str(params or "")))
         try:
             return await self._http.request(method, prefix + path, headers=headers, **kwargs)
         except (httpx.TransportError, OSError) as exc:

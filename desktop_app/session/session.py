@@ -13,7 +13,7 @@ from typing import Protocol
 from chat_protocol.events import ClientEvent
 from chat_protocol.limits import TYPING_INTERVAL_SECONDS
 from chat_protocol.models import Group, Message, User
-from desktop_app.net.errors import ApiError
+from desktop_app.net.errors import ApiError, AuthError
 from desktop_app.net.realtime import (
     RECONNECT_DELAY,
     RECONNECT_DELAY_MAX,
@@ -122,6 +122,9 @@ class Session:
         )
         try:
             await self.sync.refresh_groups()
+        except AuthError as exc:
+            self.connection.auth_failed(exc.message)
+            return
         except ApiError as exc:
             # Offline start: the socket's reconnect loop brings the list once the server is back.
             self.journal.record("error", f"Could not load the group list yet ({exc.message}).")
@@ -135,6 +138,7 @@ class Session:
             return
         self._started = False
         self.sender.stop()
+        self.sync.close()
         await self.connection.stop()
         if self._sender_task is not None:
             self._sender_task.cancel()

@@ -77,6 +77,13 @@ class SyncEngine:
         self._read_tasks: dict[int, asyncio.Task[None]] = {}
         self._refresh_task: asyncio.Task[None] | None = None
 
+    def close(self) -> None:
+        """Cancel every fetch and read-marker task (the session is stopping)."""
+        tasks = [*self._fetching.values(), *self._read_tasks.values(), self._refresh_task]
+        for task in tasks:
+            if task is not None and not task.done():
+                task.cancel()
+
     # --- lookup ----------------------------------------------------------------------
 
     def timeline(self, group_id: int) -> Timeline:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -9,6 +10,8 @@ from datetime import datetime
 from typing import Protocol
 
 from chat_protocol.models import Message
+
+log = logging.getLogger(__name__)
 
 PENDING = "pending"
 SENT = "sent"
@@ -58,7 +61,10 @@ class Row:
 
     @classmethod
     def from_message(cls, message: Message, my_id: int, names: dict[int, str]) -> Row:
-        """A confirmed row for a server message; `names` shares one string per sender."""
+        """A confirmed row for a server message; `names` shares one string per sender.
+
+        Only own messages keep their client_msg_id (echo matching needs nothing else, and
+        100,000 UUID strings cost ~8 MB); others' rows hold an empty string."""
         sender = message.sender
         name = names.get(sender.id)
         if name != sender.display_name:
@@ -70,7 +76,7 @@ class Row:
             sender_name=name,
             body=message.body,
             created_at=message.created_at,
-            client_msg_id=message.client_msg_id,
+            client_msg_id=message.client_msg_id if sender.id == my_id else "",
             state=SENT,
             is_own=sender.id == my_id,
         )
@@ -100,14 +106,13 @@ class MergeResult:
 
 
 class Timeline:
-    """Rows of one group. Confirmed rows are unique by id and sorted by seq; `hi` is the
+    """Rows of one group. Confirmed rows are unique (by id, found through seq) and sorted by seq; `hi` is the
     highest seq up to which everything from `lo` is present, the point catch-up asks from."""
 
     def __init__(self, group_id: int) -> None:
         self.group_id = group_id
         self.confirmed: list[Row] = []
         self.seqs: list[int] = []
-        self.ids: set[int] = set()
         self.pending: list[Row] = []
         self.pending_by_cid: dict[str, Row] = {}
         self.lo: int | None = None
@@ -180,15 +185,26 @@ class Timeline:
         result = MergeResult()
         run: list[Row] = []
         run_pos = -1
-        seqs, ids = self.seqs, self.ids
+        seqs = self.seqs
         for row in rows:
             seq = row.seq
             assert seq is not None, "only server rows are merged"
-            if row.id in ids:
-                result.duplicates += 1
-                continue
             # Live messages and catch-up land after the last row: skip the bisect then.
             pos = len(seqs) if not seqs or seq > seqs[-1] else bisect_left(seqs, seq)
+            if (pos < len(seqs) and seqs[pos] == seq) or (run and run[-1].seq == seq):
+                # The same message again (an id has exactly one seq in its group, so the
+                # seq index finds the copy without a set of ids).
+                held = self.confirmed[pos] if pos < len(seqs) and seqs[pos] == seq else run[-1]
+                if held.id != row.id:
+                    log.warning(
+                        "group %s: seq %s came with id %s, held id %s",
+                        self.group_id,
+                        seq,
+                        row.id,
+                        held.id,
+                    )
+                result.duplicates += 1
+                continue
             if self.pending_by_cid and row.client_msg_id in self.pending_by_cid:
                 self._flush(run, run_pos)
                 run = []
@@ -217,7 +233,6 @@ class Timeline:
             obs.begin_insert(pos, pos + len(run) - 1)
         self.confirmed[pos:pos] = run
         self.seqs[pos:pos] = [r.seq for r in run if r.seq is not None]
-        self.ids.update(r.id for r in run if r.id is not None)
         if obs is not None:
             obs.end_insert()
 
@@ -232,7 +247,6 @@ class Timeline:
             self.pending.pop(0)
             self.confirmed.append(row)
             self.seqs.append(row.seq or 0)
-            self.ids.add(row.id or 0)
             if self.observer is not None:
                 self.observer.changed(pos, pos)
             return True

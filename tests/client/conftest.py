@@ -1,0 +1,120 @@
+"""Fixtures for Qt + asyncio client tests: a qasync loop inside pytest-qt, and signed-in bridges.
+
+Reusable by other suites (`from tests.client.conftest import *` or copy):
+
+`qloop`        qasync.QEventLoop(qapp, already_running=True), installed as the running loop;
+               tasks progress whenever Qt processes events (qtbot.waitUntil / waitSignal).
+               At teardown every task still pending on it is cancelled.
+`arun`         `arun(coro, timeout=15.0)`: run a coroutine on qloop and return its result
+               (spins Qt with qtbot.waitUntil until the task is done).
+`wait_for`     `wait_for(predicate, timeout=15.0)`: qtbot.waitUntil for a predicate returning
+               a real bool (a None would count as success in pytest-qt).
+`app_home`     DESKTOP_APP_HOME pointed at a temp dir, so profiles never touch the real ones.
+`make_bridge`  `await`-free factory: `make_bridge(url, auth, profile="p1", **options)` -> a
+               started SessionBridge with fast reconnect/retry settings; stopped at teardown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import qasync
+from PySide6.QtCore import QCoreApplication, QDeadlineTimer
+from pytestqt.qtbot import QtBot
+
+from chat_protocol.models import User
+from desktop_app.models.bridge import SessionBridge
+from desktop_app.settings import HOME_ENV, Profile
+
+T = TypeVar("T")
+
+WAIT_SECONDS = 15.0
+TEARDOWN_MS = 3000
+# Fast settings so tests wait on events, never on long backoffs.
+FAST_SESSION: dict[str, Any] = {
+    "reconnect_delay": 0.1,
+    "reconnect_delay_max": 0.5,
+    "reconnect_jitter": 0.05,
+    "ping_interval": 1.0,
+    "send_retry_min": 0.1,
+    "send_retry_max": 0.5,
+}
+
+
+@pytest.fixture(scope="session")
+def _session_loop(qapp: Any) -> Iterator[qasync.QEventLoop]:
+    # One loop for the whole run: a second QEventLoop on the same QApplication after the
+    # first was stopped does not get its callbacks run (stop() calls app.exit()).
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    yield loop
+    asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def qloop(_session_loop: qasync.QEventLoop) -> Iterator[qasync.QEventLoop]:
+    loop = _session_loop
+    asyncio.set_event_loop(loop)
+    before = set(asyncio.all_tasks(loop))
+    yield loop
+    # Cancel what this test left running and let the cancellations run (Qt must spin).
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done() and t not in before]
+    for task in pending:
+        task.cancel()
+    timer = QDeadlineTimer(TEARDOWN_MS)
+    while any(not t.done() for t in pending) and not timer.hasExpired():
+        QCoreApplication.processEvents()
+
+
+@pytest.fixture
+def wait_for(qtbot: QtBot) -> Callable[..., None]:
+    def wait(predicate: Callable[[], bool], timeout: float = WAIT_SECONDS) -> None:
+        qtbot.waitUntil(lambda: bool(predicate()), timeout=int(timeout * 1000))
+
+    return wait
+
+
+@pytest.fixture
+def arun(qloop: qasync.QEventLoop, qtbot: QtBot) -> Callable[..., Any]:
+    def run(coro: Coroutine[Any, Any, T], timeout: float = WAIT_SECONDS) -> T:
+        task = qloop.create_task(coro)
+        qtbot.waitUntil(task.done, timeout=int(timeout * 1000))
+        return task.result()
+
+    return run
+
+
+@pytest.fixture
+def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "app-home"
+    monkeypatch.setenv(HOME_ENV, str(home))
+    return home
+
+
+@pytest.fixture
+def make_bridge(
+    app_home: Path, arun: Callable[..., Any], qloop: qasync.QEventLoop
+) -> Iterator[Callable[..., SessionBridge]]:
+    bridges: list[SessionBridge] = []
+
+    def make(
+        url: str, auth: tuple[dict[str, Any], str], profile: str = "p1", **options: Any
+    ) -> SessionBridge:
+        user_dict, token = auth
+        prof = Profile.load(profile)
+        prof.server_url, prof.username, prof.token = url, user_dict["username"], token
+        prof.save()
+        bridge = SessionBridge(
+            url, token, User.model_validate(user_dict), prof, **{**FAST_SESSION, **options}
+        )
+        bridges.append(bridge)
+        arun(bridge.start())
+        return bridge
+
+    yield make
+    for bridge in bridges:
+        arun(bridge.stop())

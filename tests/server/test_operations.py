@@ -1,0 +1,183 @@
+"""Operator surface: health, metrics, OpenAPI, the admin monitor namespace, the CLI and the embedded server."""
+
+from __future__ import annotations
+
+import asyncio
+import stat
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import httpx
+import socketio
+
+from chat_server.config import Settings
+from chat_server.embedded import DEMO_PASSWORD, EmbeddedServer, demo_users
+from tests.support.api import Api, group_of
+from tests.support.server import TEST_ENV, ServerProcess
+from tests.support.sockets import connect, connect_error
+
+
+async def test_health_reports_db_and_redis(server: ServerProcess) -> None:
+    async with httpx.AsyncClient() as http:
+        response = await http.get(f"{server.url}/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert (
+        body["status"] == "ok"
+        and body["db"] == "ok"
+        and body["redis"] == "disabled"
+        and body["version"]
+    )
+
+
+async def test_metrics_count_what_happened(server: ServerProcess) -> None:
+    alice = await Api.new_user(server.url)
+    group_id = await group_of(alice)
+    client = await connect(server.url, alice.token or "")
+    await alice.send(group_id, "counted")
+    await client.wait_for("message:new")
+    await alice.messages(group_id, after_seq=0)
+    await client.call("nonsense", {})
+    async with httpx.AsyncClient() as http:
+        text = (await http.get(f"{server.url}/metrics")).text
+    values = {
+        line.split(" ")[0]: float(line.split(" ")[1])
+        for line in text.splitlines()
+        if line and not line.startswith("#")
+    }
+    assert values["chat_connected_sockets"] >= 1
+    assert values["chat_messages_stored_total"] >= 1
+    assert values['chat_emits_total{event="message:new"}'] >= 1
+    assert values["chat_catchup_requests_total"] >= 1
+    assert values['chat_rejected_events_total{reason="unknown_event"}'] >= 1
+    await client.close()
+
+
+async def test_openapi_and_docs_exist(server: ServerProcess) -> None:
+    async with httpx.AsyncClient() as http:
+        spec = (await http.get(f"{server.url}/openapi.json")).json()
+        docs = await http.get(f"{server.url}/docs")
+    assert "/api/groups/{group_id}/messages" in spec["paths"] and docs.status_code == 200
+
+
+async def test_admin_namespace_needs_the_key_and_mirrors_events(server: ServerProcess) -> None:
+    key_file = server.data_dir / "admin.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    key = key_file.read_text().strip()
+    for auth in (None, {"key": "wrong"}, {"token": "x"}):
+        refused = await connect_error(server.url, auth, namespace="/admin")
+        assert refused["code"] == "unauthorized"
+    alice = await Api.new_user(server.url)
+    group_id = await group_of(alice)
+    # A user's token is not an admin key.
+    assert (await connect_error(server.url, {"key": alice.token}, namespace="/admin"))[
+        "code"
+    ] == "unauthorized"
+    monitor = socketio.AsyncClient(reconnection=False)
+    seen: list[dict] = []
+    mirrored_out = asyncio.Event()
+
+    def on_record(record: dict) -> None:
+        seen.append(record)
+        if record["direction"] == "out" and record["event"] == "message:new":
+            mirrored_out.set()
+
+    monitor.on("event", on_record, namespace="/admin")
+    await monitor.connect(
+        server.url, auth={"key": key}, namespaces=["/admin"], transports=["websocket"]
+    )
+    client = await connect(server.url, alice.token or "")
+    cmid = str(uuid.uuid4())
+    await client.call(
+        "message:send", {"group_id": group_id, "client_msg_id": cmid, "body": "watched"}
+    )
+    await client.wait_for("message:new")
+    async with asyncio.timeout(10):
+        await mirrored_out.wait()
+    inbound = [r for r in seen if r["direction"] == "in" and r["event"] == "message:send"]
+    assert (
+        inbound and inbound[0]["data"]["client_msg_id"] == cmid and inbound[0]["ack"]["ok"] is True
+    )
+    assert all(alice.token not in str(r) for r in seen)
+    await client.close()
+    await monitor.disconnect()
+
+
+def test_serve_help_lists_every_limit() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "chat_server", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for field in Settings.model_fields:
+        assert "--" + field.replace("_", "-") in result.stdout, field
+        assert "CHAT_" + field.upper() in result.stdout.replace("\n", "").replace(" ", ""), field
+
+
+def test_user_add_creates_a_user_who_can_log_in(tmp_path: Path) -> None:
+    env = {**TEST_ENV, "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "chat_server",
+            "user",
+            "add",
+            "dora",
+            "--password-stdin",
+            "--data-dir",
+            str(tmp_path),
+        ],
+        input="dora-password\n",
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    again = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "chat_server",
+            "user",
+            "add",
+            "dora",
+            "--password-stdin",
+            "--data-dir",
+            str(tmp_path),
+        ],
+        input="dora-password\n",
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert again.returncode == 1 and "taken" in again.stderr
+    with ServerProcess(tmp_path) as server:
+        response = httpx.post(
+            f"{server.url}/api/auth/login", json={"username": "dora", "password": "dora-password"}
+        )
+        assert response.status_code == 200
+
+
+def test_embedded_demo_server() -> None:
+    embedded = EmbeddedServer(demo=True, argon2_memory_kib=1024, argon2_time_cost=1)
+    embedded.start()
+    try:
+        login = httpx.post(
+            f"{embedded.url}/api/auth/login",
+            json={"username": demo_users[0], "password": DEMO_PASSWORD},
+        )
+        assert login.status_code == 200
+        groups = httpx.get(
+            f"{embedded.url}/api/groups",
+            headers={"Authorization": f"Bearer {login.json()['token']}"},
+        )
+        names = [g["name"] for g in groups.json()["groups"]]
+        assert names == ["General", "Design", "Random"]
+        assert all(g["last_message"] is not None for g in groups.json()["groups"])
+    finally:
+        embedded.stop()
+    assert set(demo_users) == {"alice", "bob", "carol"}

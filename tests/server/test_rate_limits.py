@@ -1,0 +1,47 @@
+"""Rate limits: the send bucket (REST and socket), and retries of stored messages are never limited."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from tests.support.api import Api, group_of
+from tests.support.server import ServerProcess
+from tests.support.sockets import connect
+
+
+async def test_send_bucket_limits_rest_and_socket_but_not_retries(
+    make_server: Callable[..., ServerProcess],
+) -> None:
+    server = make_server(args=["--send-burst", "3", "--send-window-seconds", "600"])
+    alice = await Api.new_user(server.url)
+    group_id = await group_of(alice)
+    first_cmid = str(uuid.uuid4())
+    for i in range(3):
+        response = await alice.send(group_id, f"m{i}", first_cmid if i == 0 else None)
+        assert response.status_code == 201
+    limited = await alice.send(group_id, "one too many")
+    assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"
+    assert int(limited.headers["Retry-After"]) >= 1
+    retry = await alice.send(group_id, "m0", first_cmid)
+    assert retry.status_code == 200 and retry.json()["seq"] == 1
+    client = await connect(server.url, alice.token or "")
+    ack = await client.call(
+        "message:send", {"group_id": group_id, "client_msg_id": str(uuid.uuid4()), "body": "x"}
+    )
+    assert (
+        ack["ok"] is False
+        and ack["error"]["code"] == "rate_limited"
+        and ack["error"]["retry_after"] >= 1
+    )
+    again = await client.call(
+        "message:send", {"group_id": group_id, "client_msg_id": first_cmid, "body": "m0"}
+    )
+    assert again["ok"] is True and again["message"]["seq"] == 1
+    # Another user has a bucket of their own.
+    bob = await Api.new_user(server.url)
+    assert (await bob.send(await group_of(bob), "fine")).status_code == 201
+    assert [m["seq"] for m in (await alice.messages(group_id))["messages"]] == [1, 2, 3]
+    await client.close()
+    await alice.close()
+    await bob.close()
