@@ -24,7 +24,7 @@ from desktop_app.models.bridge import SessionBridge
 from desktop_app.net.rest import AuthError, RestClient, ServerUnreachable
 from desktop_app.settings import Profile
 from desktop_app.tasks import shutdown_tasks, spawn
-from desktop_app.ui import refcount_guard, theme
+from desktop_app.ui import gc_tuning, refcount_guard, theme
 from desktop_app.ui.icons import icon
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.notifications import Notifier
@@ -40,6 +40,8 @@ STOP_TIMEOUT_SECONDS = 3.0
 # Python only sees Ctrl+C between Qt events; wake it this often.
 SIGNAL_POLL_MS = 300
 DEMO_USERS = ("alice", "bob")
+# After the first windows painted, start-up objects are frozen out of full GC passes.
+GC_SETTLE_MS = 1500
 DEMO_WINDOW_HEIGHT = 720
 
 SessionKey = tuple[str, str, str]  # profile name, server url, username
@@ -109,6 +111,8 @@ class DesktopApp(QObject):
                 await self.start_demo()
             else:
                 await self.open_profile(self.options.profile, self.options.server_url)
+            # Start-up objects (modules, widgets) leave the collector's full passes.
+            QTimer.singleShot(GC_SETTLE_MS, gc_tuning.settle)
         except Exception as exc:
             log.exception("starting failed")
             print(f"desktop-app: {exc}", file=sys.stderr)
