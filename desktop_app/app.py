@@ -136,8 +136,14 @@ class DesktopApp(QObject):
         return None
 
     async def _resume(self, profile: Profile) -> SignedIn | None:
+        """The saved session, if any. With a remembered user the window opens at once (even
+        offline, with the outbox kept); the socket's connect then checks the token, and a
+        refused one brings the sign-in dialog back (SessionBridge.auth_failed)."""
         if not profile.token or not profile.server_url:
             return None
+        known = cached_user(profile)
+        if known is not None and known.username == profile.username:
+            return SignedIn(profile.server_url, profile.token, known)
         rest = RestClient(profile.server_url, profile.token)
         try:
             user = await rest.me()
@@ -146,11 +152,7 @@ class DesktopApp(QObject):
             profile.save()
             return None
         except ServerUnreachable:
-            # Offline start: the saved session opens, shows "offline" and keeps the outbox.
-            user_cached = cached_user(profile)
-            if user_cached is None:
-                return None
-            return SignedIn(profile.server_url, profile.token, user_cached)
+            return None
         finally:
             await rest.aclose()
         return SignedIn(profile.server_url, profile.token, user)

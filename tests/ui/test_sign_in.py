@@ -102,3 +102,31 @@ def test_sign_in_remembers_server_and_user_and_a_saved_token_skips_the_dialog(
     qtbot.addWidget(fresh)
     assert fresh.server.text() == server.url
     assert fresh.username.text() == name
+
+
+def test_a_revoked_saved_token_brings_the_sign_in_dialog_back(
+    server: Any,
+    desktop: DesktopApp,
+    arun: Callable[..., Any],
+    wait_for: Callable[..., None],
+) -> None:
+    from desktop_app.app import sign_in_with_password
+    from desktop_app.net.rest import RestClient
+    from desktop_app.ui.sign_in import remember_user
+
+    name = unique_name("ui")
+    register(server.url, name)
+    signed = arun(sign_in_with_password(server.url, name, PASSWORD))
+    profile = Profile.load("revoked")
+    remember_user(profile, signed)
+    rest = RestClient(server.url, signed.token)
+    arun(rest.logout())
+    arun(rest.aclose())
+
+    arun(desktop.open_profile("revoked"))
+    wait_for(lambda: any(isinstance(w, SignInDialog) and w.isVisible() for w in QApplication.topLevelWidgets()))
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, SignInDialog) and w.isVisible())
+    assert "session has ended" in dialog.form_error.text()
+    assert dialog.username.text() == name
+    assert not desktop.windows
+    assert Profile.load("revoked").token is None
