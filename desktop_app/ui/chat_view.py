@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from desktop_app.models.message_model import MessageModel, MessageRoles
 from desktop_app.ui.icons import icon
 from desktop_app.ui.message_delegate import MessageDelegate
-from desktop_app.ui.tail_window import REVEAL_ROWS, TAIL_ROWS, TailWindow
+from desktop_app.ui.tail_window import REVEAL_ROWS, TailWindow
 
 # The reader counts as "at the bottom" within this many pixels of it.
 PIN_TOLERANCE_PX = 24
@@ -84,7 +84,7 @@ class ChatView(QListView):
     # --- which group ---------------------------------------------------------------------
 
     def show_model(self, model: MessageModel | None) -> None:
-        """Show a group's messages (pinned to the newest, or where the reader left it)."""
+        """Show a group's messages, pinned to the newest."""
         if self._window is not None:
             self._disconnect_window(self._window)
         if model is None:
@@ -99,10 +99,13 @@ class ChatView(QListView):
         self._window = window
         self._anchor = None
         self._anchor_pending = False
+        window.follow_tail = True
+        window.flush_appends()
+        window.trim_to_tail()
         self._fit_batch(window.rowCount())
         self.setModel(window)
         window.rowsAboutToBeInserted.connect(self._before_insert)
-        window.rowsInserted.connect(self._after_insert)
+        window.source.messages_appended.connect(self._on_source_appended)
         self._pinned = True
         self._set_new_count(0)
         self.doItemsLayout()
@@ -111,7 +114,7 @@ class ChatView(QListView):
 
     def _disconnect_window(self, window: TailWindow) -> None:
         window.rowsAboutToBeInserted.disconnect(self._before_insert)
-        window.rowsInserted.disconnect(self._after_insert)
+        window.source.messages_appended.disconnect(self._on_source_appended)
 
     @property
     def window_model(self) -> TailWindow | None:
@@ -146,20 +149,21 @@ class ChatView(QListView):
                 self._anchor_offset = self.visualRect(top).top()
                 self._anchor_pending = True
 
-    def _after_insert(self, parent: QModelIndex, first: int, last: int) -> None:
-        window = self._window
-        if window is None:
-            return
-        at_end = last == window.rowCount() - 1 and first > 0
-        if at_end and not self._pinned:
-            self._set_new_count(self._new_count + last - first + 1)
-        elif at_end and window.rowCount() > TAIL_ROWS + REVEAL_ROWS:
-            # Trimming happens after this insert's layout, never during it.
-            QTimer.singleShot(0, self._trim_if_pinned)
+    def _on_source_appended(self, count: int) -> None:
+        if not self._pinned:
+            self._set_new_count(self._new_count + count)
 
-    def _trim_if_pinned(self) -> None:
-        if self._pinned and self._window is not None:
-            self._window.trim_to_tail()
+    def _set_pinned(self, pinned: bool) -> None:
+        if pinned == self._pinned:
+            return
+        self._pinned = pinned
+        if self._window is not None:
+            self._window.follow_tail = pinned
+            if pinned:
+                self._window.flush_appends()
+        if pinned:
+            self._set_new_count(0)
+        self.pinned_changed.emit(pinned)
 
     def updateGeometries(self) -> None:
         self._adjusting += 1
@@ -186,15 +190,15 @@ class ChatView(QListView):
         if self._adjusting:
             return
         bar = self.verticalScrollBar()
-        pinned = value >= bar.maximum() - PIN_TOLERANCE_PX
-        if pinned != self._pinned:
-            self._pinned = pinned
-            self.pinned_changed.emit(pinned)
-        if pinned:
-            self._set_new_count(0)
+        self._set_pinned(value >= bar.maximum() - PIN_TOLERANCE_PX)
         self._anchor_pending = False
         if value <= LOAD_OLDER_MARGIN_PX:
             self._fill_check.start()
+        window = self._window
+        if not self._pinned and window is not None and window.pending_appends:
+            # Held new rows join the window as the reader scrolls down towards them.
+            if value >= bar.maximum() - self.viewport().height():
+                window.reveal_newer(REVEAL_ROWS)
 
     def _maybe_load_older(self) -> None:
         """Reveal or fetch older rows when the top is near (or the view is not yet full)."""
@@ -212,10 +216,11 @@ class ChatView(QListView):
 
     def scroll_to_newest(self) -> None:
         """Jump to the newest message and stay pinned there (Esc, the ↓ button, own sends)."""
-        self._pinned = True
+        self._set_pinned(True)
         self._anchor_pending = False
         self._set_new_count(0)
         if self._window is not None:
+            self._window.flush_appends()
             self._window.trim_to_tail()
         self._adjusting += 1
         try:
@@ -223,7 +228,6 @@ class ChatView(QListView):
             bar.setValue(bar.maximum())
         finally:
             self._adjusting -= 1
-        self.pinned_changed.emit(True)
 
     # --- the "n new messages" button --------------------------------------------------------
 

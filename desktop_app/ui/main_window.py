@@ -27,6 +27,7 @@ DEFAULT_SIZE = (1000, 680)
 SPLITTER_DEFAULT = [290, 710]
 # Drafts and layout are written to the profile at most this often.
 SAVE_DELAY_MS = 800
+REFRESH_DELAY_MS = 50
 
 
 class WindowHost(Protocol):
@@ -65,6 +66,9 @@ class MainWindow(QMainWindow):
         self._switcher: QuickSwitcher | None = None
         self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self.profile.save)
+        # Header and title follow the group list at most once per frame, not per message.
+        self._refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_DELAY_MS)
+        self._refresh_timer.timeout.connect(self._refresh_now)
         self.setWindowIcon(icon("app"))
         self._setup_ui()
         self._setup_menus()
@@ -188,7 +192,7 @@ class MainWindow(QMainWindow):
         b.message_received.connect(self._on_message_received)
         b.group_added.connect(self._on_group_added)
         b.group_removed.connect(self._on_group_removed)
-        b.groups.total_unread_changed.connect(lambda _n: self._update_title())
+        b.groups.total_unread_changed.connect(lambda _n: self._refresh_timer.start())
         b.groups.dataChanged.connect(self._on_groups_data_changed)
         b.groups.rowsInserted.connect(lambda *_: self._pick_initial_group())
         b.groups.modelReset.connect(self._pick_initial_group)
@@ -298,6 +302,10 @@ class MainWindow(QMainWindow):
         return None if index is None else str(index.data(GroupRoles.NAME) or "")
 
     def _on_groups_data_changed(self, *args: object) -> None:
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    def _refresh_now(self) -> None:
         self._refresh_header()
         self._update_title()
 
@@ -416,11 +424,18 @@ class MainWindow(QMainWindow):
 
     def show_switcher(self) -> None:
         self._switcher = QuickSwitcher(self.bridge.groups, self)
-        self._switcher.chosen.connect(self.open_group)
+        self._switcher.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._switcher.chosen.connect(self._on_switcher_chosen)
         geo = self.geometry()
         self._switcher.move(geo.center().x() - self._switcher.width() // 2, geo.top() + 80)
         self._switcher.show()
         self._switcher.input.setFocus()
+
+    def _on_switcher_chosen(self, group_id: int) -> None:
+        # Focus returns to this window (a closed popup does not always hand it back).
+        self.activateWindow()
+        self.open_group(group_id)
+        self.chat.composer.edit.setFocus()
 
     def new_group(self) -> None:
         dialog = NewGroupDialog(self.bridge, self)

@@ -104,7 +104,7 @@ class MessageDelegate(QStyledItemDelegate):
     def __init__(self, view: QListView) -> None:
         super().__init__(view)
         self._view = view
-        self._heights: dict[tuple[object, ...], int] = {}
+        self._heights: dict[object, tuple[tuple[object, ...], int]] = {}
 
     # --- fonts and geometry ----------------------------------------------------------
 
@@ -165,25 +165,32 @@ class MessageDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
         width = self._row_width()
-        flags = row_flags(index)
         row = message_at(index)
-        key = (
-            (row.client_msg_id or row.id) if row else None,
+        if row is None:
+            return QSize(width, 0)
+        above = index.model().row_at(index.row() - 1) if index.row() > 0 else None  # type: ignore[attr-defined]
+        # A row's height depends on its own text and state, the width, and the row above
+        # (grouping, day separator); the key says exactly that, so a hit needs no layout.
+        signature = (
             width,
-            flags,
+            (above.client_msg_id or above.id) if above is not None else None,
+            above.state == "failed" if above is not None else False,
+            row.state == "failed",
             option.font.key(),
         )
+        key = row.client_msg_id or row.id
         cached = self._heights.get(key)
-        if cached is None:
-            if len(self._heights) > HEIGHT_CACHE_MAX:
-                self._heights.clear()
-            probe = QStyleOptionViewItem(option)
-            probe.rect = QRect(0, 0, width, 0)
-            geo = self.geometry(probe, index)
-            bottom = max(geo.body.bottom(), geo.failed_line.bottom(), geo.avatar.bottom())
-            cached = bottom + 1 + BOTTOM_PAD
-            self._heights[key] = cached
-        return QSize(width, cached)
+        if cached is not None and cached[0] == signature:
+            return QSize(width, cached[1])
+        if len(self._heights) > HEIGHT_CACHE_MAX:
+            self._heights.clear()
+        probe = QStyleOptionViewItem(option)
+        probe.rect = QRect(0, 0, width, 0)
+        geo = self.geometry(probe, index)
+        bottom = max(geo.body.bottom(), geo.failed_line.bottom(), geo.avatar.bottom())
+        height = bottom + 1 + BOTTOM_PAD
+        self._heights[key] = (signature, height)
+        return QSize(width, height)
 
     def clear_cache(self) -> None:
         self._heights.clear()

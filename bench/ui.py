@@ -1,0 +1,357 @@
+"""Desktop UI benchmark: start-up to the first painted window, and event-loop stalls under load.
+
+1. Start-up: a fresh process per run, timed from just before it is spawned to its first
+   painted main window (and to the first paint of the chat holding messages), signed in
+   with a saved token against an embedded server that is already running; compared with
+   a bare PySide6 window (QApplication + QWidget) timed the same way, runs interleaved.
+2. Stalls: a visible main window with one chat open; 2,000 messages/s arrive into that
+   chat through the socket's entry point (Connection.on_event("message:new", …)) for a
+   few seconds, paced by the wall clock (a late tick delivers what piled up, as a socket
+   buffer would). A 1 ms heartbeat timer records every gap in the Qt event loop; the
+   longest gap minus the heartbeat interval is the longest stall (target: under 50 ms).
+
+    python bench/ui.py [--runs 5] [--rate 2000] [--seconds 8]
+
+Writes bench/results/ui.json and prints a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+RESULT_PATH = ROOT / "bench" / "results" / "ui.json"
+STALL_TARGET_MS = 50.0
+HEARTBEAT_MS = 1
+FEED_TICK_MS = 5
+CHILD_TIMEOUT_S = 60.0
+DEAD_URL = "http://127.0.0.1:9"  # nothing listens: the stall bench never talks to a server
+T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+
+
+# --- child processes (start-up) --------------------------------------------------------------
+
+
+def child_bare() -> None:
+    """A bare PySide6 window: print the wall time of its first paint."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    app = QApplication(sys.argv[:1])
+    window = QWidget()
+    window.resize(900, 640)
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if watched is window and event.type() == QEvent.Type.Paint:
+                print(f"window {time.time():.6f}", flush=True)
+                os._exit(0)
+            return False
+
+    spy = FirstPaint()
+    window.installEventFilter(spy)
+    window.show()
+    app.exec()
+
+
+def child_app(profile: str) -> None:
+    """The real app on a saved profile: print when the window, then the chat, first paint."""
+    from PySide6.QtCore import QEvent, QObject
+
+    from desktop_app.app import AppOptions, DesktopApp, make_qapplication, run_loop
+    from desktop_app.ui.main_window import MainWindow
+
+    qapp = make_qapplication(sys.argv[:1])
+    seen: set[str] = set()
+
+    class Spy(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() != QEvent.Type.Paint:
+                return False
+            if "window" not in seen and isinstance(watched, MainWindow):
+                seen.add("window")
+                print(f"window {time.time():.6f}", flush=True)
+            for w in app.windows:
+                model = w.chat.view.model()
+                if watched is w.chat.view.viewport() and model is not None and model.rowCount():
+                    print(f"chat {time.time():.6f}", flush=True)
+                    os._exit(0)
+            return False
+
+    spy = Spy()
+    qapp.installEventFilter(spy)
+    app = DesktopApp(qapp, AppOptions(profile=profile))
+    run_loop(app.run())
+
+
+def _spawn(args: list[str], env: dict[str, str]) -> dict[str, float]:
+    started = time.time()
+    proc = subprocess.run(
+        [sys.executable, __file__, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT_S,
+        check=False,
+    )
+    marks: dict[str, float] = {}
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] in ("window", "chat"):
+            marks[parts[0]] = (float(parts[1]) - started) * 1000
+    if "window" not in marks:
+        raise RuntimeError(f"child {args} painted nothing: {proc.stderr[-2000:]}")
+    return marks
+
+
+def bench_startup(runs: int) -> dict[str, Any]:
+    from chat_server.embedded import DEMO_PASSWORD, EmbeddedServer
+    from desktop_app.app import run_loop, sign_in_with_password
+
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    with tempfile.TemporaryDirectory() as home, EmbeddedServer(demo=True) as server:
+        env["DESKTOP_APP_HOME"] = home
+        os.environ["DESKTOP_APP_HOME"] = home
+        from PySide6.QtWidgets import QApplication
+
+        from desktop_app.settings import Profile
+        from desktop_app.ui.sign_in import remember_user
+
+        app = QApplication.instance() or QApplication(sys.argv[:1])
+        signed = run_loop(sign_in_with_password(server.url, "alice", DEMO_PASSWORD))
+        profile = Profile.load("bench")
+        remember_user(profile, signed)
+        del app
+        bare: list[float] = []
+        window: list[float] = []
+        chat: list[float] = []
+        for _ in range(runs):
+            bare.append(_spawn(["--child", "bare"], env)["window"])
+            marks = _spawn(["--child", "app", "--profile", "bench"], env)
+            window.append(marks["window"])
+            chat.append(marks.get("chat", float("nan")))
+    return {
+        "runs": runs,
+        "bare_pyside6_first_paint_ms": _stats(bare),
+        "app_first_painted_window_ms": _stats(window),
+        "app_chat_painted_with_messages_ms": _stats(chat),
+        "app_minus_bare_median_ms": round(statistics.median(window) - statistics.median(bare), 1),
+    }
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    return {
+        "median": round(statistics.median(values), 1),
+        "min": round(min(values), 1),
+        "max": round(max(values), 1),
+    }
+
+
+# --- in-process stall measurement ---------------------------------------------------------------
+
+
+def _message(mid: int, gid: int, seq: int, sender: dict[str, Any], at: datetime) -> dict[str, Any]:
+    return {
+        "id": mid,
+        "group_id": gid,
+        "seq": seq,
+        "sender": sender,
+        "client_msg_id": f"00000000-0000-4000-8000-{mid:012d}",
+        "body": f"Message {seq}: the quick brown fox jumps over the lazy dog, "
+        + "and keeps going " * (seq % 4),
+        "created_at": at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z",
+    }
+
+
+class BenchHost:
+    """The smallest WindowHost: the benchmark needs a window, not an application."""
+
+    def new_window(self, window: Any) -> None: ...
+    def new_window_other_user(self, window: Any) -> None: ...
+    def sign_out(self, window: Any) -> None: ...
+    def quit(self) -> None: ...
+    def set_theme(self, choice: Any) -> None: ...
+    def theme_choice(self) -> Any:
+        from desktop_app.ui.theme import ThemeChoice
+
+        return ThemeChoice.LIGHT
+
+    def notify_message(self, window: Any, group_id: int, message: Any) -> None: ...
+    def window_closed(self, window: Any) -> None: ...
+
+
+async def bench_stalls(rate: int, seconds: float) -> dict[str, Any]:
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from chat_protocol.models import Group, User
+    from desktop_app.models.bridge import SessionBridge
+    from desktop_app.settings import Profile
+    from desktop_app.ui import gc_tuning, theme
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.theme import ThemeChoice
+
+    qapp = QApplication.instance()
+    assert isinstance(qapp, QApplication)
+    theme.install(qapp, ThemeChoice.LIGHT)
+    me = User(id=1, username="bench", display_name="Bench")
+    bridge = SessionBridge(DEAD_URL, "token", me, Profile.load("stall"))
+    gid = 1
+    sync = bridge.session.sync
+    sync.apply_groups(
+        [
+            Group.model_validate(
+                {
+                    "id": gid,
+                    "name": "Firehose",
+                    "created_at": T0.isoformat(),
+                    "member_count": 11,
+                    "last_seq": 0,
+                    "last_read_seq": 0,
+                    "unread_count": 0,
+                }
+            )
+        ]
+    )
+    sync.timeline(gid).anchor(1, at_start=True)
+    window = MainWindow(bridge, Profile.load("stall"), BenchHost())  # type: ignore[arg-type]
+    window.resize(1000, 700)
+    window.show()
+    window.open_group(gid)
+    for _ in range(20):
+        qapp.processEvents()
+    total = int(rate * seconds)
+    senders = [{"id": i, "username": f"user{i}", "display_name": f"User {i}"} for i in range(2, 12)]
+    events = [
+        _message(i + 1, gid, i + 1, senders[(i // 3) % 10], T0 + timedelta(milliseconds=i))
+        for i in range(total)
+    ]
+    # What the app does once its first windows are up; the prepared events (the bench's
+    # own data, standing in for bytes in a socket buffer) are frozen with them.
+    gc_tuning.settle()
+    on_event = bridge.session.connection.on_event
+    gaps: list[float] = []
+    busy: list[float] = []  # CPU time this thread spent inside each gap (not waiting for a core)
+    state = {"sent": 0, "last_beat": time.perf_counter(), "last_cpu": time.thread_time()}
+    started = time.perf_counter()
+    cpu_started = time.process_time()
+
+    def beat() -> None:
+        now, cpu_now = time.perf_counter(), time.thread_time()
+        gaps.append((now - state["last_beat"]) * 1000)
+        busy.append((cpu_now - state["last_cpu"]) * 1000)
+        state["last_beat"], state["last_cpu"] = now, cpu_now
+
+    fed_all = asyncio.Event()
+
+    def feed() -> None:
+        due = min(total, int((time.perf_counter() - started) * rate))
+        while state["sent"] < due:
+            on_event("message:new", events[state["sent"]])
+            state["sent"] += 1
+        if state["sent"] >= total:
+            fed_all.set()
+
+    heartbeat = QTimer(interval=HEARTBEAT_MS, timerType=Qt.TimerType.PreciseTimer)
+    heartbeat.timeout.connect(beat)
+    feeder = QTimer(interval=FEED_TICK_MS, timerType=Qt.TimerType.PreciseTimer)
+    feeder.timeout.connect(feed)
+    state["last_beat"], state["last_cpu"] = time.perf_counter(), time.thread_time()
+    load_before = os.getloadavg()[0]
+    heartbeat.start()
+    feeder.start()
+    await fed_all.wait()
+    feed_seconds = time.perf_counter() - started
+    await asyncio.sleep(0.5)  # let the last layouts and paints run
+    heartbeat.stop()
+    feeder.stop()
+    cpu = time.process_time() - cpu_started
+    view = window.chat.view
+    bar = view.verticalScrollBar()
+    pinned = view.is_pinned and bar.value() == bar.maximum()
+    last_shown = view.model().rowCount() if view.model() is not None else 0
+    held = bridge.message_model(gid).rowCount()
+    stalls = sorted(max(0.0, g - HEARTBEAT_MS) for g in gaps)
+    busy.sort()
+    window.close()
+    return {
+        "rate_offered_per_s": rate,
+        "messages": total,
+        "feed_seconds": round(feed_seconds, 2),
+        "rate_achieved_per_s": round(total / feed_seconds),
+        "cpu_seconds": round(cpu, 2),
+        "longest_stall_ms": round(stalls[-1], 1),
+        "p99_stall_ms": round(stalls[int(len(stalls) * 0.99)], 2),
+        "median_gap_ms": round(statistics.median(gaps), 2),
+        "stalls_over_target": sum(1 for s in stalls if s > STALL_TARGET_MS),
+        # The same gaps counted in this thread's CPU time: the part the app's own work
+        # causes, without the time the OS gave the core to other processes.
+        "longest_busy_ms": round(busy[-1], 1),
+        "p99_busy_ms": round(busy[int(len(busy) * 0.99)], 2),
+        "load_average_1min": round(load_before, 2),
+        "target_ms": STALL_TARGET_MS,
+        "model_rows": held,
+        "view_rows": last_shown,
+        "pinned_to_newest_at_end": pinned,
+        "heartbeats": len(gaps),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--rate", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--child", choices=("bare", "app"))
+    parser.add_argument("--profile", default="bench")
+    args = parser.parse_args(argv)
+    if args.child == "bare":
+        child_bare()
+        return 0
+    if args.child == "app":
+        child_app(args.profile)
+        return 0
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    startup = bench_startup(args.runs)
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["DESKTOP_APP_HOME"] = home
+        from desktop_app.app import make_qapplication, run_loop
+
+        make_qapplication(sys.argv[:1])
+        stalls = run_loop(bench_stalls(args.rate, args.seconds))
+    result = {
+        "benchmark": "ui",
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "qpa": os.environ.get("QT_QPA_PLATFORM", ""),
+        },
+        "startup": startup,
+        "stalls": stalls,
+    }
+    RESULT_PATH.parent.mkdir(parents=True, exist_ok=True)
+    RESULT_PATH.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return 0 if stalls["longest_stall_ms"] < STALL_TARGET_MS else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,132 @@
+"""The sign-in dialog: errors in plain words next to the field; a saved token skips it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from desktop_app.app import DesktopApp
+from desktop_app.settings import Profile
+from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.sign_in import SignInDialog
+from tests.support.server import PASSWORD, free_port, register, unique_name
+
+
+def _dialog(qtbot: QtBot, profile: Profile, url: str) -> SignInDialog:
+    dialog = SignInDialog(profile, server_url=url)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def test_wrong_password_is_said_next_to_the_password(
+    server: Any, app_home: Any, qloop: Any, qtbot: QtBot, wait_for: Callable[..., None]
+) -> None:
+    name = unique_name("ui")
+    register(server.url, name)
+    dialog = _dialog(qtbot, Profile.load("signin"), server.url)
+    dialog.username.set_text(name)
+    dialog.password.set_text("not-the-password")
+    dialog.submit()
+    wait_for(lambda: dialog.password.error.isVisible())
+    assert dialog.password.error.text() == "Wrong username or password."
+    assert dialog.isVisible()
+
+
+def test_unreachable_server_is_said_next_to_the_server_field(
+    app_home: Any, qloop: Any, qtbot: QtBot, wait_for: Callable[..., None]
+) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    dialog = _dialog(qtbot, Profile.load("signin"), url)
+    dialog.username.set_text("someone")
+    dialog.password.set_text("whatever-pass")
+    dialog.submit()
+    wait_for(lambda: dialog.server.error.isVisible())
+    assert f"Can't reach the server at {url}" in dialog.server.error.text()
+
+
+def test_taken_username_when_creating_an_account(
+    server: Any, app_home: Any, qloop: Any, qtbot: QtBot, wait_for: Callable[..., None]
+) -> None:
+    name = unique_name("ui")
+    register(server.url, name)
+    dialog = _dialog(qtbot, Profile.load("signin"), server.url)
+    dialog.create_account.setChecked(True)
+    assert dialog.display_name.isVisible()
+    dialog.username.set_text(name)
+    dialog.password.set_text("long-enough-password")
+    dialog.submit()
+    wait_for(lambda: dialog.username.error.isVisible())
+    assert "taken" in dialog.username.error.text()
+    # Checked before asking the server: a short password.
+    dialog.username.set_text(unique_name("ui"))
+    dialog.password.set_text("short")
+    dialog.submit()
+    assert "at least 8 characters" in dialog.password.error.text()
+
+
+def test_sign_in_remembers_server_and_user_and_a_saved_token_skips_the_dialog(
+    server: Any,
+    desktop: DesktopApp,
+    qtbot: QtBot,
+    arun: Callable[..., Any],
+    wait_for: Callable[..., None],
+) -> None:
+    name = unique_name("ui")
+    register(server.url, name)
+    dialog = desktop.ask_sign_in(Profile.load("remember"))
+    dialog.server.set_text(server.url)
+    dialog.username.set_text(name)
+    dialog.password.set_text(PASSWORD)
+    dialog.submit()
+    wait_for(lambda: len(desktop.windows) == 1)
+    window = desktop.windows[0]
+    assert name in window.windowTitle()
+    window.close()
+    wait_for(lambda: not desktop.windows)
+
+    profile = Profile.load("remember")
+    assert profile.server_url == server.url
+    assert profile.username == name
+    # The next start resumes the session without asking.
+    again = arun(desktop.open_profile("remember"))
+    assert isinstance(again, MainWindow)
+    assert not any(
+        isinstance(w, SignInDialog) and w.isVisible() for w in QApplication.topLevelWidgets()
+    )
+    # A fresh dialog for the profile fills in the last server and user.
+    fresh = SignInDialog(profile)
+    qtbot.addWidget(fresh)
+    assert fresh.server.text() == server.url
+    assert fresh.username.text() == name
+
+
+def test_a_revoked_saved_token_brings_the_sign_in_dialog_back(
+    server: Any,
+    desktop: DesktopApp,
+    arun: Callable[..., Any],
+    wait_for: Callable[..., None],
+) -> None:
+    from desktop_app.app import sign_in_with_password
+    from desktop_app.net.rest import RestClient
+    from desktop_app.ui.sign_in import remember_user
+
+    name = unique_name("ui")
+    register(server.url, name)
+    signed = arun(sign_in_with_password(server.url, name, PASSWORD))
+    profile = Profile.load("revoked")
+    remember_user(profile, signed)
+    rest = RestClient(server.url, signed.token)
+    arun(rest.logout())
+    arun(rest.aclose())
+
+    arun(desktop.open_profile("revoked"))
+    wait_for(lambda: any(isinstance(w, SignInDialog) and w.isVisible() for w in QApplication.topLevelWidgets()))
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, SignInDialog) and w.isVisible())
+    assert "session has ended" in dialog.form_error.text()
+    assert dialog.username.text() == name
+    assert not desktop.windows
+    assert Profile.load("revoked").token is None
