@@ -349,6 +349,8 @@ class Realtime:
 
     async def disconnect_all(self) -> None:
         """Close every client connection of this node (they reconnect, possibly to another node)."""
+        if not self.sio.eio.sockets:
+            return
         try:
             await self.sio.eio.disconnect()
         except Exception:
