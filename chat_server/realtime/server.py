@@ -18,6 +18,7 @@ from chat_server import errors, jsonfast
 from chat_server.config import Settings
 from chat_server.metrics import Metrics
 from chat_server.ratelimit import Throttle
+from chat_server.realtime import engineio_tuning
 from chat_server.realtime.admin import AdminMirror
 from chat_server.realtime.managers import LocalManager, RedisManager, control_room
 from chat_server.services.auth import AuthService
@@ -84,6 +85,7 @@ class Realtime:
         else:
             self.manager = LocalManager()
         self.manager.control_handler = self._apply_control
+        engineio_tuning.apply()
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
             client_manager=self.manager,
@@ -347,6 +349,8 @@ class Realtime:
 
     async def disconnect_all(self) -> None:
         """Close every client connection of this node (they reconnect, possibly to another node)."""
+        if not self.sio.eio.sockets:
+            return
         try:
             await self.sio.eio.disconnect()
         except Exception:
