@@ -75,7 +75,8 @@ class Connection:
         if new == old:
             return
         self.status = new
-        if new.state != old.state or new.attempt != old.attempt or new.retry_in != old.retry_in:
+        if new.state != old.state:
+            # Attempts and delays within "reconnecting" are told by the reconnect entries.
             self.journal.record("state", f"Connection {old.state.value} → {new.describe()}.")
         self._on_status(new)
 
@@ -150,6 +151,7 @@ class Connection:
 
     def on_attempt(self, attempt: int) -> None:
         if self.status.state is ConnState.RECONNECTING:
+            self.journal.record("reconnect", f"Reconnect attempt {attempt}: trying now.")
             self._set(ConnState.RECONNECTING, attempt=attempt, retry_in=None)
 
     def on_gave_up(self) -> None:

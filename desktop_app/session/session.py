@@ -276,7 +276,7 @@ class Session:
         self.journal.record(
             "send_failed",
             f"The server refused message {item.client_msg_id[:8]} to "
-            f"{self.sync.group_name(item.group_id)}: {reason}. It is marked failed; "
+            f"{self.sync.group_name(item.group_id)}: {reason.rstrip('.')}. It is marked failed; "
             "retry or discard it.",
             item.group_id,
         )

@@ -406,7 +406,7 @@ class SyncEngine:
             self.journal.record(
                 "gap_repaired",
                 f"Fetched {fetched} missing message(s) for {self.group_name(group_id)} "
-                f"(#{start_hi + 1}–#{tl.hi}).",
+                f"after #{start_hi}; it is complete up to #{tl.hi}.",
                 group_id,
             )
         return fetched
