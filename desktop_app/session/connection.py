@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from chat_protocol.events import ClientEvent, ServerEvent
 from chat_protocol.models import PingAck, Ready
+from desktop_app.net.errors import ApiError
 from desktop_app.net.realtime import CallTimeout, ConnectRefusal, NotConnected, Realtime
 from desktop_app.session.journal import Journal
 from desktop_app.session.state import ConnectionStatus, ConnState
@@ -181,7 +182,7 @@ class Connection:
         while epoch == self._epoch:
             try:
                 fetched, groups = await self.sync.on_ready(ready)
-            except (SyncFailed, Exception) as exc:  # REST down while the socket is up: retry
+            except (SyncFailed, ApiError) as exc:  # REST down while the socket is up: retry
                 if epoch != self._epoch:
                     return
                 self.journal.record("error", f"Catch-up after connecting failed ({exc}); retrying.")
