@@ -260,11 +260,13 @@ def test_rejected_message_is_marked_failed_with_the_reason_and_retry_works(
     assert bridge.outbox_length == 1, "a failed message is kept for retry or discard"
     assert any("refused" in t for t in bridge.journal.texts("send_failed"))
 
-    # The operator raises the limit; the user presses retry.
+    # The operator raises the limit (a restart); once back online the user presses retry.
+    seen: list[ConnState] = []
+    bridge.status_changed.connect(lambda status: seen.append(status.state))
     server.stop()
     server.args = []
     server.start()
-    wait_for(lambda: live(bridge))
+    wait_for(lambda: ConnState.RECONNECTING in seen and live(bridge))
     bridge.retry(cid)
     wait_for(lambda: states(model) == ["sent"])
 
