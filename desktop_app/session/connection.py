@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from chat_protocol.events import ClientEvent, ServerEvent
 from chat_protocol.models import PingAck, Ready
-from desktop_app.net.errors import ApiError
+from desktop_app.net.errors import ApiError, AuthError
 from desktop_app.net.realtime import CallTimeout, ConnectRefusal, NotConnected, Realtime
 from desktop_app.session.journal import Journal
 from desktop_app.session.state import ConnectionStatus, ConnState
@@ -182,6 +182,9 @@ class Connection:
         while epoch == self._epoch:
             try:
                 fetched, groups = await self.sync.on_ready(ready)
+            except AuthError as exc:
+                self.auth_failed(exc.message)
+                return
             except (SyncFailed, ApiError) as exc:  # REST down while the socket is up: retry
                 if epoch != self._epoch:
                     return

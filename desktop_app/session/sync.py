@@ -17,7 +17,7 @@ from chat_protocol.models import (
     TypingNotice,
     User,
 )
-from desktop_app.net.errors import ApiError, NotFoundError
+from desktop_app.net.errors import ApiError, AuthError, NotFoundError
 from desktop_app.net.rest import RestClient
 from desktop_app.session.groups import GroupRegistry
 from desktop_app.session.journal import Journal
@@ -378,6 +378,8 @@ class SyncEngine:
         except NotFoundError:
             self._remove(group_id, "is gone on the server (404)")
             return fetched
+        except AuthError:
+            raise  # the token is refused: not a catch-up problem, the session must sign in again
         except ApiError as exc:
             self.journal.record(
                 "error",
