@@ -270,7 +270,8 @@ class MainWindow(QMainWindow):
         self.profile.ui["last_group"] = group_id
         self._save_timer.start()
         self.chat.view.show_model(self.bridge.message_model(group_id))
-        self.chat.composer.set_group(group_id, self._draft(group_id))
+        name = str(index.data(GroupRoles.NAME) or "")
+        self.chat.composer.set_group(group_id, self._draft(group_id), name)
         self._refresh_header()
         self.groups.select_group(group_id)
         if self.isActiveWindow() or not self._host_has_active_window():

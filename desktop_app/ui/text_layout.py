@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF
-from PySide6.QtGui import QFont, QPainter, QTextLayout, QTextOption
+from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QTextLayout, QTextOption
 
 # QTextLayout ignores "\n"; the Unicode line separator is its hard line break.
 _LINE_SEPARATOR = "\u2028"
@@ -14,17 +14,21 @@ def _layout(text: str, font: QFont, width: float) -> tuple[QTextLayout, float]:
     option = QTextOption()
     option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
     layout.setTextOption(option)
-    height = 0.0
+    # Every line gets the base font's spacing and baseline, so a line holding an emoji
+    # (whose fallback font reports a taller ascent) does not push the text apart.
+    metrics = QFontMetricsF(font)
+    spacing, ascent = metrics.lineSpacing(), metrics.ascent()
+    lines = 0
     layout.beginLayout()
     while True:
         line = layout.createLine()
         if not line.isValid():
             break
         line.setLineWidth(max(1.0, width))
-        line.setPosition(QPointF(0.0, height))
-        height += line.height()
+        line.setPosition(QPointF(0.0, lines * spacing + ascent - line.ascent()))
+        lines += 1
     layout.endLayout()
-    return layout, height
+    return layout, lines * spacing
 
 
 def text_height(text: str, font: QFont, width: float) -> int:

@@ -124,8 +124,14 @@ def test_a_revoked_saved_token_brings_the_sign_in_dialog_back(
     arun(rest.aclose())
 
     arun(desktop.open_profile("revoked"))
-    wait_for(lambda: any(isinstance(w, SignInDialog) and w.isVisible() for w in QApplication.topLevelWidgets()))
-    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, SignInDialog) and w.isVisible())
+    wait_for(
+        lambda: any(
+            isinstance(w, SignInDialog) and w.isVisible() for w in QApplication.topLevelWidgets()
+        )
+    )
+    dialog = next(
+        w for w in QApplication.topLevelWidgets() if isinstance(w, SignInDialog) and w.isVisible()
+    )
     assert "session has ended" in dialog.form_error.text()
     assert dialog.username.text() == name
     assert not desktop.windows
