@@ -94,8 +94,8 @@ def test_keyboard_switcher_group_steps_unread_steps_and_escape(
     # Esc jumps back to the newest message.
     bob.resize(900, 420)
     for i in range(15):
-        alice.bridge.send(east, f"filler {i}")
-    wait_for(lambda: "filler 14" in bodies(bob))
+        alice.bridge.send(east, f"filler {i}\nwith a second line\nand a third")
+    wait_for(lambda: any(b.startswith("filler 14") for b in bodies(bob)))
     bar = bob.chat.view.verticalScrollBar()
     wait_for(lambda: bar.maximum() > 100)
     bar.setValue(bar.maximum() - 80)
