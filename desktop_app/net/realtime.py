@@ -183,14 +183,21 @@ class Realtime:
         return self._connect_task
 
     async def _connect_after_server_close(self) -> None:
-        # The library finishes tearing the old connection down after our handler returns,
-        # and exposes no event for "fully disconnected": poll its state briefly.
+        # The library finishes tearing the old connection down (state, then its aiohttp
+        # session) after our handler returns, and exposes no event for it: poll briefly.
+        # Connecting earlier would hand it a session its teardown then drops unclosed.
         loop = asyncio.get_event_loop()
         deadline = loop.time() + CLOSE_SETTLE_TIMEOUT
-        while self._sio.eio.state != "disconnected" and loop.time() < deadline:  # noqa: ASYNC110
+        while not self._torn_down() and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(CLOSE_SETTLE_POLL)
+        await asyncio.sleep(CLOSE_SETTLE_POLL)
         if not self._stopping and not self._refused and not self._sio.connected:
             await self._connect()
+
+    def _torn_down(self) -> bool:
+        eio = self._sio.eio
+        http = getattr(eio, "http", None)
+        return bool(eio.state == "disconnected" and (http is None or http.closed))
 
     async def _connect(self) -> None:
         try:
@@ -222,6 +229,11 @@ class Realtime:
                 await task
             except (asyncio.CancelledError, Exception):
                 pass
+        # engine.io keeps the aiohttp session of a failed attempt open; close it so a
+        # stopped session leaves nothing behind ("Unclosed client session").
+        http = getattr(self._sio.eio, "http", None)
+        if http is not None and not http.closed:
+            await http.close()
 
     async def disconnect_now(self) -> None:
         """Drop the current connection as a network failure would (the library reconnects)."""

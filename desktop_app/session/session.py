@@ -27,7 +27,7 @@ from desktop_app.session.journal import Journal
 from desktop_app.session.outbox import Outbox, OutboxItem
 from desktop_app.session.sender import RETRY_DELAY_MAX, RETRY_DELAY_MIN, Sender
 from desktop_app.session.state import ConnectionStatus, ConnState
-from desktop_app.session.sync import SyncEngine
+from desktop_app.session.sync import CATCHUP_PAGE, HISTORY_PAGE, SyncEngine
 from desktop_app.session.timeline import FAILED, PENDING, Row, Timeline
 from desktop_app.tasks import spawn
 
@@ -69,6 +69,8 @@ class Session:
         ping_interval: float = PING_INTERVAL,
         send_retry_min: float = RETRY_DELAY_MIN,
         send_retry_max: float = RETRY_DELAY_MAX,
+        catchup_page: int = CATCHUP_PAGE,
+        history_page: int = HISTORY_PAGE,
     ) -> None:
         self.server_url = server_url.rstrip("/")
         self.token = token
@@ -76,7 +78,14 @@ class Session:
         self.listener = listener
         self.journal = journal or Journal()
         self.rest = rest or RestClient(self.server_url, token)
-        self.sync = SyncEngine(self.rest, self.journal, user, self)
+        self.sync = SyncEngine(
+            self.rest,
+            self.journal,
+            user,
+            self,
+            catchup_page=catchup_page,
+            history_page=history_page,
+        )
         self.connection = Connection(
             self.sync,
             self.journal,

@@ -248,6 +248,10 @@ class SyncEngine:
         state = self.registry.get(notice.group_id)
         if state is None:
             return
+        if notice.seq <= state.last_read_seq:
+            # Read markers only rise; this is our own marker coming back, or an old one.
+            log.debug("read marker %s of group %s already applied", notice.seq, notice.group_id)
+            return
         before = state.unread
         self._apply_read(notice.group_id, notice.seq)
         self.journal.record(

@@ -50,24 +50,30 @@ def _session_loop(qapp: Any) -> Iterator[qasync.QEventLoop]:
     # One loop for the whole run: a second QEventLoop on the same QApplication after the
     # first was stopped does not get its callbacks run (stop() calls app.exit()).
     loop = qasync.QEventLoop(qapp, already_running=True)
-    asyncio.set_event_loop(loop)
+    # The constructor marks it as the thread's running loop; that is done per test below,
+    # so suites using pytest-asyncio (which refuses a running loop) are not disturbed.
+    asyncio.events._set_running_loop(None)
     yield loop
-    asyncio.set_event_loop(None)
 
 
 @pytest.fixture
 def qloop(_session_loop: qasync.QEventLoop) -> Iterator[qasync.QEventLoop]:
     loop = _session_loop
+    asyncio.events._set_running_loop(loop)
     asyncio.set_event_loop(loop)
     before = set(asyncio.all_tasks(loop))
-    yield loop
-    # Cancel what this test left running and let the cancellations run (Qt must spin).
-    pending = [t for t in asyncio.all_tasks(loop) if not t.done() and t not in before]
-    for task in pending:
-        task.cancel()
-    timer = QDeadlineTimer(TEARDOWN_MS)
-    while any(not t.done() for t in pending) and not timer.hasExpired():
-        QCoreApplication.processEvents()
+    try:
+        yield loop
+    finally:
+        # Cancel what this test left running and let the cancellations run (Qt must spin).
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done() and t not in before]
+        for task in pending:
+            task.cancel()
+        timer = QDeadlineTimer(TEARDOWN_MS)
+        while any(not t.done() for t in pending) and not timer.hasExpired():
+            QCoreApplication.processEvents()
+        asyncio.events._set_running_loop(None)
+        asyncio.set_event_loop(None)
 
 
 @pytest.fixture

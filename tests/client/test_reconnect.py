@@ -51,7 +51,8 @@ def test_server_restart_reconnects_syncs_and_holds_every_message_once(
     peer = Peer(server.url, bob)
     group = peer.create_group("Outage", [alice[0]["username"]])
     other = peer.create_group("Elsewhere", [alice[0]["username"]])
-    bridge = make_bridge(server.url, alice)
+    # Small catch-up pages, so the catch-up has to page (has_more) to get everything.
+    bridge = make_bridge(server.url, alice, catchup_page=2)
     wait_for(lambda: bridge.status.state is ConnState.LIVE)
     bridge.set_active_group(group)
     model, other_model = bridge.message_model(group), bridge.message_model(other)
@@ -87,6 +88,12 @@ def test_server_restart_reconnects_syncs_and_holds_every_message_once(
     assert path[-3:] == [ConnState.RECONNECTING, ConnState.SYNCING, ConnState.LIVE]
     assert any(s.attempt >= 1 and s.retry_in is not None for s in seen)
     assert bridge.journal.texts("catchup_done")
+    catchup_pages = [
+        q
+        for m, p, q in bridge.session.rest.history
+        if p.endswith(f"/{group}/messages") and "after_seq" in q
+    ]
+    assert len(catchup_pages) >= 3, "5 messages in pages of 2"
     peer.close()
 
 
