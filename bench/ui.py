@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -270,6 +271,17 @@ async def bench_stalls(rate: int, seconds: float) -> dict[str, Any]:
         if state["sent"] >= total:
             fed_all.set()
 
+    gc_worst = {0: 0.0, 1: 0.0, 2: 0.0}
+    gc_started = {"t": 0.0}
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started["t"] = time.perf_counter()
+        else:
+            took = (time.perf_counter() - gc_started["t"]) * 1000
+            gc_worst[info["generation"]] = max(gc_worst[info["generation"]], took)
+
+    gc.callbacks.append(on_gc)
     heartbeat = QTimer(interval=HEARTBEAT_MS, timerType=Qt.TimerType.PreciseTimer)
     heartbeat.timeout.connect(beat)
     feeder = QTimer(interval=FEED_TICK_MS, timerType=Qt.TimerType.PreciseTimer)
@@ -283,6 +295,7 @@ async def bench_stalls(rate: int, seconds: float) -> dict[str, Any]:
     await asyncio.sleep(0.5)  # let the last layouts and paints run
     heartbeat.stop()
     feeder.stop()
+    gc.callbacks.remove(on_gc)
     cpu = time.process_time() - cpu_started
     view = window.chat.view
     bar = view.verticalScrollBar()
@@ -312,6 +325,7 @@ async def bench_stalls(rate: int, seconds: float) -> dict[str, Any]:
         "view_rows": last_shown,
         "pinned_to_newest_at_end": pinned,
         "heartbeats": len(gaps),
+        "longest_gc_ms_by_generation": {str(k): round(v, 1) for k, v in gc_worst.items()},
     }
 
 
