@@ -6,6 +6,7 @@ import asyncio
 import inspect
 import logging
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -362,6 +363,10 @@ class DesktopApp(QObject):
             self.server = None
         self.notifier.close()
         await shutdown_tasks(STOP_TIMEOUT_SECONDS)
+        if self._demo_home is not None:
+            # The demo's profiles (tokens, outboxes) lived only for this run.
+            shutil.rmtree(self._demo_home, ignore_errors=True)
+            self._demo_home = None
 
 
 def _stored_theme(profile: Profile) -> ThemeChoice:
