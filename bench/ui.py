@@ -336,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--rate", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--child", choices=("bare", "app"))
+    parser.add_argument("--child", choices=("bare", "app", "stalls"))
     parser.add_argument("--profile", default="bench")
     parser.add_argument("--nice", type=int, default=0, help="niceness for the stall run")
     args = parser.parse_args(argv)
@@ -347,15 +347,39 @@ def main(argv: list[str] | None = None) -> int:
         child_app(args.profile)
         return 0
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    startup = bench_startup(args.runs)
-    niceness = os.nice(args.nice) if args.nice else os.nice(0)
-    with tempfile.TemporaryDirectory() as home:
-        os.environ["DESKTOP_APP_HOME"] = home
-        from desktop_app.app import make_qapplication, run_loop
+    if args.child == "stalls":
+        niceness = os.nice(args.nice) if args.nice else os.nice(0)
+        with tempfile.TemporaryDirectory() as home:
+            os.environ["DESKTOP_APP_HOME"] = home
+            from desktop_app.app import make_qapplication, run_loop
 
-        make_qapplication(sys.argv[:1])
-        stalls = run_loop(bench_stalls(args.rate, args.seconds))
-        stalls["niceness"] = niceness
+            make_qapplication(sys.argv[:1])
+            stalls = run_loop(bench_stalls(args.rate, args.seconds))
+            stalls["niceness"] = niceness
+        print("STALLS " + json.dumps(stalls), flush=True)
+        return 0
+    startup = bench_startup(args.runs)
+    # A fresh process, like the app: nothing of the embedded server's imports in its heap.
+    child = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            "stalls",
+            "--rate",
+            str(args.rate),
+            "--seconds",
+            str(args.seconds),
+            "--nice",
+            str(args.nice),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT_S + args.seconds * 4,
+        check=True,
+    )
+    line = next(x for x in child.stdout.splitlines() if x.startswith("STALLS "))
+    stalls = json.loads(line.removeprefix("STALLS "))
     result = {
         "benchmark": "ui",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
