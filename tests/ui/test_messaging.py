@@ -217,3 +217,37 @@ def test_markup_in_a_message_is_shown_literally(
     )
     # The group list's preview is literal too.
     wait_for(lambda: "<b>x</b>" in str(_preview(bob, team)))
+
+
+def test_consecutive_messages_of_one_sender_share_one_header(
+    desktop: DesktopApp, server: Any, users: Any, sign_in: Any, arun: Any, wait_for: Any
+) -> None:
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    from desktop_app.ui.message_delegate import MessageDelegate
+
+    alice, bob, (team,) = _pair(desktop, server, users, sign_in, arun, wait_for)
+    bob.open_group(team)
+    for body in ("first of two", "second of two"):
+        alice.bridge.send(team, body)
+    bob.bridge.send(team, "bob answers")
+    wait_for(lambda: bodies(bob)[-3:] == ["first of two", "second of two", "bob answers"])
+    view = bob.chat.view
+    delegate = view.itemDelegate()
+    assert isinstance(delegate, MessageDelegate)
+    model = view.model()
+    assert model is not None
+
+    def has_header(row: int) -> bool:
+        option = QStyleOptionViewItem()
+        view.initViewItemOption(option)
+        index = model.index(row, 0)
+        option.rect = view.visualRect(index)
+        return not delegate.geometry(option, index).header.isNull()
+
+    last = model.rowCount() - 1
+    assert [has_header(last - 2), has_header(last - 1), has_header(last)] == [True, False, True]
+    # The first row of the day carries the "Today" separator.
+    option = QStyleOptionViewItem()
+    view.initViewItemOption(option)
+    assert not delegate.geometry(option, model.index(0, 0)).separator.isNull()
