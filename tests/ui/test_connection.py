@@ -87,7 +87,7 @@ def test_clicking_the_status_opens_diagnostics_with_the_journal(
     assert diag.isVisible()
     alice.bridge.send(team, "journal me")
     wait_for(lambda: "server_confirmed" in diag.shown_text())
-    wait_for(lambda: diag._counter_labels["server_confirmed"].text() == "1")  # noqa: SLF001
+    wait_for(lambda: diag._counter_labels["server_confirmed"].text() == "1")
     wait_for(lambda: diag.outbox_label.text() == "0")
     assert describe(alice.bridge.status) in diag.state_label.text()
     # Filtering narrows the journal to what matches.

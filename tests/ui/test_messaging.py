@@ -230,6 +230,7 @@ def test_consecutive_messages_of_one_sender_share_one_header(
     bob.open_group(team)
     for body in ("first of two", "second of two"):
         alice.bridge.send(team, body)
+    wait_for(lambda: bodies(bob)[-2:] == ["first of two", "second of two"])
     bob.bridge.send(team, "bob answers")
     wait_for(lambda: bodies(bob)[-3:] == ["first of two", "second of two", "bob answers"])
     view = bob.chat.view
