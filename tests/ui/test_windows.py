@@ -265,3 +265,52 @@ def test_theme_switch_repaints_in_dark_and_back(
     assert window.profile.ui["theme"] == "dark"
     desktop.set_theme(ThemeChoice.LIGHT)
     assert QApplication.palette().base().color() == LIGHT.base
+
+
+def test_theme_follows_the_system_scheme_when_asked_to(desktop: DesktopApp, qapp: Any) -> None:
+    hints = QApplication.styleHints()
+    desktop.set_theme(ThemeChoice.SYSTEM)
+    try:
+        hints.setColorScheme(Qt.ColorScheme.Dark)
+        if hints.colorScheme() != Qt.ColorScheme.Dark:
+            import pytest
+
+            pytest.skip("this Qt platform cannot change its colour scheme")
+        assert theme.colors() is DARK
+        hints.setColorScheme(Qt.ColorScheme.Light)
+        assert theme.colors() is LIGHT
+    finally:
+        hints.unsetColorScheme()
+        desktop.set_theme(ThemeChoice.LIGHT)
+
+
+def test_window_size_and_splitter_are_remembered_per_profile(
+    desktop: DesktopApp, server: Any, users: Any, sign_in: Any, arun: Any, wait_for: Any
+) -> None:
+    (name,) = users(1)
+    window = sign_in(desktop, server.url, name)
+    window.resize(777, 555)
+    window.splitter.setSizes([250, 527])
+    profile_name = window.profile.name
+    desktop.new_window(window)  # keeps the app running while the first window closes
+    window.close()
+    assert not desktop._quitting  # noqa: SLF001
+    reopened = arun(desktop.open_profile(profile_name))
+    assert isinstance(reopened, MainWindow)
+    assert (reopened.width(), reopened.height()) == (777, 555)
+    assert reopened.splitter.sizes()[0] == 250
+
+
+def test_new_window_as_another_user_asks_to_sign_in_with_a_profile_of_its_own(
+    desktop: DesktopApp, server: Any, users: Any, sign_in: Any, arun: Any, wait_for: Any
+) -> None:
+    from desktop_app.ui.sign_in import SignInDialog
+
+    (name,) = users(1)
+    window = sign_in(desktop, server.url, name)
+    desktop.new_window_other_user(window)
+    wait_for(lambda: bool(desktop._dialogs))  # noqa: SLF001
+    dialog = desktop._dialogs[-1]  # noqa: SLF001
+    assert isinstance(dialog, SignInDialog)
+    assert dialog.server.text() == server.url
+    assert dialog._profile.name != window.profile.name  # noqa: SLF001
