@@ -88,7 +88,7 @@ def test_sign_in_remembers_server_and_user_and_a_saved_token_skips_the_dialog(
     keep_alive = desktop.ask_sign_in(Profile.load("another"))  # the app stays up meanwhile
     window.close()
     wait_for(lambda: not desktop.windows)
-    assert not desktop._quitting  # noqa: SLF001
+    assert not desktop._quitting
 
     profile = Profile.load("remember")
     assert profile.server_url == server.url

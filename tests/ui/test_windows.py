@@ -294,7 +294,7 @@ def test_window_size_and_splitter_are_remembered_per_profile(
     profile_name = window.profile.name
     desktop.new_window(window)  # keeps the app running while the first window closes
     window.close()
-    assert not desktop._quitting  # noqa: SLF001
+    assert not desktop._quitting
     reopened = arun(desktop.open_profile(profile_name))
     assert isinstance(reopened, MainWindow)
     assert (reopened.width(), reopened.height()) == (777, 555)
@@ -309,8 +309,8 @@ def test_new_window_as_another_user_asks_to_sign_in_with_a_profile_of_its_own(
     (name,) = users(1)
     window = sign_in(desktop, server.url, name)
     desktop.new_window_other_user(window)
-    wait_for(lambda: bool(desktop._dialogs))  # noqa: SLF001
-    dialog = desktop._dialogs[-1]  # noqa: SLF001
+    wait_for(lambda: bool(desktop._dialogs))
+    dialog = desktop._dialogs[-1]
     assert isinstance(dialog, SignInDialog)
     assert dialog.server.text() == server.url
-    assert dialog._profile.name != window.profile.name  # noqa: SLF001
+    assert dialog._profile.name != window.profile.name
