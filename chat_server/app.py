@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import socketio
 from fastapi import FastAPI
@@ -14,12 +13,14 @@ from chat_server import __version__
 from chat_server.adminkey import load_or_create_admin_key
 from chat_server.api import auth, groups, handlers, health, messages, users
 from chat_server.api.bodylimit import BodySizeLimit
+from chat_server.api.fastpath import FastSend
 from chat_server.config import Settings
 from chat_server.context import AppContext
 from chat_server.metrics import Metrics
 from chat_server.realtime.server import Realtime
 from chat_server.services.auth import AuthService
 from chat_server.services.demo import seed_demo
+from chat_server.services.fanout import FanoutRelay
 from chat_server.services.groups import GroupService
 from chat_server.services.messages import MessageService
 from chat_server.services.users import UserService
@@ -28,22 +29,13 @@ from chat_server.storage.db import Database
 log = logging.getLogger(__name__)
 
 
-class _LateFanout:
-    """Lets services be built before the Realtime object that they announce through."""
-
-    target: Any = None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.target, name)
-
-
 def build_context(settings: Settings) -> AppContext:
     metrics = Metrics()
     db = Database(settings.database_url)
-    fanout = _LateFanout()
-    auth_service = AuthService(db, settings, fanout, metrics)  # type: ignore[arg-type]
-    group_service = GroupService(db, fanout)  # type: ignore[arg-type]
-    message_service = MessageService(db, settings, fanout, metrics)  # type: ignore[arg-type]
+    fanout = FanoutRelay()
+    auth_service = AuthService(db, settings, fanout, metrics)
+    group_service = GroupService(db, fanout)
+    message_service = MessageService(db, settings, fanout, metrics)
     admin_key = (
         settings.admin_key.get_secret_value()
         if settings.admin_key is not None
@@ -92,7 +84,7 @@ def create_app(settings: Settings) -> socketio.ASGIApp:
     handlers.install(api)
     for router in (auth.router, users.router, groups.router, messages.router, health.router):
         api.include_router(router)
-    limited = BodySizeLimit(api, settings.request_body_max_bytes)
+    limited = BodySizeLimit(FastSend(api, context), settings.request_body_max_bytes)
     app = context.realtime.asgi_app(limited)
     app.state_context = context  # for embedders and tests that want to look inside
     return app

@@ -103,6 +103,13 @@ class SessionBridge(QObject):
         await self._session.sign_out()
         self._profile.clear_token()
 
+    async def set_token(self, token: str) -> None:
+        """Continue this session with a new token (after auth_failed and a new sign-in);
+        the profile stores it."""
+        self._profile.token = token
+        self._profile.save()
+        await self._session.set_token(token)
+
     # --- models ----------------------------------------------------------------------
 
     def message_model(self, group_id: int) -> MessageModel:

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from chat_protocol.events import ClientEvent, ServerEvent
 from chat_protocol.models import PingAck, Ready
+from desktop_app.net.errors import ApiError, AuthError
 from desktop_app.net.realtime import CallTimeout, ConnectRefusal, NotConnected, Realtime
 from desktop_app.session.journal import Journal
 from desktop_app.session.state import ConnectionStatus, ConnState
@@ -75,7 +76,8 @@ class Connection:
         if new == old:
             return
         self.status = new
-        if new.state != old.state or new.attempt != old.attempt or new.retry_in != old.retry_in:
+        if new.state != old.state:
+            # Attempts and delays within "reconnecting" are told by the reconnect entries.
             self.journal.record("state", f"Connection {old.state.value} → {new.describe()}.")
         self._on_status(new)
 
@@ -150,6 +152,7 @@ class Connection:
 
     def on_attempt(self, attempt: int) -> None:
         if self.status.state is ConnState.RECONNECTING:
+            self.journal.record("reconnect", f"Reconnect attempt {attempt}: trying now.")
             self._set(ConnState.RECONNECTING, attempt=attempt, retry_in=None)
 
     def on_gave_up(self) -> None:
@@ -179,7 +182,10 @@ class Connection:
         while epoch == self._epoch:
             try:
                 fetched, groups = await self.sync.on_ready(ready)
-            except (SyncFailed, Exception) as exc:  # REST down while the socket is up: retry
+            except AuthError as exc:
+                self.auth_failed(exc.message)
+                return
+            except (SyncFailed, ApiError) as exc:  # REST down while the socket is up: retry
                 if epoch != self._epoch:
                     return
                 self.journal.record("error", f"Catch-up after connecting failed ({exc}); retrying.")

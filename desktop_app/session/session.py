@@ -167,6 +167,17 @@ class Session:
             log.info("logout: %s", exc)
         await self.stop()
 
+    async def set_token(self, token: str) -> None:
+        """Use a new token (after signing in again): REST at once, the socket from its next
+        connection (its auth is read on every attempt); after auth_failed, reconnect now."""
+        self.token = token
+        self.rest.token = token
+        self.sender.resume()
+        if self._started and self.status.state is ConnState.AUTH_FAILED:
+            await self.realtime.stop()
+            self.journal.record("state", "Signed in again with a new token; reconnecting.")
+            self.connection.start(self.realtime)
+
     def _connected(self) -> None:
         self.sender.wake()
 
@@ -276,7 +287,7 @@ class Session:
         self.journal.record(
             "send_failed",
             f"The server refused message {item.client_msg_id[:8]} to "
-            f"{self.sync.group_name(item.group_id)}: {reason}. It is marked failed; "
+            f"{self.sync.group_name(item.group_id)}: {reason.rstrip('.')}. It is marked failed; "
             "retry or discard it.",
             item.group_id,
         )

@@ -13,15 +13,15 @@ from chat_protocol.models import (
     GroupHead,
     GroupLeft,
     Message,
-    ReadNotice,
     Ready,
     TypingNotice,
     User,
 )
-from desktop_app.net.errors import ApiError, NotFoundError
+from desktop_app.net.errors import ApiError, AuthError, NotFoundError
 from desktop_app.net.rest import RestClient
 from desktop_app.session.groups import GroupRegistry
 from desktop_app.session.journal import Journal
+from desktop_app.session.reads import ReadMarkers
 from desktop_app.session.timeline import Row, Timeline
 from desktop_app.tasks import spawn
 
@@ -68,21 +68,30 @@ class SyncEngine:
         self.history_page = history_page
         self.registry = GroupRegistry()
         self.timelines: dict[int, Timeline] = {}
-        self.active_group: int | None = None
         self._names: dict[int, str] = {me.id: me.display_name}
         self._want: dict[int, int] = {}
         self._fetching: dict[int, asyncio.Task[int]] = {}
         self._older_loading: set[int] = set()
-        self._read_sent: dict[int, int] = {}
-        self._read_tasks: dict[int, asyncio.Task[None]] = {}
         self._refresh_task: asyncio.Task[None] | None = None
+        self.reads = ReadMarkers(rest, journal, self.registry, self.timeline, me.id, self._upsert)
 
     def close(self) -> None:
         """Cancel every fetch and read-marker task (the session is stopping)."""
-        tasks = [*self._fetching.values(), *self._read_tasks.values(), self._refresh_task]
-        for task in tasks:
+        for task in [*self._fetching.values(), self._refresh_task]:
             if task is not None and not task.done():
                 task.cancel()
+        self.reads.close()
+
+    @property
+    def active_group(self) -> int | None:
+        """The group on screen (see ReadMarkers)."""
+        return self.reads.active_group
+
+    def set_active(self, group_id: int | None) -> None:
+        self.reads.set_active(group_id)
+
+    def on_read(self, data: Any) -> None:
+        self.reads.on_read(data)
 
     # --- lookup ----------------------------------------------------------------------
 
@@ -145,8 +154,8 @@ class SyncEngine:
                 group.id,
             )
             self.listener.on_group_added(group.id)
-        if group.id == self.active_group:
-            self._mark_read(group.id)
+        if group.id == self.reads.active_group:
+            self.reads.mark_read(group.id)
         else:
             self.registry.changed(group.id)
 
@@ -195,7 +204,7 @@ class SyncEngine:
             self.listener.on_own_confirmed(result.matched_cids)
         self._after_new(gid, (row,))
         if not result.own_matched:
-            if gid == self.active_group:
+            if gid == self.reads.active_group:
                 self.journal.record(
                     "received_live",
                     f"Message #{message.seq} from {row.sender_name} arrived live in {name} (on screen).",
@@ -238,28 +247,6 @@ class SyncEngine:
             self.journal.record("error", f"Ignored a malformed group:left event: {exc}")
             return
         self._remove(left.group_id, "was left (you left or were removed)")
-
-    def on_read(self, data: Any) -> None:
-        try:
-            notice = ReadNotice.model_validate(data)
-        except ValidationError as exc:
-            self.journal.record("error", f"Ignored a malformed read event: {exc}")
-            return
-        state = self.registry.get(notice.group_id)
-        if state is None:
-            return
-        if notice.seq <= state.last_read_seq:
-            # Read markers only rise; this is our own marker coming back, or an old one.
-            log.debug("read marker %s of group %s already applied", notice.seq, notice.group_id)
-            return
-        before = state.unread
-        self._apply_read(notice.group_id, notice.seq)
-        self.journal.record(
-            "read",
-            f"Another window read {self.group_name(notice.group_id)} up to #{notice.seq}; "
-            f"unread {before} → {state.unread}.",
-            notice.group_id,
-        )
 
     def on_typing(self, data: Any) -> None:
         try:
@@ -309,7 +296,7 @@ class SyncEngine:
         state = self.registry.get(group_id)
         if state is None:
             return
-        active = group_id == self.active_group
+        active = group_id == self.reads.active_group
         floor = max(state.base_seq, state.last_read_seq)
         newest = None
         my_id = self.me.id
@@ -322,7 +309,7 @@ class SyncEngine:
         if newest is not None:
             state.set_last(newest.seq or 0, newest.sender_name, newest.body, newest.created_at)
         if active:
-            self._mark_read(group_id)
+            self.reads.mark_read(group_id)
         else:
             self.registry.changed(group_id)
 
@@ -342,8 +329,8 @@ class SyncEngine:
         results = await asyncio.gather(*tasks) if tasks else []
         if any(r < 0 for r in results):
             raise SyncFailed("some groups could not be caught up")
-        if self.active_group is not None:
-            self._mark_read(self.active_group)
+        if self.reads.active_group is not None:
+            self.reads.mark_read(self.reads.active_group)
         return sum(results), len(tasks)
 
     def check_heads(self, heads: list[GroupHead]) -> None:
@@ -391,6 +378,8 @@ class SyncEngine:
         except NotFoundError:
             self._remove(group_id, "is gone on the server (404)")
             return fetched
+        except AuthError:
+            raise  # the token is refused: not a catch-up problem, the session must sign in again
         except ApiError as exc:
             self.journal.record(
                 "error",
@@ -406,7 +395,7 @@ class SyncEngine:
             self.journal.record(
                 "gap_repaired",
                 f"Fetched {fetched} missing message(s) for {self.group_name(group_id)} "
-                f"(#{start_hi + 1}–#{tl.hi}).",
+                f"after #{start_hi}; it is complete up to #{tl.hi}.",
                 group_id,
             )
         return fetched
@@ -453,56 +442,3 @@ class SyncEngine:
             return added
         finally:
             self._older_loading.discard(group_id)
-
-    # --- read markers ----------------------------------------------------------------
-
-    def set_active(self, group_id: int | None) -> None:
-        """The group on screen: its messages count as read as they arrive."""
-        self.active_group = group_id
-        if group_id is not None and group_id in self.registry:
-            self._mark_read(group_id)
-
-    def _mark_read(self, group_id: int) -> None:
-        state = self.registry.by_id[group_id]
-        target = max(self.timeline(group_id).max_seq, state.last_seq, state.base_seq)
-        if target <= state.last_read_seq and state.unread == 0:
-            self.registry.changed(group_id)
-            return
-        state.set_read(target, 0, target)
-        self.registry.changed(group_id)
-        task = self._read_tasks.get(group_id)
-        if task is None or task.done():
-            self._read_tasks[group_id] = spawn(self._send_read(group_id), name=f"read-{group_id}")
-
-    async def _send_read(self, group_id: int) -> None:
-        # One request in flight per group; a newer target found afterwards is sent next.
-        while (state := self.registry.get(group_id)) is not None:
-            target = state.last_read_seq
-            if target <= self._read_sent.get(group_id, 0):
-                return
-            try:
-                await self.rest.mark_read(group_id, target)
-            except ApiError as exc:
-                log.info("mark_read %s up to %s failed: %s", group_id, target, exc)
-                return
-            self._read_sent[group_id] = max(self._read_sent.get(group_id, 0), target)
-
-    def _apply_read(self, group_id: int, seq: int) -> None:
-        state = self.registry.by_id[group_id]
-        tl = self.timeline(group_id)
-        self._read_sent[group_id] = max(self._read_sent.get(group_id, 0), seq)
-        top = max(tl.max_seq, state.base_seq, state.last_seq)
-        if seq >= top:
-            state.set_read(seq, 0, seq)
-        elif tl.lo is not None and tl.lo <= seq + 1 and tl.max_seq >= state.base_seq:
-            state.set_read(seq, tl.count_unread(seq, self.me.id), tl.max_seq)
-        else:
-            state.last_read_seq = max(state.last_read_seq, seq)
-            spawn(self._refresh_group(group_id), name=f"refresh-group-{group_id}")
-        self.registry.changed(group_id)
-
-    async def _refresh_group(self, group_id: int) -> None:
-        try:
-            self._upsert(await self.rest.group(group_id))
-        except ApiError as exc:
-            log.info("refreshing group %s failed: %s", group_id, exc)

@@ -10,13 +10,15 @@ Reusable by other suites (`from tests.client.conftest import *` or copy):
 `wait_for`     `wait_for(predicate, timeout=15.0)`: qtbot.waitUntil for a predicate returning
                a real bool (a None would count as success in pytest-qt).
 `app_home`     DESKTOP_APP_HOME pointed at a temp dir, so profiles never touch the real ones.
-`make_bridge`  `await`-free factory: `make_bridge(url, auth, profile="p1", **options)` -> a
+`make_bridge`  (with CLIENT_JOURNAL_DUMP=1 and pytest -s, prints each bridge's journal)
+               `await`-free factory: `make_bridge(url, auth, profile="p1", **options)` -> a
                started SessionBridge with fast reconnect/retry settings; stopped at teardown.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,6 +34,7 @@ from desktop_app.settings import HOME_ENV, Profile
 
 T = TypeVar("T")
 
+JOURNAL_DUMP_ENV = "CLIENT_JOURNAL_DUMP"  # set it and run pytest -s to read each test's story
 WAIT_SECONDS = 15.0
 TEARDOWN_MS = 3000
 # Fast settings so tests wait on events, never on long backoffs.
@@ -124,3 +127,7 @@ def make_bridge(
     yield make
     for bridge in bridges:
         arun(bridge.stop())
+        if os.environ.get(JOURNAL_DUMP_ENV):
+            print(f"\n--- journal of {bridge.user.username} ({bridge.profile.name}) ---")
+            for entry in bridge.journal.entries():
+                print(f"{entry.at:%H:%M:%S.%f} [{entry.kind}] {entry.text}")

@@ -9,7 +9,8 @@ import httpx
 
 from desktop_app.models.bridge import SessionBridge
 from desktop_app.session.state import ConnState
-from tests.support.server import ServerProcess
+from tests.client.peer import Peer
+from tests.support.server import PASSWORD, ServerProcess
 
 Auth = tuple[dict[str, Any], str]
 
@@ -48,3 +49,37 @@ def test_unknown_token_at_start_is_auth_failed(
     bridge = make_bridge(server.url, (alice[0], "not-a-real-token"))
     wait_for(lambda: bridge.status.state is ConnState.AUTH_FAILED)
     assert not bridge.session.realtime.reconnecting
+
+
+def test_signing_in_again_continues_the_same_session(
+    server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+    arun: Callable[..., Any],
+) -> None:
+    alice, bob = register(server.url), register(server.url)
+    peer = Peer(server.url, bob)
+    group = peer.create_group("After sign-in", [alice[0]["username"]])
+    bridge = make_bridge(server.url, alice)
+    wait_for(lambda: bridge.status.state is ConnState.LIVE)
+    model = bridge.message_model(group)
+    httpx.post(
+        f"{server.url}/api/auth/logout", headers={"Authorization": f"Bearer {alice[1]}"}
+    ).raise_for_status()
+    wait_for(lambda: bridge.status.state is ConnState.AUTH_FAILED)
+    bridge.send(group, "typed while signed out")
+    peer.send(group, "sent while alice was signed out")
+
+    new_token = Peer(server.url, alice).login_again(server.url, PASSWORD)
+    arun(bridge.set_token(new_token))
+
+    wait_for(lambda: bridge.status.state is ConnState.LIVE)
+    wait_for(lambda: bridge.outbox_length == 0)
+    wait_for(lambda: model.rowCount() == 2)
+    assert bridge.profile.token == new_token
+    assert sorted(m["body"] for m in peer.all_messages(group)) == [
+        "sent while alice was signed out",
+        "typed while signed out",
+    ]
+    peer.close()

@@ -51,6 +51,8 @@ def test_background_group_message_raises_unread_and_shows_on_switch(
     wait_for(lambda: live(bridge))
     bridge.set_active_group(group_a)
     model_b = bridge.message_model(group_b)
+    notified: list[tuple[int, str]] = []
+    bridge.message_received.connect(lambda gid, message: notified.append((gid, message.body)))
 
     peer.send(group_b, "hello from Beta")
 
@@ -61,6 +63,7 @@ def test_background_group_message_raises_unread_and_shows_on_switch(
     assert groups.data(groups.index(row_b), GroupRoles.UNREAD) == 1
     assert "hello from Beta" in groups.data(groups.index(row_b), GroupRoles.PREVIEW)
     assert groups.total_unread() == 1
+    assert notified == [(group_b, "hello from Beta")], "the UI can notify about it"
     fetched_before = message_fetches(bridge, group_b)
 
     bridge.set_active_group(group_b)
@@ -257,11 +260,13 @@ def test_rejected_message_is_marked_failed_with_the_reason_and_retry_works(
     assert bridge.outbox_length == 1, "a failed message is kept for retry or discard"
     assert any("refused" in t for t in bridge.journal.texts("send_failed"))
 
-    # The operator raises the limit; the user presses retry.
+    # The operator raises the limit (a restart); once back online the user presses retry.
+    seen: list[ConnState] = []
+    bridge.status_changed.connect(lambda status: seen.append(status.state))
     server.stop()
     server.args = []
     server.start()
-    wait_for(lambda: live(bridge))
+    wait_for(lambda: ConnState.RECONNECTING in seen and live(bridge))
     bridge.retry(cid)
     wait_for(lambda: states(model) == ["sent"])
 
