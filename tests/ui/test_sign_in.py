@@ -110,7 +110,7 @@ def test_sign_in_remembers_server_and_user_and_a_saved_token_skips_the_dialog(
     keep_alive.close()
 
 
-def test_a_revoked_saved_token_brings_the_sign_in_dialog_back(
+def test_a_revoked_saved_token_brings_the_sign_in_dialog_back_and_the_window_continues(
     server: Any,
     desktop: DesktopApp,
     arun: Callable[..., Any],
@@ -118,6 +118,7 @@ def test_a_revoked_saved_token_brings_the_sign_in_dialog_back(
 ) -> None:
     from desktop_app.app import sign_in_with_password
     from desktop_app.net.rest import RestClient
+    from desktop_app.session.state import ConnState
     from desktop_app.ui.sign_in import remember_user
 
     name = unique_name("ui")
@@ -129,16 +130,25 @@ def test_a_revoked_saved_token_brings_the_sign_in_dialog_back(
     arun(rest.logout())
     arun(rest.aclose())
 
-    arun(desktop.open_profile("revoked"))
-    wait_for(
-        lambda: any(
-            isinstance(w, SignInDialog) and w.isVisible() for w in QApplication.topLevelWidgets()
-        )
-    )
-    dialog = next(
-        w for w in QApplication.topLevelWidgets() if isinstance(w, SignInDialog) and w.isVisible()
-    )
+    window = arun(desktop.open_profile("revoked"))
+    assert isinstance(window, MainWindow)
+
+    def asking() -> list[SignInDialog]:
+        return [
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, SignInDialog) and w.isVisible()
+        ]
+
+    wait_for(lambda: bool(asking()))
+    dialog = asking()[0]
     assert "session has ended" in dialog.form_error.text()
     assert dialog.username.text() == name
-    assert not desktop.windows
+    assert window.status.state_text() == "● Signed out"
     assert Profile.load("revoked").token is None
+
+    dialog.password.set_text(PASSWORD)
+    dialog.submit()
+    wait_for(lambda: window.bridge.status.state is ConnState.LIVE)
+    assert desktop.windows == [window]
+    assert Profile.load("revoked").token not in (None, signed.token)
