@@ -230,6 +230,10 @@ def test_new_group_and_add_member_dialogs(
     dialog = NewGroupDialog(alice.bridge, alice)
     dialog.open()
     dialog.name.set_text("Made in the dialog")
+    # Lookup: typing the start of a username offers the matching users.
+    dialog.member.setFocus()
+    qtbot.keyClicks(dialog.member, bob_name[:7])
+    wait_for(lambda: bob_name in dialog.member.completer().model().stringList())  # type: ignore[attr-defined]
     dialog.member.setText(bob_name)
     dialog.add_typed_member()
     assert dialog.member_names() == [bob_name]
