@@ -216,6 +216,13 @@ def test_markup_in_a_message_is_shown_literally(
     wait_for(
         lambda: _ink_width(bob, row) > 0.8 * min(advance, bob.chat.view.viewport().width() - 120)
     )
+    # Copying the message gives back exactly what was sent.
+    view = bob.chat.view
+    view.setCurrentIndex(view.model().index(row, 0))  # type: ignore[union-attr]
+    view.copy_selection()
+    from PySide6.QtGui import QGuiApplication
+
+    assert QGuiApplication.clipboard().text() == body
     # The group list's preview is literal too.
     wait_for(lambda: "<b>x</b>" in str(_preview(bob, team)))
 
