@@ -141,9 +141,16 @@ def test_failed_send_shows_red_with_retry_and_discard(
     arun: Any,
     wait_for: Any,
     qtbot: QtBot,
+    qtlog: Any,
 ) -> None:
+    from PySide6.QtTest import QAbstractItemModelTester
+
     alice, _bob, (team,) = _setup(desktop, server, users, sign_in, arun, wait_for, ("Team",))
     alice.open_group(team)
+    # Qt's own checker follows the chat's model through the send, the failure and the discard.
+    tester = QAbstractItemModelTester(
+        alice.chat.view.model(), QAbstractItemModelTester.FailureReportingMode.Warning
+    )
     too_long = "y" * 4001  # the composer refuses this; the server would too (422)
     alice.bridge.send(team, too_long)
     wait_for(lambda: [r["state"] for r in shown_rows(alice) if r["body"] == too_long] == ["failed"])
@@ -171,6 +178,14 @@ def test_failed_send_shows_red_with_retry_and_discard(
     assert reds > 5
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=geo.discard.center())
     wait_for(lambda: too_long not in bodies(alice))
+    alice.bridge.send(team, "after the discard")
+    wait_for(lambda: bodies(alice)[-1:] == ["after the discard"])
+    assert model.rowCount() == len(bodies(alice))
+    problems = [
+        r.message for r in qtlog.records if "FAIL" in r.message or "ModelTester" in r.message
+    ]
+    assert problems == []
+    del tester
 
 
 def test_typing_notice_shows_under_the_chat(
