@@ -160,3 +160,48 @@ def test_older_history_loads_at_the_top_without_moving_what_the_reader_sees(
     assert shown == [f"m{i:03d}" for i in range(HISTORY)]
     assert loads >= 2
     assert _model_problems(qtlog) == []
+
+
+def test_a_flood_while_scrolled_up_is_held_and_revealed_as_the_reader_scrolls_down(
+    desktop: DesktopApp,
+    roomy_server: ServerProcess,
+    sign_in: Any,
+    arun: Any,
+    wait_for: Any,
+    qtbot: QtBot,
+    qtlog: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from desktop_app.ui import tail_window
+
+    monkeypatch.setattr(tail_window, "MAX_WINDOW_ROWS", 50)
+    alice, bob, team = _two(desktop, roomy_server.url, sign_in, arun, wait_for, history=40)
+    view = bob.chat.view
+    bar = view.verticalScrollBar()
+    wait_for(lambda: bar.maximum() > 0 and bar.value() == bar.maximum())
+    bar.setValue(bar.maximum() // 3)
+    _settle()
+    assert not view.is_pinned
+    before = (bar.value(), _top_row(bob))
+
+    for i in range(80):
+        alice.bridge.send(team, f"flood {i:02d}")
+    wait_for(lambda: view.new_message_count == 80, timeout=30)
+    _settle()
+    window = view.window_model
+    assert window is not None
+    assert window.rowCount() <= 50  # held beyond the cap: no layout of rows nobody sees yet
+    assert (bar.value(), _top_row(bob)) == before
+    assert view.new_messages_button.text() == "80 new messages ↓"
+
+    # The reader scrolls down; the held rows join as they come near, in order.
+    for _ in range(40):
+        if view.is_pinned:
+            break
+        bar.setValue(bar.maximum())
+        _settle()
+    assert view.is_pinned
+    assert bodies(bob)[-1] == "flood 79"
+    floods = [b for b in bodies(bob) if b.startswith("flood")]
+    assert floods == sorted(floods)
+    assert _model_problems(qtlog) == []
