@@ -99,7 +99,7 @@ class ChatView(QListView):
             return
         window = self._windows.get(model.group_id)
         if window is None:
-            window = TailWindow(model)
+            window = TailWindow(model, parent=self)
             self._windows[model.group_id] = window
         self._window = window
         self._anchor = None

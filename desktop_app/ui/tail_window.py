@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     QAbstractListModel,
     QByteArray,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     Qt,
     QTimer,
@@ -43,8 +44,11 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 class TailWindow(QAbstractListModel):
     """Rows [start, end) of a MessageModel, re-emitted with shifted row numbers."""
 
-    def __init__(self, source: MessageModel, tail: int = TAIL_ROWS) -> None:
-        super().__init__(source)
+    def __init__(
+        self, source: MessageModel, tail: int = TAIL_ROWS, parent: QObject | None = None
+    ) -> None:
+        # Owned by the view that shows it, so a closed window leaves nothing following the model.
+        super().__init__(parent)
         self._source = source
         self._tail = tail
         self._end = source.rowCount()
