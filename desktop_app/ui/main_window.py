@@ -6,7 +6,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QByteArray, QEvent, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QMainWindow, QSplitter, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter
 
 from chat_protocol.models import Group, Message
 from desktop_app.models.bridge import SessionBridge
@@ -274,16 +274,13 @@ class MainWindow(QMainWindow):
         self.chat.composer.set_group(group_id, self._draft(group_id), name)
         self._refresh_header()
         self.groups.select_group(group_id)
-        if self.isActiveWindow() or not self._host_has_active_window():
+        # With a shared session the focused window decides which group counts as read;
+        # with no window focused (start-up, tests) the one acting on it does.
+        if self.isActiveWindow() or QApplication.activeWindow() is None:
             self.bridge.set_active_group(group_id)
         self._update_title()
         self.chat.composer.edit.setFocus()
         self.group_changed.emit(group_id)
-
-    def _host_has_active_window(self) -> bool:
-        from PySide6.QtWidgets import QApplication
-
-        return QApplication.activeWindow() is not None
 
     def _refresh_header(self) -> None:
         if self._group_id is None:
@@ -468,6 +465,3 @@ class MainWindow(QMainWindow):
         self._disconnect_bridge()
         super().closeEvent(event)
         self._host.window_closed(self)
-
-    def central(self) -> QWidget:
-        return self.splitter
