@@ -25,6 +25,8 @@ SETTLE_S = 0.5
 HOME_ENV = "DESKTOP_APP_HOME"
 # Icons the window cannot do without: loading them proves the SVG plugins and resources/ are there.
 REQUIRED_ICONS = ("app", "send", "pending", "failed")
+# The theme loader falls back to no stylesheet when a file is missing, so check them here.
+REQUIRED_THEMES = ("base", "light", "dark")
 
 
 class SelfTestFailure(Exception):
@@ -143,6 +145,10 @@ class _SelfTest:
             # Drawn straight from the file, with no theme fallback, so a missing Qt SVG plugin shows.
             if QIcon(str(path)).pixmap(24, 24).isNull():
                 raise SelfTestFailure(f"{path} cannot be drawn (Qt's SVG icon plugin is missing)")
+        for name in REQUIRED_THEMES:
+            path = resource_path("themes", f"{name}.qss")
+            if not path.is_file() or not path.read_text(encoding="utf-8").strip():
+                raise SelfTestFailure(f"{path} is missing or empty (themes not bundled)")
 
     async def _start_server(self) -> None:
         from chat_server.embedded import EmbeddedServer
@@ -152,7 +158,6 @@ class _SelfTest:
 
     async def _sign_in(self, username: str) -> _Peer:
         from chat_server.embedded import DEMO_PASSWORD
-
         from desktop_app.models.bridge import SessionBridge
         from desktop_app.net.rest import RestClient
         from desktop_app.session.state import ConnState

@@ -98,7 +98,7 @@ main() {
     case "$1" in
       --uninstall) uninstall; return ;;
       --from) [[ $# -ge 2 ]] || die "--from needs a folder"; from="$2"; shift 2 ;;
-      -h|--help) sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return ;;
+      -h|--help) sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return ;;
       *) die "unknown option $1 (try --help)" ;;
     esac
   done

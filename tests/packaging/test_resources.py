@@ -98,3 +98,10 @@ def test_menu_entry_passes_desktop_file_validate() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_the_app_names_itself_after_the_menu_entry() -> None:
+    # Wayland compositors find the window's icon and menu entry by this name.
+    from desktop_app.app import DESKTOP_FILE_NAME
+
+    assert (RESOURCES / f"{DESKTOP_FILE_NAME}.desktop").is_file()

@@ -1,0 +1,1 @@
+"""Tests of the operator tools (probe, monitor) against a real server process."""
