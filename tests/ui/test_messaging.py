@@ -276,3 +276,14 @@ def test_the_senders_group_list_shows_their_own_last_message(
     wait_for(lambda: "my own last word" in bodies(bob))
     wait_for(lambda: "my own last word" in str(_preview(bob, team)))
     wait_for(lambda: "my own last word" in str(_preview(alice, team)), timeout=3)
+
+
+def test_a_group_name_with_markup_is_shown_literally(
+    desktop: DesktopApp, server: Any, users: Any, sign_in: Any, arun: Any, wait_for: Any
+) -> None:
+    name = "<i>Team</i> & <b>co</b>"
+    alice, bob, (team,) = _pair(desktop, server, users, sign_in, arun, wait_for, groups=(name,))
+    bob.open_group(team)
+    assert bob.chat.title.text() == name
+    assert bob.chat.title.textFormat() == Qt.TextFormat.PlainText
+    wait_for(lambda: bob.windowTitle().startswith(name + " — "))
