@@ -282,7 +282,7 @@ def test_a_group_name_with_markup_is_shown_literally(
     desktop: DesktopApp, server: Any, users: Any, sign_in: Any, arun: Any, wait_for: Any
 ) -> None:
     name = "<i>Team</i> & <b>co</b>"
-    alice, bob, (team,) = _pair(desktop, server, users, sign_in, arun, wait_for, groups=(name,))
+    _alice, bob, (team,) = _pair(desktop, server, users, sign_in, arun, wait_for, groups=(name,))
     bob.open_group(team)
     assert bob.chat.title.text() == name
     assert bob.chat.title.textFormat() == Qt.TextFormat.PlainText
