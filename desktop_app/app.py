@@ -95,8 +95,11 @@ class DesktopApp(QObject):
         self._holds = 0
         self.server: Any = None
         self._demo_home: str | None = None
-        base = Profile.load(options.profile)
-        choice = options.theme or _stored_theme(base)
+        # The demo never touches the user's real profiles (its own live in a temp dir).
+        stored = (
+            ThemeChoice.SYSTEM if options.demo else _stored_theme(Profile.load(options.profile))
+        )
+        choice = options.theme or stored
         self.theme = theme.install(qapp, choice)
         self.notifier = Notifier(self)
         self.notifier.show_requested.connect(self._raise_some_window)
