@@ -6,10 +6,11 @@ import asyncio
 import inspect
 import logging
 import os
+import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -94,8 +95,11 @@ class DesktopApp(QObject):
         self._holds = 0
         self.server: Any = None
         self._demo_home: str | None = None
-        base = Profile.load(options.profile)
-        choice = options.theme or _stored_theme(base)
+        # The demo never touches the user's real profiles (its own live in a temp dir).
+        stored = (
+            ThemeChoice.SYSTEM if options.demo else _stored_theme(Profile.load(options.profile))
+        )
+        choice = options.theme or stored
         self.theme = theme.install(qapp, choice)
         self.notifier = Notifier(self)
         self.notifier.show_requested.connect(self._raise_some_window)
@@ -157,7 +161,13 @@ class DesktopApp(QObject):
             await rest.aclose()
         return SignedIn(profile.server_url, profile.token, user)
 
-    def ask_sign_in(self, profile: Profile, note: str | None = None) -> SignInDialog:
+    def ask_sign_in(
+        self,
+        profile: Profile,
+        note: str | None = None,
+        on_signed_in: Callable[[SignedIn], object] | None = None,
+    ) -> SignInDialog:
+        """Show the sign-in dialog for `profile`; by default a success opens a window."""
         dialog = SignInDialog(profile, server_url=profile.server_url)
         if note:
             dialog.form_error.setText(note)
@@ -169,7 +179,10 @@ class DesktopApp(QObject):
             dialog.deleteLater()
             self._quit_if_idle()
 
-        dialog.signed_in.connect(lambda signed: self.open_window(profile, signed))
+        if on_signed_in is None:
+            dialog.signed_in.connect(lambda signed: self.open_window(profile, signed))
+        else:
+            dialog.signed_in.connect(on_signed_in)
         dialog.finished.connect(done)
         dialog.show()
         return dialog
@@ -251,17 +264,30 @@ class DesktopApp(QObject):
             self.ask_sign_in(profile)
 
     def _on_auth_failed(self, key: SessionKey) -> None:
+        """The server refused the token: the windows stay (status "Signed out", outbox
+        kept) and signing in again continues the same session."""
         bridge = self.sessions.get(key)
         if bridge is None:
             return
-        profile = next((w.profile for w in self.windows if w.bridge is bridge), None)
-        self._close_windows_of(bridge)
-        if profile is not None:
-            profile.token = None
-            profile.save()
-            self.ask_sign_in(
-                profile, "Your session has ended (the server refused the saved sign-in)."
-            )
+        profile = bridge.profile
+        profile.token = None
+        profile.save()
+
+        def resumed(signed: SignedIn) -> None:
+            same = (signed.server_url, signed.user.username) == (key[1], key[2])
+            if same:
+                spawn(bridge.set_token(signed.token), name="session-new-token")
+                return
+            # Someone else signed in on this profile: the old session's windows go.
+            self._close_windows_of(bridge)
+            self.open_window(profile, signed)
+
+        self.ask_sign_in(
+            profile,
+            "Your session has ended (the server refused the saved sign-in). Sign in again "
+            "to continue; unsent messages are kept.",
+            on_signed_in=resumed,
+        )
 
     def _close_windows_of(self, bridge: SessionBridge) -> None:
         # Keep the app alive while the windows close and the sign-in dialog comes up.
@@ -362,6 +388,10 @@ class DesktopApp(QObject):
             self.server = None
         self.notifier.close()
         await shutdown_tasks(STOP_TIMEOUT_SECONDS)
+        if self._demo_home is not None:
+            # The demo's profiles (tokens, outboxes) lived only for this run.
+            shutil.rmtree(self._demo_home, ignore_errors=True)
+            self._demo_home = None
 
 
 def _stored_theme(profile: Profile) -> ThemeChoice:

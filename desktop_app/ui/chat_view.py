@@ -13,6 +13,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QLabel,
     QListView,
     QMenu,
     QStyleOptionViewItem,
@@ -58,6 +59,9 @@ class ChatView(QListView):
         self._new_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self._new_button.hide()
         self._new_button.clicked.connect(self.scroll_to_newest)
+        self._loading_label = QLabel("Loading older messages…", self.viewport())
+        self._loading_label.setObjectName("olderLoading")
+        self._loading_label.hide()
         self.setObjectName("chatView")
         self.setUniformItemSizes(False)  # rows differ in height: never uniform
         self.setLayoutMode(QListView.LayoutMode.Batched)
@@ -89,12 +93,13 @@ class ChatView(QListView):
             self._disconnect_window(self._window)
         if model is None:
             self._window = None
+            self._loading_label.hide()
             self.setModel(None)
             self._set_new_count(0)
             return
         window = self._windows.get(model.group_id)
         if window is None:
-            window = TailWindow(model)
+            window = TailWindow(model, parent=self)
             self._windows[model.group_id] = window
         self._window = window
         self._anchor = None
@@ -106,6 +111,8 @@ class ChatView(QListView):
         self.setModel(window)
         window.rowsAboutToBeInserted.connect(self._before_insert)
         window.source.messages_appended.connect(self._on_source_appended)
+        window.source.older_loading_changed.connect(self._on_older_loading)
+        self._on_older_loading(window.source.is_loading_older())
         self._pinned = True
         self._set_new_count(0)
         self.doItemsLayout()
@@ -115,6 +122,15 @@ class ChatView(QListView):
     def _disconnect_window(self, window: TailWindow) -> None:
         window.rowsAboutToBeInserted.disconnect(self._before_insert)
         window.source.messages_appended.disconnect(self._on_source_appended)
+        window.source.older_loading_changed.disconnect(self._on_older_loading)
+
+    def _on_older_loading(self, loading: bool) -> None:
+        label = self._loading_label
+        label.setVisible(loading)
+        if loading:
+            label.adjustSize()
+            label.move((self.viewport().width() - label.width()) // 2, 6)
+            label.raise_()
 
     @property
     def window_model(self) -> TailWindow | None:

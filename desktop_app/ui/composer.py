@@ -36,7 +36,8 @@ class ComposerEdit(QPlainTextEdit):
         super().__init__(parent)
         self.setObjectName("composerEdit")
         self.setTabChangesFocus(True)
-        self.setPlaceholderText("Write a message…  (Enter sends, Shift+Enter for a new line)")
+        self.setPlaceholderText("Write a message…")
+        self.setToolTip("Enter sends · Shift+Enter starts a new line")
         self.document().contentsChanged.connect(self._fit_height)
         self._fit_height()
 
@@ -117,9 +118,10 @@ class Composer(QFrame):
     def group_id(self) -> int | None:
         return self._group_id
 
-    def set_group(self, group_id: int | None, draft: str = "") -> None:
+    def set_group(self, group_id: int | None, draft: str = "", name: str = "") -> None:
         """Switch to another group's draft (the caller stored the previous one)."""
         self._group_id = group_id
+        self.edit.setPlaceholderText(f"Message {name}…" if name else "Write a message…")
         self._loading = True
         try:
             self.edit.setPlainText(draft)

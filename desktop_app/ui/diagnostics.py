@@ -37,15 +37,33 @@ COUNTER_LABELS = {
     "own_echo_matched": "Own echoes matched",
     "catchup_done": "Catch-ups done",
     "error": "Errors",
+    "send_failed": "Sends refused for good",
+    "send_retry": "Send retries",
+    "rate_limited": "Rate limited",
+    "gap_detected": "Gaps detected",
+    "history_loaded": "History pages loaded",
+    "outbox_restored": "Restored from the outbox",
+    "group_added": "Groups added",
+    "group_removed": "Groups removed",
+    "auth_failed": "Sign-ins refused",
+    "state": "Connection state changes",
 }
+# Shown from the start (even at 0): the figures a person debugging delivery asks for first.
+ALWAYS_SHOWN = (
+    "received_live",
+    "stored_background",
+    "gap_repaired",
+    "duplicate_suppressed",
+    "reconnect",
+)
 ALL_KINDS = "All kinds"
 
 
 def format_entry(entry: JournalEntry) -> str:
     """One journal line: time, kind, group and the sentence."""
     when = local(entry.at).strftime("%H:%M:%S.%f")[:-3]
-    group = f" g{entry.group_id}" if entry.group_id is not None else ""
-    return f"{when}  {entry.kind:<22}{group}  {entry.text}"
+    group = f"g{entry.group_id}" if entry.group_id is not None else ""
+    return f"{when}  {entry.kind:<21} {group:<5} {entry.text}"
 
 
 class DiagnosticsWindow(QWidget):
@@ -132,12 +150,18 @@ class DiagnosticsWindow(QWidget):
             self._note_kind(entry.kind)
         lines = [format_entry(e) for e in entries if self._matches(e)]
         self.log.setPlainText("\n".join(lines))
-        self.log.moveCursor(self.log.textCursor().MoveOperation.End)
+        self._show_newest()
+
+    def _show_newest(self) -> None:
+        # Newest line in view, and the start of the lines (time, kind) rather than their ends.
+        self.log.verticalScrollBar().setValue(self.log.verticalScrollBar().maximum())
+        self.log.horizontalScrollBar().setValue(0)
 
     def _on_entry(self, entry: JournalEntry) -> None:
         self._note_kind(entry.kind)
         if self._matches(entry):
             self.log.appendPlainText(format_entry(entry))
+            self.log.horizontalScrollBar().setValue(0)
         self._refresh_numbers()
 
     def shown_text(self) -> str:
@@ -153,12 +177,13 @@ class DiagnosticsWindow(QWidget):
 
     def _refresh_numbers(self) -> None:
         status = self._bridge.status
-        self.state_label.setText(f"{describe(status)}  ({status.state.value})")
+        self.state_label.setText(describe(status))
         self.rtt_label.setText(f"{status.rtt_ms:.0f} ms" if status.rtt_ms is not None else "–")
         self.error_label.setText(status.last_error or "none")
         self.outbox_label.setText(str(self._bridge.outbox_length))
         counters = self._bridge.journal.counters()
-        keys = [k for k in COUNTER_LABELS if k in counters or k in COUNTER_LABELS]
+        keys = list(ALWAYS_SHOWN)
+        keys += [k for k in COUNTER_LABELS if k in counters and k not in ALWAYS_SHOWN]
         keys += sorted(k for k in counters if k not in COUNTER_LABELS)
         for key in keys:
             label = self._counter_labels.get(key)

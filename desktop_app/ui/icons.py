@@ -2,7 +2,7 @@
 
 Names the UI uses (each one `resources/icons/<name>.svg`):
 app, send, new-group, add-member, search, settings, diagnostics, retry, discard,
-pending, failed, arrow-down, sun, moon, new-window, quit.
+pending, failed, arrow-down, sun, moon, new-window, quit, tray, tray-unread.
 
 A missing file falls back to a theme icon of the platform, then to a standard Qt
 icon, then to an empty icon, so the app runs before (or without) the icon set.
@@ -36,6 +36,8 @@ ICON_NAMES = (
     "moon",
     "new-window",
     "quit",
+    "tray",
+    "tray-unread",
 )
 
 # Freedesktop theme names, used where a desktop theme exists (Linux) and no SVG does.
@@ -57,6 +59,8 @@ _THEME_FALLBACK = {
 
 _STANDARD_FALLBACK = {
     "app": QStyle.StandardPixmap.SP_MessageBoxInformation,
+    "tray": QStyle.StandardPixmap.SP_MessageBoxInformation,
+    "tray-unread": QStyle.StandardPixmap.SP_MessageBoxWarning,
     "send": QStyle.StandardPixmap.SP_ArrowRight,
     "retry": QStyle.StandardPixmap.SP_BrowserReload,
     "discard": QStyle.StandardPixmap.SP_DialogDiscardButton,

@@ -6,7 +6,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QByteArray, QEvent, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QMainWindow, QSplitter, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter
 
 from chat_protocol.models import Group, Message
 from desktop_app.models.bridge import SessionBridge
@@ -185,27 +185,27 @@ class MainWindow(QMainWindow):
         esc.setContext(Qt.ShortcutContext.WindowShortcut)
         esc.activated.connect(self.chat.view.scroll_to_newest)
 
-    def _connect_bridge(self) -> None:
+    def _bridge_connections(self) -> list[tuple[Any, Any]]:
         b = self.bridge
-        b.status_changed.connect(self._on_status)
-        b.typing.connect(self._on_typing_notice)
-        b.message_received.connect(self._on_message_received)
-        b.group_added.connect(self._on_group_added)
-        b.group_removed.connect(self._on_group_removed)
-        b.groups.total_unread_changed.connect(lambda _n: self._refresh_timer.start())
-        b.groups.dataChanged.connect(self._on_groups_data_changed)
-        b.groups.rowsInserted.connect(lambda *_: self._pick_initial_group())
-        b.groups.modelReset.connect(self._pick_initial_group)
-
-    def _disconnect_bridge(self) -> None:
-        b = self.bridge
-        for signal, slot in (
+        return [
             (b.status_changed, self._on_status),
             (b.typing, self._on_typing_notice),
             (b.message_received, self._on_message_received),
             (b.group_added, self._on_group_added),
             (b.group_removed, self._on_group_removed),
-        ):
+            (b.groups.total_unread_changed, self._on_groups_data_changed),
+            (b.groups.dataChanged, self._on_groups_data_changed),
+            (b.groups.rowsInserted, self._pick_initial_group),
+            (b.groups.modelReset, self._pick_initial_group),
+        ]
+
+    def _connect_bridge(self) -> None:
+        for signal, slot in self._bridge_connections():
+            signal.connect(slot)
+
+    def _disconnect_bridge(self) -> None:
+        # A shared session outlives this window: nothing of it may call into a closed window.
+        for signal, slot in self._bridge_connections():
             try:
                 signal.disconnect(slot)
             except (RuntimeError, TypeError):
@@ -244,7 +244,7 @@ class MainWindow(QMainWindow):
         row = self.bridge.groups.row_of(group_id)
         return None if row is None else self.bridge.groups.index(row, 0)
 
-    def _pick_initial_group(self) -> None:
+    def _pick_initial_group(self, *_args: object) -> None:
         if self._group_id is not None:
             return
         last = self.profile.ui.get("last_group")
@@ -270,19 +270,17 @@ class MainWindow(QMainWindow):
         self.profile.ui["last_group"] = group_id
         self._save_timer.start()
         self.chat.view.show_model(self.bridge.message_model(group_id))
-        self.chat.composer.set_group(group_id, self._draft(group_id))
+        name = str(index.data(GroupRoles.NAME) or "")
+        self.chat.composer.set_group(group_id, self._draft(group_id), name)
         self._refresh_header()
         self.groups.select_group(group_id)
-        if self.isActiveWindow() or not self._host_has_active_window():
+        # With a shared session the focused window decides which group counts as read;
+        # with no window focused (start-up, tests) the one acting on it does.
+        if self.isActiveWindow() or QApplication.activeWindow() is None:
             self.bridge.set_active_group(group_id)
         self._update_title()
         self.chat.composer.edit.setFocus()
         self.group_changed.emit(group_id)
-
-    def _host_has_active_window(self) -> bool:
-        from PySide6.QtWidgets import QApplication
-
-        return QApplication.activeWindow() is not None
 
     def _refresh_header(self) -> None:
         if self._group_id is None:
@@ -467,6 +465,3 @@ class MainWindow(QMainWindow):
         self._disconnect_bridge()
         super().closeEvent(event)
         self._host.window_closed(self)
-
-    def central(self) -> QWidget:
-        return self.splitter

@@ -28,11 +28,11 @@ from desktop_app.ui.tail_window import TailWindow
 from desktop_app.ui.text_layout import draw_text, text_height
 
 MARGIN_X = 16
-AVATAR = 34
+AVATAR = 32
 AVATAR_GAP = 10
-HEADER_TOP_PAD = 10
+HEADER_TOP_PAD = 11
 GROUPED_TOP_PAD = 2
-BOTTOM_PAD = 3
+BOTTOM_PAD = 1
 HEADER_GAP = 2
 SEPARATOR_HEIGHT = 36
 FAILED_GAP = 3
@@ -142,7 +142,7 @@ class MessageDelegate(QStyledItemDelegate):
         avatar = QRect()
         header = QRect()
         if flags.header:
-            avatar = QRect(rect.left() + MARGIN_X, top + 2, AVATAR, AVATAR)
+            avatar = QRect(rect.left() + MARGIN_X, top + 1, AVATAR, AVATAR)
             header_h = QFontMetrics(name_font).height()
             header = QRect(left, top, width, header_h)
             top += header_h + HEADER_GAP

@@ -28,7 +28,7 @@ class Notifier(QObject):
         self.shown: list[tuple[str, str]] = []  # (title, text) of every notification, newest last
         self.tray: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
-            self.tray = QSystemTrayIcon(icon("app"), self)
+            self.tray = QSystemTrayIcon(icon("tray"), self)
             menu = QMenu()
             menu.addAction("Show", self.show_requested.emit)
             menu.addSeparator()
@@ -42,6 +42,7 @@ class Notifier(QObject):
     def set_unread(self, total: int) -> None:
         if self.tray is not None:
             self.tray.setToolTip(f"desktop-app — {total} unread" if total else "desktop-app")
+            self.tray.setIcon(icon("tray-unread" if total else "tray"))
 
     def tooltip(self) -> str:
         return self.tray.toolTip() if self.tray is not None else ""

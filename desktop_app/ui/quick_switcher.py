@@ -18,6 +18,7 @@ class QuickSwitcher(QDialog):
     def __init__(self, groups: GroupListModel, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Popup)
         self.setWindowTitle("Switch to group")
+        self.setObjectName("quickSwitcher")
         self._filter = GroupFilter(self)
         self._filter.setSourceModel(groups)
         self.input = QLineEdit(self)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -36,6 +36,7 @@ from desktop_app.ui.field import Field
 from desktop_app.ui.icons import icon
 
 DEFAULT_SERVER_URL = "http://127.0.0.1:8000"
+DIALOG_MIN_WIDTH = 480
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class SignInDialog(QDialog):
         self._busy = False
         self.setWindowTitle("Sign in — desktop-app")
         self.setWindowIcon(icon("app"))
-        self.setMinimumWidth(420)
+        self.setMinimumWidth(DIALOG_MIN_WIDTH)
         self._setup_ui()
         self.server.set_text(server_url or profile.server_url or DEFAULT_SERVER_URL)
         self.username.set_text(profile.username or "")
@@ -178,11 +179,16 @@ class SignInDialog(QDialog):
 
     # --- talking to the server -------------------------------------------------------------------
 
+    def _fit(self) -> None:
+        # A wrapped error label needs the dialog to grow, or its second line is clipped.
+        QTimer.singleShot(0, self.adjustSize)
+
     def submit(self) -> None:
         if self._busy:
             return
         self._clear_errors()
         if not self._local_problems():
+            self._fit()
             return
         self._set_busy(True)
         spawn(self._attempt(), name="sign-in")
@@ -215,9 +221,11 @@ class SignInDialog(QDialog):
                 response = await rest.login(username, password)
         except ApiError as exc:
             self._show_error(url, exc)
+            self._fit()
             return
         except Exception as exc:  # a bug or an odd server: say so rather than hang
             self._set_form_error(f"Signing in failed: {exc}")
+            self._fit()
             return
         finally:
             self._set_busy(False)

@@ -66,6 +66,9 @@ class ConnectionStatusBar(QStatusBar):
         self.rtt_label.setToolTip("Round-trip time of the last ping")
         self.server_label = QLabel("", self)
         self.user_label = QLabel("", self)
+        # Names and URLs are data, never markup.
+        for label in (self.rtt_label, self.server_label, self.user_label):
+            label.setTextFormat(Qt.TextFormat.PlainText)
         self.addWidget(self.state_button)
         self.addWidget(self.rtt_label)
         self.addPermanentWidget(self.server_label)

@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     QAbstractListModel,
     QByteArray,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     Qt,
     QTimer,
@@ -43,8 +44,11 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 class TailWindow(QAbstractListModel):
     """Rows [start, end) of a MessageModel, re-emitted with shifted row numbers."""
 
-    def __init__(self, source: MessageModel, tail: int = TAIL_ROWS) -> None:
-        super().__init__(source)
+    def __init__(
+        self, source: MessageModel, tail: int = TAIL_ROWS, parent: QObject | None = None
+    ) -> None:
+        # Owned by the view that shows it, so a closed window leaves nothing following the model.
+        super().__init__(parent)
         self._source = source
         self._tail = tail
         self._end = source.rowCount()
@@ -52,8 +56,8 @@ class TailWindow(QAbstractListModel):
         self.follow_tail = True
         self._hidden_insert = 0  # rows of a source insert that stay outside the window
         self._deferred = False
-        self._removed_outside = 0
-        self._reset_remove = False
+        self._remove_mode = ""  # how the source removal in progress shows in the window
+        self._removed_above = 0
         self._flush = QTimer(self, singleShot=True, interval=APPEND_FRAME_MS)
         self._flush.timeout.connect(self.flush_appends)
         s = source
@@ -201,38 +205,32 @@ class TailWindow(QAbstractListModel):
 
     def _before_remove(self, parent: QModelIndex, first: int, last: int) -> None:
         count = last - first + 1
-        self._reset_remove = False
         if first >= self._end:
-            self._hidden_insert = 0  # a not-yet-shown row went away: nothing to tell the view
-            self._removed_outside = 0
-            return
-        if last < self._start:
-            self._removed_outside = count
-            return
-        self._removed_outside = 0
-        if first < self._start or last >= self._end:
+            self._remove_mode = "unseen"  # rows the next frame would have shown
+        elif last < self._start:
+            self._remove_mode = "above"
+            self._removed_above = count
+        elif first < self._start or last >= self._end:
             # Straddles an edge of the window: rare (a discard at the edge); start afresh.
-            self._reset_remove = True
+            self._remove_mode = "reset"
             self.beginResetModel()
-            return
-        self.beginRemoveRows(QModelIndex(), first - self._start, last - self._start)
-        self._end -= count
+        else:
+            self._remove_mode = "inside"
+            self.beginRemoveRows(QModelIndex(), first - self._start, last - self._start)
+            self._end -= count
 
     def _after_remove(self, parent: QModelIndex, first: int, last: int) -> None:
-        if self._reset_remove:
-            self._reset_remove = False
-            self._end = min(self._source.rowCount(), max(first, self._end - (last - first + 1)))
+        mode, self._remove_mode = self._remove_mode, ""
+        if mode == "inside":
+            self.endRemoveRows()
+        elif mode == "above":
+            self._start -= self._removed_above
+            self._end -= self._removed_above
+        elif mode == "reset":
+            count = last - first + 1
+            self._end = min(self._source.rowCount(), max(first, self._end - count))
             self._start = min(self._start, first, self._end)
             self.endResetModel()
-            return
-        if first >= self._end:
-            return
-        if self._removed_outside:
-            self._start -= self._removed_outside
-            self._end -= self._removed_outside
-            self._removed_outside = 0
-            return
-        self.endRemoveRows()
 
     def _on_data_changed(self, top: QModelIndex, bottom: QModelIndex, roles: list[int]) -> None:
         first = max(top.row(), self._start)

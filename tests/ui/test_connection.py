@@ -87,8 +87,9 @@ def test_clicking_the_status_opens_diagnostics_with_the_journal(
     assert diag.isVisible()
     alice.bridge.send(team, "journal me")
     wait_for(lambda: "server_confirmed" in diag.shown_text())
+    wait_for(lambda: diag._counter_labels["server_confirmed"].text() == "1")
+    wait_for(lambda: diag.outbox_label.text() == "0")
     assert describe(alice.bridge.status) in diag.state_label.text()
-    assert diag.outbox_label.text() == "0" or diag.outbox_label.text().isdigit()
     # Filtering narrows the journal to what matches.
     diag.filter_edit.setText("zzz-no-such-entry")
     assert diag.shown_text() == ""

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -62,7 +63,15 @@ def _two(
     wait_for(lambda: bob.bridge.groups.row_of(team) is not None)
     bob.open_group(team)
     wait_for(lambda: len(bodies(bob)) > 0)
+    # Qt's own model checker follows the chat's model for the rest of the test.
+    bob.model_tester = QAbstractItemModelTester(  # type: ignore[attr-defined]
+        bob.chat.view.model(), QAbstractItemModelTester.FailureReportingMode.Warning
+    )
     return alice, bob, team
+
+
+def _model_problems(qtlog: Any) -> list[str]:
+    return [r.message for r in qtlog.records if "FAIL" in r.message]
 
 
 def test_scrolled_up_new_message_does_not_move_the_view_and_shows_the_button(
@@ -72,6 +81,7 @@ def test_scrolled_up_new_message_does_not_move_the_view_and_shows_the_button(
     arun: Any,
     wait_for: Any,
     qtbot: QtBot,
+    qtlog: Any,
 ) -> None:
     alice, bob, team = _two(desktop, roomy_server.url, sign_in, arun, wait_for, history=40)
     view = bob.chat.view
@@ -101,6 +111,7 @@ def test_scrolled_up_new_message_does_not_move_the_view_and_shows_the_button(
     assert view.is_pinned
     assert bar.value() == bar.maximum()
     assert not button.isVisible()
+    assert _model_problems(qtlog) == []
 
     # Pinned at the bottom, a new message keeps the newest in view.
     alice.bridge.send(team, "and another")
@@ -108,6 +119,7 @@ def test_scrolled_up_new_message_does_not_move_the_view_and_shows_the_button(
     _settle()
     assert bar.value() == bar.maximum()
     assert not button.isVisible()
+    assert _model_problems(qtlog) == []
 
 
 def test_older_history_loads_at_the_top_without_moving_what_the_reader_sees(
@@ -117,6 +129,7 @@ def test_older_history_loads_at_the_top_without_moving_what_the_reader_sees(
     arun: Any,
     wait_for: Any,
     qtbot: QtBot,
+    qtlog: Any,
 ) -> None:
     _alice, bob, _team = _two(desktop, roomy_server.url, sign_in, arun, wait_for, history=HISTORY)
     view = bob.chat.view
@@ -146,3 +159,49 @@ def test_older_history_loads_at_the_top_without_moving_what_the_reader_sees(
     shown = [b.split()[0] for b in bodies(bob)]
     assert shown == [f"m{i:03d}" for i in range(HISTORY)]
     assert loads >= 2
+    assert _model_problems(qtlog) == []
+
+
+def test_a_flood_while_scrolled_up_is_held_and_revealed_as_the_reader_scrolls_down(
+    desktop: DesktopApp,
+    roomy_server: ServerProcess,
+    sign_in: Any,
+    arun: Any,
+    wait_for: Any,
+    qtbot: QtBot,
+    qtlog: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from desktop_app.ui import tail_window
+
+    monkeypatch.setattr(tail_window, "MAX_WINDOW_ROWS", 50)
+    alice, bob, team = _two(desktop, roomy_server.url, sign_in, arun, wait_for, history=40)
+    view = bob.chat.view
+    bar = view.verticalScrollBar()
+    wait_for(lambda: bar.maximum() > 0 and bar.value() == bar.maximum())
+    bar.setValue(bar.maximum() // 3)
+    _settle()
+    assert not view.is_pinned
+    before = (bar.value(), _top_row(bob))
+
+    for i in range(80):
+        alice.bridge.send(team, f"flood {i:02d}")
+    wait_for(lambda: view.new_message_count == 80, timeout=30)
+    _settle()
+    window = view.window_model
+    assert window is not None
+    assert window.rowCount() <= 50  # held beyond the cap: no layout of rows nobody sees yet
+    assert (bar.value(), _top_row(bob)) == before
+    assert view.new_messages_button.text() == "80 new messages ↓"
+
+    # The reader scrolls down; the held rows join as they come near, in order.
+    for _ in range(40):
+        if view.is_pinned:
+            break
+        bar.setValue(bar.maximum())
+        _settle()
+    assert view.is_pinned
+    assert bodies(bob)[-1] == "flood 79"
+    floods = [b for b in bodies(bob) if b.startswith("flood")]
+    assert floods == sorted(floods)
+    assert _model_problems(qtlog) == []

@@ -85,8 +85,10 @@ def test_sign_in_remembers_server_and_user_and_a_saved_token_skips_the_dialog(
     wait_for(lambda: len(desktop.windows) == 1)
     window = desktop.windows[0]
     assert name in window.windowTitle()
+    keep_alive = desktop.ask_sign_in(Profile.load("another"))  # the app stays up meanwhile
     window.close()
     wait_for(lambda: not desktop.windows)
+    assert not desktop._quitting
 
     profile = Profile.load("remember")
     assert profile.server_url == server.url
@@ -94,17 +96,21 @@ def test_sign_in_remembers_server_and_user_and_a_saved_token_skips_the_dialog(
     # The next start resumes the session without asking.
     again = arun(desktop.open_profile("remember"))
     assert isinstance(again, MainWindow)
-    assert not any(
-        isinstance(w, SignInDialog) and w.isVisible() for w in QApplication.topLevelWidgets()
-    )
+    asking = [
+        w
+        for w in QApplication.topLevelWidgets()
+        if isinstance(w, SignInDialog) and w.isVisible() and w is not keep_alive
+    ]
+    assert asking == []
     # A fresh dialog for the profile fills in the last server and user.
     fresh = SignInDialog(profile)
     qtbot.addWidget(fresh)
     assert fresh.server.text() == server.url
     assert fresh.username.text() == name
+    keep_alive.close()
 
 
-def test_a_revoked_saved_token_brings_the_sign_in_dialog_back(
+def test_a_revoked_saved_token_brings_the_sign_in_dialog_back_and_the_window_continues(
     server: Any,
     desktop: DesktopApp,
     arun: Callable[..., Any],
@@ -112,6 +118,7 @@ def test_a_revoked_saved_token_brings_the_sign_in_dialog_back(
 ) -> None:
     from desktop_app.app import sign_in_with_password
     from desktop_app.net.rest import RestClient
+    from desktop_app.session.state import ConnState
     from desktop_app.ui.sign_in import remember_user
 
     name = unique_name("ui")
@@ -123,10 +130,25 @@ def test_a_revoked_saved_token_brings_the_sign_in_dialog_back(
     arun(rest.logout())
     arun(rest.aclose())
 
-    arun(desktop.open_profile("revoked"))
-    wait_for(lambda: any(isinstance(w, SignInDialog) and w.isVisible() for w in QApplication.topLevelWidgets()))
-    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, SignInDialog) and w.isVisible())
+    window = arun(desktop.open_profile("revoked"))
+    assert isinstance(window, MainWindow)
+
+    def asking() -> list[SignInDialog]:
+        return [
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, SignInDialog) and w.isVisible()
+        ]
+
+    wait_for(lambda: bool(asking()))
+    dialog = asking()[0]
     assert "session has ended" in dialog.form_error.text()
     assert dialog.username.text() == name
-    assert not desktop.windows
+    assert window.status.state_text() == "● Signed out"
     assert Profile.load("revoked").token is None
+
+    dialog.password.set_text(PASSWORD)
+    dialog.submit()
+    wait_for(lambda: window.bridge.status.state is ConnState.LIVE)
+    assert desktop.windows == [window]
+    assert Profile.load("revoked").token not in (None, signed.token)

@@ -94,8 +94,8 @@ def test_keyboard_switcher_group_steps_unread_steps_and_escape(
     # Esc jumps back to the newest message.
     bob.resize(900, 420)
     for i in range(15):
-        alice.bridge.send(east, f"filler {i}")
-    wait_for(lambda: "filler 14" in bodies(bob))
+        alice.bridge.send(east, f"filler {i}\nwith a second line\nand a third")
+    wait_for(lambda: any(b.startswith("filler 14") for b in bodies(bob)))
     bar = bob.chat.view.verticalScrollBar()
     wait_for(lambda: bar.maximum() > 100)
     bar.setValue(bar.maximum() - 80)
@@ -141,9 +141,16 @@ def test_failed_send_shows_red_with_retry_and_discard(
     arun: Any,
     wait_for: Any,
     qtbot: QtBot,
+    qtlog: Any,
 ) -> None:
+    from PySide6.QtTest import QAbstractItemModelTester
+
     alice, _bob, (team,) = _setup(desktop, server, users, sign_in, arun, wait_for, ("Team",))
     alice.open_group(team)
+    # Qt's own checker follows the chat's model through the send, the failure and the discard.
+    tester = QAbstractItemModelTester(
+        alice.chat.view.model(), QAbstractItemModelTester.FailureReportingMode.Warning
+    )
     too_long = "y" * 4001  # the composer refuses this; the server would too (422)
     alice.bridge.send(team, too_long)
     wait_for(lambda: [r["state"] for r in shown_rows(alice) if r["body"] == too_long] == ["failed"])
@@ -171,6 +178,14 @@ def test_failed_send_shows_red_with_retry_and_discard(
     assert reds > 5
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=geo.discard.center())
     wait_for(lambda: too_long not in bodies(alice))
+    alice.bridge.send(team, "after the discard")
+    wait_for(lambda: bodies(alice)[-1:] == ["after the discard"])
+    assert model.rowCount() == len(bodies(alice))
+    problems = [
+        r.message for r in qtlog.records if "FAIL" in r.message or "ModelTester" in r.message
+    ]
+    assert problems == []
+    del tester
 
 
 def test_typing_notice_shows_under_the_chat(
@@ -230,6 +245,10 @@ def test_new_group_and_add_member_dialogs(
     dialog = NewGroupDialog(alice.bridge, alice)
     dialog.open()
     dialog.name.set_text("Made in the dialog")
+    # Lookup: typing the start of a username offers the matching users.
+    dialog.member.setFocus()
+    qtbot.keyClicks(dialog.member, bob_name[:7])
+    wait_for(lambda: bob_name in dialog.member.completer().model().stringList())  # type: ignore[attr-defined]
     dialog.member.setText(bob_name)
     dialog.add_typed_member()
     assert dialog.member_names() == [bob_name]
@@ -265,3 +284,52 @@ def test_theme_switch_repaints_in_dark_and_back(
     assert window.profile.ui["theme"] == "dark"
     desktop.set_theme(ThemeChoice.LIGHT)
     assert QApplication.palette().base().color() == LIGHT.base
+
+
+def test_theme_follows_the_system_scheme_when_asked_to(desktop: DesktopApp, qapp: Any) -> None:
+    hints = QApplication.styleHints()
+    desktop.set_theme(ThemeChoice.SYSTEM)
+    try:
+        hints.setColorScheme(Qt.ColorScheme.Dark)
+        if hints.colorScheme() != Qt.ColorScheme.Dark:
+            import pytest
+
+            pytest.skip("this Qt platform cannot change its colour scheme")
+        assert theme.colors() is DARK
+        hints.setColorScheme(Qt.ColorScheme.Light)
+        assert theme.colors() is LIGHT
+    finally:
+        hints.unsetColorScheme()
+        desktop.set_theme(ThemeChoice.LIGHT)
+
+
+def test_window_size_and_splitter_are_remembered_per_profile(
+    desktop: DesktopApp, server: Any, users: Any, sign_in: Any, arun: Any, wait_for: Any
+) -> None:
+    (name,) = users(1)
+    window = sign_in(desktop, server.url, name)
+    window.resize(777, 555)
+    window.splitter.setSizes([250, 527])
+    profile_name = window.profile.name
+    desktop.new_window(window)  # keeps the app running while the first window closes
+    window.close()
+    assert not desktop._quitting
+    reopened = arun(desktop.open_profile(profile_name))
+    assert isinstance(reopened, MainWindow)
+    assert (reopened.width(), reopened.height()) == (777, 555)
+    assert reopened.splitter.sizes()[0] == 250
+
+
+def test_new_window_as_another_user_asks_to_sign_in_with_a_profile_of_its_own(
+    desktop: DesktopApp, server: Any, users: Any, sign_in: Any, arun: Any, wait_for: Any
+) -> None:
+    from desktop_app.ui.sign_in import SignInDialog
+
+    (name,) = users(1)
+    window = sign_in(desktop, server.url, name)
+    desktop.new_window_other_user(window)
+    wait_for(lambda: bool(desktop._dialogs))
+    dialog = desktop._dialogs[-1]
+    assert isinstance(dialog, SignInDialog)
+    assert dialog.server.text() == server.url
+    assert dialog._profile.name != window.profile.name
