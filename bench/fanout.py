@@ -14,6 +14,7 @@ import os
 import platform
 import secrets
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -237,6 +238,7 @@ def summarise(
             "python": platform.python_version(),
             "loadavg_before": None,
         },
+        "git_commit": None if args.url else _git_commit(),
         "params": {
             "clients": args.clients,
             "groups": args.groups,
@@ -284,6 +286,18 @@ def _quantiles(values: list[float]) -> dict[str, float | None]:
         "max": round(max(values), 2) if values else None,
         "mean": round(statistics.fmean(values), 2) if values else None,
     }
+
+
+def _git_commit() -> str | None:
+    """The commit of the code under test (when the server was started from this checkout)."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(RESULTS_DIR.parent), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, timeout=5, check=True,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
 
 
 def _cpu_model() -> str:
