@@ -12,7 +12,7 @@ ADMIN_KEY_MODE = 0o600
 
 def load_or_create_admin_key(path: Path) -> str:
     """The key in `path`; a new random one is written first if the file does not exist."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         return path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:

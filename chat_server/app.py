@@ -14,6 +14,7 @@ from chat_server import __version__
 from chat_server.adminkey import load_or_create_admin_key
 from chat_server.api import auth, groups, handlers, health, messages, users
 from chat_server.api.bodylimit import BodySizeLimit
+from chat_server.api.fastpath import FastSend
 from chat_server.config import Settings
 from chat_server.context import AppContext
 from chat_server.metrics import Metrics
@@ -92,7 +93,7 @@ def create_app(settings: Settings) -> socketio.ASGIApp:
     handlers.install(api)
     for router in (auth.router, users.router, groups.router, messages.router, health.router):
         api.include_router(router)
-    limited = BodySizeLimit(api, settings.request_body_max_bytes)
+    limited = BodySizeLimit(FastSend(api, context), settings.request_body_max_bytes)
     app = context.realtime.asgi_app(limited)
     app.state_context = context  # for embedders and tests that want to look inside
     return app

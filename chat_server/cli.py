@@ -70,6 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
         "probe", help="check a running server end to end; non-zero exit on failure"
     )
     probe.add_argument("--url", default=DEFAULT_URL, help=f"server URL [default {DEFAULT_URL}]")
+    probe.add_argument(
+        "--user",
+        action="append",
+        dest="users",
+        metavar="NAME",
+        help="log in as this user (give two; default: register two fresh users)",
+    )
+    probe.add_argument("--password", default=None, help="password of the --user accounts")
+    probe.add_argument("--timeout", type=float, default=10.0, help="seconds per step [default 10]")
     return parser
 
 
@@ -217,4 +226,11 @@ def _probe(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    return int(asyncio.run(_call_supported(run_probe, args.url)))
+    options: dict[str, Any] = {"timeout": args.timeout}
+    if args.users:
+        if len(args.users) != 2:
+            print("chat-server: give --user twice (two accounts) or not at all", file=sys.stderr)
+            return 2
+        options["users"] = (args.users[0], args.users[1])
+        options["password"] = args.password
+    return int(asyncio.run(_call_supported(run_probe, args.url, **options)))

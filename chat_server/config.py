@@ -56,9 +56,9 @@ class Settings(BaseModel):
         DEFAULT_TOKEN_TTL_HOURS, gt=0, description="lifetime of a login token"
     )
     token_cache_seconds: float = Field(
-        5.0,
+        60.0,
         ge=0,
-        description="how long a node trusts a token it checked (logout clears it at once)",
+        description="how long a node trusts a token it checked (logout clears it on every node at once)",
     )
     log_level: str = Field("info", description="debug, info, warning or error")
     log_json: bool = Field(True, description="write logs as JSON lines (else plain text)")

@@ -18,6 +18,7 @@ from chat_server import errors, jsonfast
 from chat_server.config import Settings
 from chat_server.metrics import Metrics
 from chat_server.ratelimit import Throttle
+from chat_server.realtime import engineio_tuning
 from chat_server.realtime.admin import AdminMirror
 from chat_server.realtime.managers import LocalManager, RedisManager, control_room
 from chat_server.services.auth import AuthService
@@ -35,6 +36,7 @@ READY_POLL_SECONDS = 0.005
 ENGINEIO_PING_INTERVAL = 20
 ENGINEIO_PING_TIMEOUT = 20
 LISTENER_CHECK_SECONDS = 5.0
+ROOM_SYNC_ATTEMPTS = 3
 
 Ack = dict[str, Any]
 
@@ -83,6 +85,7 @@ class Realtime:
         else:
             self.manager = LocalManager()
         self.manager.control_handler = self._apply_control
+        engineio_tuning.apply()
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
             client_manager=self.manager,
@@ -97,6 +100,7 @@ class Realtime:
         self.typing = Throttle(settings.typing_interval_seconds)
         self.admin = AdminMirror(self.sio, admin_key, metrics)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._membership_epochs: dict[int, int] = {}
         self._emit_counters = {e.value: metrics.emits.labels(e.value) for e in ServerEvent}
         self._register()
 
@@ -124,23 +128,45 @@ class Realtime:
             caller = await self.auth.authenticate(token if isinstance(token, str) else None)
         except errors.Unauthorized as exc:
             self.metrics.rejected_events.labels("socket_unauthorized").inc()
-            refused = socketio.exceptions.ConnectionRefusedError()
-            # `message` for JS clients (err.message), `code` for ours, and `data` for both.
-            refused.error_args = {
-                "code": "unauthorized",
-                "message": exc.message,
-                "data": exc.body()["error"],
-            }
-            raise refused from None
+            raise _refusal("unauthorized", exc.message) from None
+        except Exception:
+            log.exception("socket authentication failed")
+            raise _refusal(
+                "unavailable", "The server cannot serve this connection now; retry."
+            ) from None
         self.sessions[sid] = caller
         # The user room first: a group joined from now on reaches this socket through it.
         await self.sio.enter_room(sid, user_room(caller.id))
         await self.sio.enter_room(sid, token_room(caller.token_hash))
-        for group_id in await self.groups.group_ids(caller.id):
-            await self.sio.enter_room(sid, group_room(group_id))
+        try:
+            await self._sync_group_rooms(sid, caller.id)
+        except Exception:
+            log.exception("socket connect failed")
+            self.sessions.pop(sid, None)
+            raise _refusal(
+                "unavailable", "The server cannot serve this connection now; retry."
+            ) from None
         self.metrics.connected_sockets.inc()
         self.admin.mirror("in", "connect", {"sid": sid, "user": caller.username}, None)
         self._spawn(self._send_ready(sid, caller))
+
+    async def _sync_group_rooms(self, sid: str, user_id: int) -> None:
+        """Put the socket in exactly its user's group rooms.
+
+        A membership change that lands while the groups are being read would be missed (the
+        socket is in the user room, but not yet in the group rooms the change touches), so
+        the read is repeated until no join/leave for this user happened meanwhile.
+        """
+        for _ in range(ROOM_SYNC_ATTEMPTS):
+            epoch = self._membership_epochs.get(user_id, 0)
+            wanted = {group_room(g) for g in await self.groups.group_ids(user_id)}
+            current = {r for r in self.sio.rooms(sid) if r.startswith("group:")}
+            for room in current - wanted:
+                await self.sio.leave_room(sid, room)
+            for room in wanted - current:
+                await self.sio.enter_room(sid, room)
+            if self._membership_epochs.get(user_id, 0) == epoch:
+                return
 
     async def _send_ready(self, sid: str, caller: Caller) -> None:
         """Emit `ready` once the handshake is through; heads are read after the rooms were joined."""
@@ -278,6 +304,7 @@ class Realtime:
                 await self.sio.disconnect(sid, ignore_queue=True)
             return
         user_id = int(action["user_id"])
+        self._membership_epochs[user_id] = self._membership_epochs.get(user_id, 0) + 1
         if op == "join":
             group = action["group"]
             for sid in self._local_sids(user_room(user_id)):
@@ -322,6 +349,8 @@ class Realtime:
 
     async def disconnect_all(self) -> None:
         """Close every client connection of this node (they reconnect, possibly to another node)."""
+        if not self.sio.eio.sockets:
+            return
         try:
             await self.sio.eio.disconnect()
         except Exception:
@@ -330,6 +359,17 @@ class Realtime:
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
+
+
+def _refusal(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
+    """A connect refusal whose data is `{code, message}` (plus `data` for socket.io-client's err.data)."""
+    refused = socketio.exceptions.ConnectionRefusedError()
+    refused.error_args = {
+        "code": code,
+        "message": message,
+        "data": {"code": code, "message": message},
+    }
+    return refused
 
 
 def _parse(model: type[BaseModel], data: Any) -> Any:

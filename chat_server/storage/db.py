@@ -26,6 +26,7 @@ PG_MAX_OVERFLOW = 20
 # Any constant works; it only has to be the same on every node sharing a database.
 PG_MIGRATION_LOCK_ID = 0x43686174
 HEALTH_TIMEOUT_SECONDS = 2.0
+DATA_DIR_MODE = 0o700
 
 
 class Database:
@@ -50,7 +51,8 @@ class Database:
             )
         database = self.url.database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            # Only the server's user may read messages and password hashes.
+            Path(database).parent.mkdir(parents=True, exist_ok=True, mode=DATA_DIR_MODE)
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)

@@ -130,3 +130,21 @@ async def test_failed_logins_are_rate_limited_per_username(
     assert limited.json()["error"]["code"] == "rate_limited"
     assert int(limited.headers["Retry-After"]) >= 1
     await api.close()
+
+
+async def test_failed_logins_are_rate_limited_per_address(
+    make_server: Callable[..., ServerProcess],
+) -> None:
+    server = make_server(args=["--login-failures-per-minute", "3"])
+    api = await Api.new_user(server.url)
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        for _ in range(3):  # three different (unknown) names from one address
+            bad = await http.post(
+                "/api/auth/login", json={"username": unique_name("x"), "password": "wrong-password"}
+            )
+            assert bad.status_code == 401
+        limited = await http.post(
+            "/api/auth/login", json={"username": api.username, "password": PASSWORD}
+        )
+    assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"
+    await api.close()

@@ -30,6 +30,12 @@ ROUTES = [
 GROUP_ROUTES = [r for r in ROUTES if "{g}" in r[1]]
 
 
+@pytest.fixture(scope="module")
+def server(backend_server: ServerProcess) -> ServerProcess:
+    """Run this module on every database backend."""
+    return backend_server
+
+
 async def _call(
     http: httpx.AsyncClient, route: tuple, group_id: int, headers: dict
 ) -> httpx.Response:

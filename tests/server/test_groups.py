@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.api import Api, group_of
 from tests.support.server import ServerProcess, unique_name
 from tests.support.sockets import connect
+
+
+@pytest.fixture(scope="module")
+def server(backend_server: ServerProcess) -> ServerProcess:
+    """Run this module on every database backend."""
+    return backend_server
 
 
 async def test_create_group_lists_it_for_every_member(server: ServerProcess) -> None:

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from tests.support.api import Api, group_of
 from tests.support.server import ServerProcess
+
+
+@pytest.fixture(scope="module")
+def server(backend_server: ServerProcess) -> ServerProcess:
+    """Run this module on every database backend."""
+    return backend_server
 
 
 async def test_send_returns_the_stored_message(server: ServerProcess) -> None:
