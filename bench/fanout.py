@@ -259,6 +259,7 @@ def summarise(
         "deliveries": deliveries,
         "undelivered": expected - deliveries,
         "duplicates": sum(item["duplicates"] for item in received),
+        "out_of_order": sum(item["out_of_order"] for item in received),
         "deliveries_per_second": round(deliveries / span, 1),
         "delivery_span_seconds": round(span, 3),
         "drain_seconds": round(drain_seconds, 3),
@@ -320,7 +321,8 @@ def print_summary(result: dict[str, Any], path: Path) -> None:
         f"  sent {result['sent']}/{result['offered']} (errors {result['post_errors'] or 0}, "
         f"stored {result['stored']}), "
         f"delivered {result['deliveries']}/{result['expected_deliveries']} "
-        f"(undelivered {result['undelivered']}, duplicates {result['duplicates']})\n"
+        f"(undelivered {result['undelivered']}, duplicates {result['duplicates']}, "
+        f"out of order {result['out_of_order']})\n"
         f"  {result['deliveries_per_second']:.0f} deliveries/s; latency p50 {lat['p50']} "
         f"p95 {lat['p95']} p99 {lat['p99']} max {lat['max']} ms\n"
         f"  server CPU {result['server_cpu_seconds']} s, peak RSS "
@@ -351,7 +353,8 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print_summary(result, out)
-    return 0 if result["undelivered"] == 0 and not result["post_errors"] else 1
+    clean = not (result["undelivered"] or result["duplicates"] or result["out_of_order"])
+    return 0 if clean and not result["post_errors"] else 1
 
 
 if __name__ == "__main__":
