@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import socketio
 from fastapi import FastAPI
@@ -21,6 +20,7 @@ from chat_server.metrics import Metrics
 from chat_server.realtime.server import Realtime
 from chat_server.services.auth import AuthService
 from chat_server.services.demo import seed_demo
+from chat_server.services.fanout import FanoutRelay
 from chat_server.services.groups import GroupService
 from chat_server.services.messages import MessageService
 from chat_server.services.users import UserService
@@ -29,22 +29,13 @@ from chat_server.storage.db import Database
 log = logging.getLogger(__name__)
 
 
-class _LateFanout:
-    """Lets services be built before the Realtime object that they announce through."""
-
-    target: Any = None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.target, name)
-
-
 def build_context(settings: Settings) -> AppContext:
     metrics = Metrics()
     db = Database(settings.database_url)
-    fanout = _LateFanout()
-    auth_service = AuthService(db, settings, fanout, metrics)  # type: ignore[arg-type]
-    group_service = GroupService(db, fanout)  # type: ignore[arg-type]
-    message_service = MessageService(db, settings, fanout, metrics)  # type: ignore[arg-type]
+    fanout = FanoutRelay()
+    auth_service = AuthService(db, settings, fanout, metrics)
+    group_service = GroupService(db, fanout)
+    message_service = MessageService(db, settings, fanout, metrics)
     admin_key = (
         settings.admin_key.get_secret_value()
         if settings.admin_key is not None

@@ -47,7 +47,7 @@ def setup_logging(level: str = "info", as_json: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("engineio.server", "socketio.server", "alembic.runtime.migration"):
+    for noisy in ("engineio.server", "socketio.server", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []

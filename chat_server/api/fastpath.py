@@ -1,7 +1,7 @@
-"""POST /api/groups/{id}/messages without the framework: the hottest route, served in plain ASGI.
+"""The two hottest routes in plain ASGI: POST /api/groups/{id}/messages and …/read.
 
-The FastAPI route stays registered (it documents the route in /openapi.json and answers
-anything this path declines); this handler answers exactly as that route would, the same
+The FastAPI routes stay registered (they document the routes in /openapi.json and answer
+anything this path declines); these handlers answer exactly as those routes would, the same
 authentication, validation, errors and status codes, for about half the CPU per request.
 """
 
@@ -9,24 +9,26 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from chat_protocol.errors import ErrorCode
-from chat_protocol.models import SendMessageRequest
+from chat_protocol.models import ReadRequest, SendMessageRequest
 from chat_server import errors
 from chat_server.context import AppContext
 
 log = logging.getLogger(__name__)
 
-SEND_PATH = re.compile(r"^/api/groups/([0-9]{1,19})/messages$")
+M = TypeVar("M", bound=BaseModel)
+
+FAST_PATH = re.compile(r"^/api/groups/([0-9]{1,19})/(messages|read)$")
 JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
 class FastSend:
-    """Serves POST /api/groups/{id}/messages; passes every other request to `app`."""
+    """Serves POST /api/groups/{id}/messages and /read; passes every other request to `app`."""
 
     def __init__(self, app: Any, context: AppContext) -> None:
         self.app = app
@@ -34,25 +36,29 @@ class FastSend:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
-            match = SEND_PATH.match(scope["path"])
+            match = FAST_PATH.match(scope["path"])
             if match is not None:
                 group_id = int(match.group(1))
                 if 1 <= group_id <= errors.MAX_INT64:
-                    await self._send_message(scope, receive, send, group_id)
+                    await self._serve(scope, receive, send, group_id, match.group(2))
                     return
         await self.app(scope, receive, send)
 
-    async def _send_message(
-        self, scope: dict[str, Any], receive: Any, send: Any, group_id: int
+    async def _serve(
+        self, scope: dict[str, Any], receive: Any, send: Any, group_id: int, action: str
     ) -> None:
         context = self.context
         try:
             caller = await context.auth.authenticate(_bearer_token(scope))
             body = await _read_body(receive)
-            try:
-                request = SendMessageRequest.model_validate_json(body)
-            except ValidationError as exc:
-                raise errors.ValidationFailed(errors.validation_message(exc.errors())) from None
+            if action == "read":
+                mark = _parse(ReadRequest, body)
+                await context.groups.mark_read(
+                    caller, group_id, errors.check_int64("seq", mark.seq)
+                )
+                await _respond(send, 204, b"", None)
+                return
+            request = _parse(SendMessageRequest, body)
             message, created = await context.messages.send(
                 caller, group_id, request.client_msg_id, request.body
             )
@@ -71,6 +77,13 @@ class FastSend:
             await _respond(send, 500, orjson.dumps(failure), None)
             return
         await _respond(send, 201 if created else 200, orjson.dumps(message), None)
+
+
+def _parse(model: type[M], body: bytes) -> M:
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        raise errors.ValidationFailed(errors.validation_message(exc.errors())) from None
 
 
 def _bearer_token(scope: dict[str, Any]) -> str | None:
@@ -97,7 +110,7 @@ async def _read_body(receive: Any) -> bytes:
 
 
 async def _respond(send: Any, status: int, body: bytes, headers: dict[str, str] | None) -> None:
-    raw_headers = [*JSON_HEADERS, (b"content-length", str(len(body)).encode())]
+    raw_headers = [*JSON_HEADERS, (b"content-length", str(len(body)).encode())] if body else []
     if headers:
         raw_headers += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})

@@ -52,3 +52,25 @@ class NullFanout:
 
     async def token_revoked(self, token_hash: str) -> None:
         return None
+
+
+class FanoutRelay:
+    """Forwards to a Fanout set later: services are built before the realtime layer they use."""
+
+    def __init__(self) -> None:
+        self.target: Fanout = NullFanout()
+
+    async def message_new(self, message: MessageDict) -> None:
+        await self.target.message_new(message)
+
+    async def group_joined(self, user_id: int, group: dict[str, Any]) -> None:
+        await self.target.group_joined(user_id, group)
+
+    async def group_left(self, user_id: int, group_id: int) -> None:
+        await self.target.group_left(user_id, group_id)
+
+    async def read(self, user_id: int, group_id: int, seq: int) -> None:
+        await self.target.read(user_id, group_id, seq)
+
+    async def token_revoked(self, token_hash: str) -> None:
+        await self.target.token_revoked(token_hash)

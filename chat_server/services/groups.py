@@ -11,6 +11,7 @@ from chat_server import errors
 from chat_server.services.fanout import Caller, Fanout
 from chat_server.storage import groups, messages, users
 from chat_server.storage.db import Database
+from chat_server.storage.sqlite_writer import ReadMark
 from chat_server.wire import group_from_row, message_from_row, now_utc, user_dict
 
 log = logging.getLogger(__name__)
@@ -94,8 +95,11 @@ class GroupService:
         await self.fanout.group_left(caller.id, group_id)
 
     async def mark_read(self, caller: Caller, group_id: int, seq: int) -> int:
-        async with self.db.write() as conn:
-            value = await groups.mark_read(conn, group_id, caller.id, seq)
+        if self.db.send_writer is not None:
+            value = await self.db.send_writer.mark_read(ReadMark(caller.id, group_id, seq))
+        else:
+            async with self.db.write() as conn:
+                value = await groups.mark_read(conn, group_id, caller.id, seq)
         if value is None:
             raise errors.GroupNotFound()
         await self.fanout.read(caller.id, group_id, value)

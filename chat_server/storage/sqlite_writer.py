@@ -1,11 +1,12 @@
-"""The SQLite send path: one writer thread, one thread hop per batch of sends, one commit per batch.
+"""The SQLite hot writes: one writer thread, one thread hop and one commit per batch.
 
 SQLAlchemy + aiosqlite costs about 2 ms of CPU per stored message (dozens of thread hops and
 statement compilation; measured by bench/store_path.py); plain sqlite3 on one thread costs
 about 0.12 ms. Sends arriving while a batch is being written are queued and stored together
 in the next transaction (group commit), so the database never limits the rate of a busy group.
 The rules are exactly those of storage/messages.py: membership, idempotency look-up,
-`UPDATE groups … RETURNING last_seq` and the insert, all in one transaction.
+`UPDATE groups … RETURNING last_seq` and the insert, all in one transaction. Read markers
+(storage/groups.py `mark_read`) go the same way, since clients send them as often as messages.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ SQL_BY_CLIENT_ID = (
     "FROM messages m JOIN users u ON u.id = m.sender_id WHERE m.sender_id = ? AND m.client_msg_id = ?"
 )
 SQL_NEXT_SEQ = "UPDATE groups SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq"
+SQL_MARK_READ = (
+    "UPDATE memberships SET last_read_seq = "
+    "MAX(last_read_seq, MIN(?, (SELECT last_seq FROM groups WHERE id = ?))) "
+    "WHERE group_id = ? AND user_id = ? RETURNING last_read_seq"
+)
 SQL_INSERT = (
     "INSERT INTO messages (group_id, seq, sender_id, client_msg_id, body, created_at) "
     "VALUES (?, ?, ?, ?, ?, ?) RETURNING id"
@@ -54,6 +60,16 @@ class SendRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class ReadMark:
+    user_id: int
+    group_id: int
+    seq: int
+
+
+Job = SendRequest | ReadMark
+
+
+@dataclass(frozen=True, slots=True)
 class SendOutcome:
     """`status` is "created" (message_id, seq), "existing" (row) or "not_member"."""
 
@@ -70,14 +86,23 @@ class SqliteSendWriter:
         self._path = str(path)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         self._conn: sqlite3.Connection | None = None
-        self._pending: list[tuple[SendRequest, asyncio.Future[SendOutcome]]] = []
+        self._pending: list[tuple[Job, asyncio.Future[Any]]] = []
         self._draining = False
         self._drain_task: asyncio.Future[None] | None = None
         self._thread_id: int | None = None
 
     async def store(self, request: SendRequest) -> SendOutcome:
-        future: asyncio.Future[SendOutcome] = asyncio.get_running_loop().create_future()
-        self._pending.append((request, future))
+        outcome: SendOutcome = await self._submit(request)
+        return outcome
+
+    async def mark_read(self, mark: ReadMark) -> int | None:
+        """The new read position, or None if the user is not a member."""
+        value: int | None = await self._submit(mark)
+        return value
+
+    async def _submit(self, job: Job) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append((job, future))
         if not self._draining:
             self._draining = True
             self._drain_task = asyncio.ensure_future(self._drain())
@@ -119,11 +144,14 @@ class SqliteSendWriter:
             self._thread_id = threading.get_ident()
         return self._conn
 
-    def _store_batch(self, requests: list[SendRequest]) -> list[SendOutcome]:
+    def _store_batch(self, requests: list[Job]) -> list[Any]:
         conn = self._connect()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            outcomes = [self._store_one(conn, r) for r in requests]
+            outcomes = [
+                self._store_one(conn, r) if isinstance(r, SendRequest) else self._mark_read(conn, r)
+                for r in requests
+            ]
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -146,6 +174,11 @@ class SqliteSendWriter:
             SQL_INSERT, (r.group_id, seq, r.sender_id, r.client_msg_id, r.body, created)
         ).fetchone()
         return SendOutcome("created", message_id=int(message_id), seq=seq)
+
+    @staticmethod
+    def _mark_read(conn: sqlite3.Connection, r: ReadMark) -> int | None:
+        row = conn.execute(SQL_MARK_READ, (r.seq, r.group_id, r.group_id, r.user_id)).fetchone()
+        return None if row is None else int(row[0])
 
     def close(self) -> None:
         def _close() -> None:

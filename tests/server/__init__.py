@@ -1,0 +1,1 @@
+"""Tests of the chat server: real uvicorn processes, httpx and python-socketio clients."""

@@ -32,6 +32,19 @@ async def test_health_reports_db_and_redis(server: ServerProcess) -> None:
     )
 
 
+def test_health_is_503_when_redis_is_unreachable(tmp_path: Path) -> None:
+    # Nothing listens on port 1: the node serves, but says it cannot fan out across nodes.
+    server = ServerProcess(tmp_path, args=["--redis", "redis://127.0.0.1:1/0"])
+    server.start(require_healthy=False)
+    try:
+        response = httpx.get(f"{server.url}/healthz", timeout=10)
+        assert response.status_code == 503
+        body = response.json()
+        assert body["status"] == "degraded" and body["db"] == "ok" and body["redis"] == "down"
+    finally:
+        server.stop()
+
+
 async def test_metrics_count_what_happened(server: ServerProcess) -> None:
     alice = await Api.new_user(server.url)
     group_id = await group_of(alice)

@@ -2,6 +2,7 @@
 
 `ServerProcess(data_dir, port=None, env=None, args=())`
     `start()` runs `python -m chat_server serve --port P --data-dir D` and waits for /healthz;
+    `start(require_healthy=False)` returns as soon as /healthz answers at all;
     `stop()` (SIGTERM, then waits), `kill()` (SIGKILL: nothing is flushed) and `start()` again
     reuse the same port and data dir, for kill/restart tests. `url` is `http://127.0.0.1:P`.
     Extra server flags go in `args` (e.g. `["--database", url, "--redis", url]`).
@@ -101,7 +102,8 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
-    def start(self) -> ServerProcess:
+    def start(self, require_healthy: bool = True) -> ServerProcess:
+        """Start and wait until /healthz answers 200 (or answers at all, if not `require_healthy`)."""
         if self.proc is not None and self.proc.poll() is None:
             raise RuntimeError("already running")
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -120,17 +122,18 @@ class ServerProcess:
             self.proc = subprocess.Popen(
                 command, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
-        self._wait_healthy()
+        self._wait_healthy(require_healthy)
         return self
 
-    def _wait_healthy(self) -> None:
+    def _wait_healthy(self, require_healthy: bool = True) -> None:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             assert self.proc is not None
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                status = httpx.get(f"{self.url}/healthz", timeout=1).status_code
+                if status == 200 or not require_healthy:
                     return
             except httpx.HTTPError:
                 pass
