@@ -204,6 +204,7 @@ class Session:
             is_own=True,
         )
         self.timeline(group_id).add_pending(row)
+        self.sync.show_pending(group_id)
         self.journal.record(
             "sent_optimistic",
             f"Message {cid[:8]} to {self.sync.group_name(group_id)} shown as pending and queued "
@@ -233,6 +234,7 @@ class Session:
             return False
         self.outbox.remove(client_msg_id)
         self.timeline(item.group_id).drop_pending(client_msg_id)
+        self.sync.show_pending(item.group_id)
         self.journal.record(
             "discarded", f"Message {client_msg_id[:8]} discarded by the user.", item.group_id
         )
@@ -255,6 +257,8 @@ class Session:
                 error=item.error,
             )
             self.timeline(item.group_id).add_pending(row)
+        for group_id in {item.group_id for item in items}:
+            self.sync.show_pending(group_id)
         if items:
             self.journal.record(
                 "outbox_restored",

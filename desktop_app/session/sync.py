@@ -19,7 +19,7 @@ from chat_protocol.models import (
 )
 from desktop_app.net.errors import ApiError, AuthError, NotFoundError
 from desktop_app.net.rest import RestClient
-from desktop_app.session.groups import GroupRegistry
+from desktop_app.session.groups import GroupRegistry, GroupState
 from desktop_app.session.journal import Journal
 from desktop_app.session.reads import ReadMarkers
 from desktop_app.session.timeline import Row, Timeline
@@ -66,7 +66,7 @@ class SyncEngine:
         self.listener = listener
         self.catchup_page = catchup_page
         self.history_page = history_page
-        self.registry = GroupRegistry()
+        self.registry = GroupRegistry(me.id)
         self.timelines: dict[int, Timeline] = {}
         self._names: dict[int, str] = {me.id: me.display_name}
         self._want: dict[int, int] = {}
@@ -147,6 +147,8 @@ class SyncEngine:
         # Messages already applied beyond the server's count are ours to count.
         state.extra_unread = tl.count_unread(max(state.base_seq, state.last_read_seq), self.me.id)
         if new:
+            if tl.pending:  # unsent messages restored before the group list arrived
+                self._set_pending_preview(state)
             self.journal.record(
                 "group_added",
                 f"Group '{group.name}' is in the list ({group.member_count} members, "
@@ -202,7 +204,7 @@ class SyncEngine:
                 gid,
             )
             self.listener.on_own_confirmed(result.matched_cids)
-        self._after_new(gid, (row,))
+        self._after_new(gid, result.new_rows)
         if not result.own_matched:
             if gid == self.reads.active_group:
                 self.journal.record(
@@ -258,10 +260,10 @@ class SyncEngine:
 
     # --- applying --------------------------------------------------------------------
 
-    def _apply_page(self, group_id: int, messages: list[Message]) -> int:
-        """Merge a REST page; returns how many messages were new."""
+    def _apply_page(self, group_id: int, messages: list[Message]) -> list[Row]:
+        """Merge a REST page; returns the rows that were new (own echoes confirmed included)."""
         if not messages:
-            return 0
+            return []
         tl = self.timeline(group_id)
         rows = [Row.from_message(m, self.me.id, self._names) for m in messages]
         result = tl.merge(rows)
@@ -276,23 +278,25 @@ class SyncEngine:
                     group_id,
                 )
             self.listener.on_own_confirmed(result.matched_cids)
-        if result.added:
-            self._after_new(group_id, rows)
-        return result.added
+        if result.new_rows:
+            self._after_new(group_id, result.new_rows)
+        return result.new_rows
 
     def apply_sent(self, message: Message) -> bool:
         """The REST answer to our send; True if it replaced the pending echo (REST came first)."""
         tl = self.timeline(message.group_id)
         row = Row.from_message(message, self.me.id, self._names)
         result = tl.merge((row,))
-        if result.added:
-            self._after_new(message.group_id, (row,))
+        if result.new_rows:
+            # Also when it only confirmed the pending echo: the preview shows the stored copy.
+            self._after_new(message.group_id, result.new_rows)
         if message.group_id in self.registry and tl.hi is not None and message.seq > tl.hi:
             self.ensure(message.group_id, message.seq)
         return bool(result.own_matched)
 
-    def _after_new(self, group_id: int, rows: tuple[Row, ...] | list[Row]) -> None:
-        """Update the group's unread count and preview for newly applied rows."""
+    def _after_new(self, group_id: int, rows: list[Row]) -> None:
+        """Update the group's unread count and preview for newly applied rows (each row is
+        counted here once: pass only rows the timeline did not hold, never duplicates)."""
         state = self.registry.get(group_id)
         if state is None:
             return
@@ -300,18 +304,43 @@ class SyncEngine:
         floor = max(state.base_seq, state.last_read_seq)
         newest = None
         my_id = self.me.id
+        own = False
         for row in rows:
             seq = row.seq or 0
-            if not active and seq > floor and row.sender_id != my_id:
+            if row.sender_id == my_id:
+                own = True
+            elif not active and seq > floor:
                 state.extra_unread += 1
             if seq >= state.last_seq and (newest is None or seq > (newest.seq or 0)):
                 newest = row
         if newest is not None:
-            state.set_last(newest.seq or 0, newest.sender_name, newest.body, newest.created_at)
+            state.set_last(
+                newest.seq or 0,
+                newest.sender_name,
+                newest.body,
+                newest.created_at,
+                newest.sender_id,
+            )
+        if own:
+            self._set_pending_preview(state)
         if active:
             self.reads.mark_read(group_id)
         else:
             self.registry.changed(group_id)
+
+    def show_pending(self, group_id: int) -> None:
+        """The user's unsent messages of the group changed: the list shows the newest at once."""
+        state = self.registry.get(group_id)
+        if state is not None:
+            self._set_pending_preview(state)
+            self.registry.changed(group_id)
+
+    def _set_pending_preview(self, state: GroupState) -> None:
+        pending = self.timeline(state.id).pending
+        if pending:
+            state.set_pending(pending[-1].body, pending[-1].created_at)
+        else:
+            state.set_pending(None)
 
     # --- catch-up --------------------------------------------------------------------
 
@@ -372,7 +401,7 @@ class SyncEngine:
                 if hi >= self._want.get(group_id, 0):
                     break
                 page = await self.rest.messages(group_id, after_seq=hi, limit=self.catchup_page)
-                fetched += self._apply_page(group_id, page.messages)
+                fetched += len(self._apply_page(group_id, page.messages))
                 if not page.messages or (not page.has_more and (tl.hi or 0) == hi):
                     break  # the server has nothing more: the head we were told is not there
         except NotFoundError:
@@ -402,7 +431,7 @@ class SyncEngine:
 
     async def _load_newest(self, group_id: int, tl: Timeline) -> int:
         page = await self.rest.messages(group_id, limit=self.history_page)
-        added = self._apply_page(group_id, page.messages)
+        added = len(self._apply_page(group_id, page.messages))
         first = page.messages[0].seq if page.messages else 1
         tl.anchor(first, at_start=not page.has_more)
         self.journal.record(
@@ -428,7 +457,7 @@ class SyncEngine:
                 return len(tl) - before
             lo = tl.lo or 1
             page = await self.rest.messages(group_id, before_seq=lo, limit=self.history_page)
-            added = self._apply_page(group_id, page.messages)
+            added = len(self._apply_page(group_id, page.messages))
             if page.messages:
                 tl.anchor(page.messages[0].seq, at_start=not page.has_more)
             else:
