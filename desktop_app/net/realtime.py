@@ -236,8 +236,13 @@ class Realtime:
             await http.close()
 
     async def disconnect_now(self) -> None:
-        """Drop the current connection as a network failure would (the library reconnects)."""
-        await self._sio.eio.disconnect(abort=True)
+        """Drop the current connection as a network failure would (the library reconnects).
+
+        Closing the websocket under engine.io is what a lost network looks like to it;
+        `eio.disconnect()` would count as our own goodbye, after which nothing reconnects."""
+        ws = getattr(self._sio.eio, "ws", None)
+        if ws is not None and not ws.closed:
+            await ws.close()
 
     def _auth(self) -> dict[str, str]:
         # Called by the library on every (re)connection, so a refreshed token is used.

@@ -163,6 +163,10 @@ class SyncEngine:
 
     def _remove(self, group_id: int, why: str) -> None:
         name = self.group_name(group_id)
+        if self.reads.active_group == group_id:
+            # Nothing is on screen until the UI opens another group; a stale active group
+            # would be marked read (and fail) at the next catch-up.
+            self.reads.active_group = None
         if self.registry.remove(group_id):
             self.journal.record("group_removed", f"Group {name} {why}.", group_id)
             self.listener.on_group_removed(group_id)
@@ -358,8 +362,9 @@ class SyncEngine:
         results = await asyncio.gather(*tasks) if tasks else []
         if any(r < 0 for r in results):
             raise SyncFailed("some groups could not be caught up")
-        if self.reads.active_group is not None:
-            self.reads.mark_read(self.reads.active_group)
+        active = self.reads.active_group
+        if active is not None and active in self.registry:
+            self.reads.mark_read(active)
         return sum(results), len(tasks)
 
     def check_heads(self, heads: list[GroupHead]) -> None:
