@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -39,10 +40,29 @@ class SyncListener(Protocol):
     """What the engine tells the rest of the session (and through it, the UI)."""
 
     def on_message_received(self, group_id: int, message: Message) -> None: ...
+    def on_caught_up(self, group_id: int, newest: Message, count: int) -> None: ...
     def on_own_confirmed(self, client_msg_ids: list[str]) -> None: ...
     def on_group_added(self, group_id: int) -> None: ...
     def on_group_removed(self, group_id: int) -> None: ...
     def on_typing(self, group_id: int, display_name: str) -> None: ...
+
+
+@dataclass
+class _News:
+    """Messages from others that a catch-up brought, newer than `floor` (a read marker):
+    announced once per group and catch-up (the newest, with the count), not one by one."""
+
+    floor: int
+    count: int = 0
+    newest: Message | None = None
+
+    def collect(self, messages: list[Message], new_rows: list[Row], my_id: int) -> None:
+        new_seqs = {row.seq for row in new_rows if row.sender_id != my_id}
+        for message in messages:
+            if message.seq in new_seqs and message.seq > self.floor:
+                self.count += 1
+                if self.newest is None or message.seq > self.newest.seq:
+                    self.newest = message
 
 
 class SyncEngine:
@@ -397,6 +417,7 @@ class SyncEngine:
         tl = self.timeline(group_id)
         start_hi = tl.hi
         fetched = 0
+        news = self._news_for(group_id) if start_hi is not None else None
         try:
             while group_id in self.registry:
                 if not tl.loaded:
@@ -406,7 +427,10 @@ class SyncEngine:
                 if hi >= self._want.get(group_id, 0):
                     break
                 page = await self.rest.messages(group_id, after_seq=hi, limit=self.catchup_page)
-                fetched += len(self._apply_page(group_id, page.messages))
+                new_rows = self._apply_page(group_id, page.messages)
+                fetched += len(new_rows)
+                if news is not None:
+                    news.collect(page.messages, new_rows, self.me.id)
                 if not page.messages or (not page.has_more and (tl.hi or 0) == hi):
                     break  # the server has nothing more: the head we were told is not there
         except NotFoundError:
@@ -421,10 +445,12 @@ class SyncEngine:
                 "It resumes on the next reconnect or ping.",
                 group_id,
             )
+            self._announce(group_id, news)
             return -1
         finally:
             if self._fetching.get(group_id) is asyncio.current_task():
                 del self._fetching[group_id]
+        self._announce(group_id, news)
         if start_hi is not None and fetched:
             self.journal.record(
                 "gap_repaired",
@@ -433,6 +459,30 @@ class SyncEngine:
                 group_id,
             )
         return fetched
+
+    def _news_for(self, group_id: int) -> _News:
+        """What a catch-up brings was missed live, so it is announced as live messages are
+        (the UI decides whether the group is in front of the user). For a group not on
+        screen, messages already read elsewhere (another device) are left out; the marker of
+        the group on screen is this client's own, raised before the catch-up fetched them."""
+        state = self.registry.get(group_id)
+        if state is None or group_id == self.reads.active_group:
+            return _News(0)
+        return _News(state.last_read_seq)
+
+    def _announce(self, group_id: int, news: _News | None) -> None:
+        if news is None or news.newest is None or group_id not in self.registry:
+            return
+        newest = news.newest
+        self.journal.record(
+            "caught_up_news",
+            f"Catch-up brought {news.count} new message(s) from others to "
+            f"{self.group_name(group_id)}; announcing the newest (#{newest.seq} from "
+            f"{newest.sender.display_name}) once.",
+            group_id,
+        )
+        self.listener.on_caught_up(group_id, newest, news.count)
+        self.listener.on_message_received(group_id, newest)
 
     async def _load_newest(self, group_id: int, tl: Timeline) -> int:
         page = await self.rest.messages(group_id, limit=self.history_page)
