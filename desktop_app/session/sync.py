@@ -279,6 +279,8 @@ class SyncEngine:
             notice = TypingNotice.model_validate(data)
         except ValidationError:
             return
+        # A node skips only the typist's sockets it holds; with several nodes, our own notice
+        # comes back through Redis to this user's sockets on the others.
         if notice.user.id != self.me.id and notice.group_id in self.registry:
             self.listener.on_typing(notice.group_id, notice.user.display_name)
 
