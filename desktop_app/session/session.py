@@ -130,16 +130,20 @@ class Session:
         self.journal.record(
             "state", f"Session of {self.user.username} on {self.server_url} starting."
         )
+        refused: AuthError | None = None
         try:
             await self.sync.refresh_groups()
         except AuthError as exc:
-            self.connection.auth_failed(exc.message)
-            return
+            refused = exc
         except ApiError as exc:
             # Offline start: the socket's reconnect loop brings the list once the server is back.
             self.journal.record("error", f"Could not load the group list yet ({exc.message}).")
+        # Also with a refused token: the unsent messages show, and go once `set_token` resumes.
         self._restore_outbox()
         self._sender_task = spawn(self.sender.run(), name="sender")
+        if refused is not None:
+            self.connection.auth_failed(refused.message)  # pauses the sender
+            return
         self.connection.start(self.realtime)
 
     async def stop(self) -> None:

@@ -83,3 +83,37 @@ def test_signing_in_again_continues_the_same_session(
         "typed while signed out",
     ]
     peer.close()
+
+
+def test_a_refused_token_at_start_then_signing_in_again_sends_and_restores(
+    server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+    arun: Callable[..., Any],
+) -> None:
+    alice, bob = register(server.url), register(server.url)
+    peer = Peer(server.url, bob)
+    group = peer.create_group("Expired", [alice[0]["username"]])
+    # A message left unsent by the last run of this profile.
+    first = make_bridge(server.url, alice, profile="alice")
+    wait_for(lambda: first.status.state is ConnState.LIVE)
+    first.session.sender.pause()  # as if the network were gone: it stays queued
+    first.send(group, "left in the outbox")
+    arun(first.stop())
+
+    # The next start has a saved token the server no longer knows.
+    bridge = make_bridge(server.url, (alice[0], "expired-token"), profile="alice")
+    wait_for(lambda: bridge.status.state is ConnState.AUTH_FAILED)
+    new_token = Peer(server.url, alice).login_again(server.url, PASSWORD)
+    arun(bridge.set_token(new_token))
+    wait_for(lambda: bridge.status.state is ConnState.LIVE)
+    model = bridge.message_model(group)
+    bridge.send(group, "typed after signing in again")
+
+    typed = ["left in the outbox", "typed after signing in again"]
+    wait_for(lambda: bridge.outbox_length == 0)
+    wait_for(lambda: [model.data(model.index(r), 0) for r in range(model.rowCount())] == typed)
+    assert [m["body"] for m in peer.all_messages(group)] == typed
+    assert bridge.groups.row_of(group) is not None
+    peer.close()
