@@ -476,6 +476,9 @@ class SyncEngine:
         if news is None or news.newest is None or group_id not in self.registry:
             return
         newest = news.newest
+        if self._newest_from_others(group_id) > newest.seq:
+            # A gap behind a live message: that newer one was announced already.
+            return
         self.journal.record(
             "caught_up_news",
             f"Catch-up brought {news.count} new message(s) from others to "
@@ -485,6 +488,12 @@ class SyncEngine:
         )
         self.listener.on_caught_up(group_id, newest, news.count)
         self.listener.on_message_received(group_id, newest)
+
+    def _newest_from_others(self, group_id: int) -> int:
+        for row in reversed(self.timeline(group_id).confirmed):
+            if row.sender_id != self.me.id:
+                return row.seq or 0
+        return 0
 
     async def _load_newest(self, group_id: int, tl: Timeline) -> int:
         page = await self.rest.messages(group_id, limit=self.history_page)

@@ -74,3 +74,29 @@ def test_messages_missed_while_away_are_announced_once_per_group(
     assert bridge.groups.unread(shown) == 0, "the group on screen stays read"
     peer.close()
     alice_elsewhere.close()
+
+
+def test_a_repaired_gap_does_not_announce_an_older_message_again(
+    server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+) -> None:
+    alice, bob = register(server.url), register(server.url)
+    peer = Peer(server.url, bob)
+    group = peer.create_group("Gap behind", [alice[0]["username"]])
+    bridge = make_bridge(server.url, alice)
+    wait_for(lambda: live(bridge))
+    received: list[str] = []
+    bridge.message_received.connect(lambda gid, m: received.append(m.body))
+    bridge.session.realtime.inbound_filter = lambda event, data: not (
+        event == "message:new" and data.get("body") == "two"
+    )
+
+    for body in ("one", "two", "three"):
+        peer.send(group, body)
+
+    wait_for(lambda: bodies(bridge.message_model(group)) == ["one", "two", "three"])
+    wait_for(lambda: bool(bridge.journal.texts("gap_repaired")))
+    assert received == ["one", "three"], "#2 came after #3 was announced: no second notice"
+    peer.close()
