@@ -89,8 +89,8 @@ def test_a_repaired_gap_does_not_announce_an_older_message_again(
     wait_for(lambda: live(bridge))
     received: list[str] = []
     bridge.message_received.connect(lambda gid, m: received.append(m.body))
-    bridge.session.realtime.inbound_filter = lambda event, data: not (
-        event == "message:new" and data.get("body") == "two"
+    bridge.session.realtime.inbound_filter = lambda event, data: (
+        not (event == "message:new" and data.get("body") == "two")
     )
 
     for body in ("one", "two", "three"):
