@@ -138,6 +138,8 @@ class Session:
         except ApiError as exc:
             # Offline start: the socket's reconnect loop brings the list once the server is back.
             self.journal.record("error", f"Could not load the group list yet ({exc.message}).")
+        if not self._started:
+            return  # stopped (window closed, app quitting) while the list was loading
         # Also with a refused token: the unsent messages show, and go once `set_token` resumes.
         self._restore_outbox()
         self._sender_task = spawn(self.sender.run(), name="sender")

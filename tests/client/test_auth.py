@@ -7,8 +7,11 @@ from typing import Any
 
 import httpx
 
+from chat_protocol.models import User
 from desktop_app.models.bridge import SessionBridge
 from desktop_app.session.state import ConnState
+from desktop_app.settings import Profile
+from tests.client.conftest import FAST_SESSION
 from tests.client.peer import Peer
 from tests.support.server import PASSWORD, ServerProcess
 
@@ -117,3 +120,27 @@ def test_a_refused_token_at_start_then_signing_in_again_sends_and_restores(
     assert [m["body"] for m in peer.all_messages(group)] == typed
     assert bridge.groups.row_of(group) is not None
     peer.close()
+
+
+def test_closing_while_the_session_is_still_starting_leaves_nothing_running(
+    server: ServerProcess,
+    register: Callable[..., Auth],
+    app_home: Any,
+    qloop: Any,
+    wait_for: Callable[..., None],
+    arun: Callable[..., Any],
+) -> None:
+    alice = register(server.url)
+    profile = Profile.load("closing")
+    bridge = SessionBridge(
+        server.url, alice[1], User.model_validate(alice[0]), profile, **FAST_SESSION
+    )
+    starting = qloop.create_task(bridge.start())  # the window is closed at once
+
+    arun(bridge.stop())
+    wait_for(starting.done)
+
+    assert starting.exception() is None
+    assert bridge.status.state is ConnState.OFFLINE
+    assert not bridge.session.realtime.connected
+    assert not bridge.session.realtime.reconnecting
