@@ -33,6 +33,14 @@ START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 
 
+def _own_loop() -> asyncio.AbstractEventLoop:
+    """A standard asyncio loop made by the default policy class (whatever policy is
+    installed), set as the calling thread's loop."""
+    loop = asyncio.DefaultEventLoopPolicy().new_event_loop()
+    asyncio.set_event_loop(loop)
+    return loop
+
+
 class EmbeddedServer:
     """The real server (uvicorn + the chat app) on its own thread and event loop."""
 
@@ -93,10 +101,14 @@ class EmbeddedServer:
     def _run(self, sock: Any) -> None:
         assert self._server is not None
         try:
-            asyncio.run(self._server.serve(sockets=[sock]))
+            # Our own loop, not the policy's: under `qasync.run` (Python 3.11) the process-wide
+            # policy makes Qt loops, which cannot run on this thread.
+            with asyncio.Runner(loop_factory=_own_loop) as runner:
+                runner.run(self._server.serve(sockets=[sock]))
         except BaseException as exc:  # reported to start() or stop()
             self._error = exc
         finally:
+            asyncio.set_event_loop(None)
             sock.close()
 
     def stop(self) -> None:

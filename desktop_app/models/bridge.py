@@ -21,11 +21,18 @@ log = logging.getLogger(__name__)
 
 class SessionBridge(QObject):
     """Owns the Qt-free Session and its models; the UI calls its methods and connects to its
-    signals. Keyword options (reconnect delays, ping interval, ...) go to Session."""
+    signals. Keyword options (reconnect delays, ping interval, ...) go to Session.
+
+    `message_received(group_id, Message)` is what notifications hang on: once per message
+    from someone else that arrives live, and once per group and catch-up (after a reconnect,
+    a gap, or the ping's safety net) for the newest of the messages it brought. Just before
+    that catch-up one, `messages_caught_up(group_id, newest, count)` tells how many there
+    were, for a notification that says "and n more"; it is not a second message."""
 
     status_changed = Signal(object)
     typing = Signal(int, str)
     message_received = Signal(int, object)
+    messages_caught_up = Signal(int, object, int)
     group_added = Signal(int)
     group_removed = Signal(int)
     auth_failed = Signal()
@@ -172,6 +179,9 @@ class SessionBridge(QObject):
 
     def on_message_received(self, group_id: int, message: Message) -> None:
         self.message_received.emit(group_id, message)
+
+    def on_caught_up(self, group_id: int, newest: Message, count: int) -> None:
+        self.messages_caught_up.emit(group_id, newest, count)
 
     def on_group_added(self, group_id: int) -> None:
         self.group_added.emit(group_id)

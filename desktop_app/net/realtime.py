@@ -1,4 +1,10 @@
-"""The Socket.IO connection: python-socketio's AsyncClient with its own reconnect, observed."""
+"""The Socket.IO connection: python-socketio's AsyncClient with its own reconnect, observed.
+
+python-socketio is imported on the first connect, not with this module: its package imports
+every manager (Redis, Kafka, ...) and aiohttp, about a fifth of a second that the app's
+start-up (first window) should not pay. The import is static, inside `_client()`, so
+PyInstaller still finds it.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-import socketio
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chat_protocol.errors import ErrorCode
 from chat_protocol.events import SOCKETIO_PATH, ServerEvent
@@ -73,20 +77,8 @@ class RealtimeListener(Protocol):
 
 InboundFilter = Callable[[str, Any], bool]
 
-
-class _ObservedClient(socketio.AsyncClient):  # type: ignore[misc]
-    """AsyncClient whose connect() reports each attempt; the reconnect logic stays the library's."""
-
-    def __init__(self, on_attempt: Callable[[], None], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._on_attempt = on_attempt
-
-    async def connect(self, *args: Any, **kwargs: Any) -> None:
-        # The library's reconnect loop calls self.connect() for every attempt, without
-        # wait_timeout; give each attempt ours.
-        kwargs.setdefault("wait_timeout", CONNECT_WAIT_TIMEOUT)
-        self._on_attempt()
-        await super().connect(*args, **kwargs)
+if TYPE_CHECKING:
+    from desktop_app.net.sio_client import ObservedClient
 
 
 class _ReconnectLog:
@@ -141,32 +133,45 @@ class Realtime:
         self._held: list[tuple[str, Any]] | None = None
         self.inbound_filter: InboundFilter | None = None
         """Diagnostics/test hook: called with each server event; False drops the event."""
+        self._backoff = (reconnect_delay, reconnect_delay_max, reconnect_jitter)
+        self._sio: ObservedClient | None = None
+
+    def _client(self) -> ObservedClient:
+        """The library's client, made (and python-socketio imported) on the first connect."""
+        if self._sio is not None:
+            return self._sio
+        from desktop_app.net.sio_client import ObservedClient
+
+        delay, delay_max, jitter = self._backoff
         sio_logger = _ReconnectLog(logging.getLogger("socketio.client"), self._delay, self._gave_up)
-        self._sio = _ObservedClient(
+        sio = ObservedClient(
             self._attempt,
+            CONNECT_WAIT_TIMEOUT,
             reconnection=True,
             reconnection_attempts=0,
-            reconnection_delay=reconnect_delay,
-            reconnection_delay_max=reconnect_delay_max,
-            randomization_factor=reconnect_jitter,
+            reconnection_delay=delay,
+            reconnection_delay_max=delay_max,
+            randomization_factor=jitter,
             logger=sio_logger,
             handle_sigint=False,
             request_timeout=ENGINEIO_REQUEST_TIMEOUT,
         )
-        self._sio.on("connect", self._on_connect)
-        self._sio.on("disconnect", self._on_disconnect)
-        self._sio.on("connect_error", self._on_connect_error)
+        sio.on("connect", self._on_connect)
+        sio.on("disconnect", self._on_disconnect)
+        sio.on("connect_error", self._on_connect_error)
         for event in SERVER_EVENTS:
-            self._sio.on(event, self._handler(event))
+            sio.on(event, self._handler(event))
+        self._sio = sio
+        return sio
 
     @property
     def connected(self) -> bool:
-        return bool(self._sio.connected)
+        return self._sio is not None and bool(self._sio.connected)
 
     @property
     def reconnecting(self) -> bool:
         """True while the library's reconnect loop (or a first connect with retry) is running."""
-        task = self._sio._reconnect_task
+        task = self._sio._reconnect_task if self._sio is not None else None
         connecting = self._connect_task is not None and not self._connect_task.done()
         return (task is not None and not task.done()) or (connecting and not self.connected)
 
@@ -176,7 +181,7 @@ class Realtime:
         """Begin connecting in the background; the library retries until connected or stopped."""
         self._stopping = False
         self._refused = False
-        self._sio.reconnection_attempts = 0
+        self._client().reconnection_attempts = 0
         self._connect_task = asyncio.get_event_loop().create_task(
             self._connect(), name="realtime-connect"
         )
@@ -191,24 +196,26 @@ class Realtime:
         while not self._torn_down() and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(CLOSE_SETTLE_POLL)
         await asyncio.sleep(CLOSE_SETTLE_POLL)
-        if not self._stopping and not self._refused and not self._sio.connected:
+        if not self._stopping and not self._refused and not self.connected:
             await self._connect()
 
     def _torn_down(self) -> bool:
-        eio = self._sio.eio
+        eio = self._client().eio
         http = getattr(eio, "http", None)
         return bool(eio.state == "disconnected" and (http is None or http.closed))
 
     async def _connect(self) -> None:
+        from desktop_app.net.sio_client import SocketConnectionError
+
         try:
-            await self._sio.connect(
+            await self._client().connect(
                 self.url,
                 auth=self._auth,
                 transports=["websocket"],
                 socketio_path=SOCKETIO_PATH,
                 retry=True,
             )
-        except socketio.exceptions.ConnectionError as exc:
+        except SocketConnectionError as exc:
             if not self._stopping and not self._refused:
                 log.warning("socket connect gave up: %s", exc)
 
@@ -216,10 +223,12 @@ class Realtime:
         """Disconnect and stop reconnecting; pending acknowledgements fail with CallTimeout."""
         self._stopping = True
         self._fail_pending_calls()
+        sio = self._sio
         try:
-            await self._sio.shutdown()
-            if self._sio.connected:  # an attempt in flight during shutdown may still succeed
-                await self._sio.disconnect()
+            if sio is not None:
+                await sio.shutdown()
+                if sio.connected:  # an attempt in flight during shutdown may still succeed
+                    await sio.disconnect()
         except Exception as exc:  # shutdown of a half-open socket must not block sign-out
             log.warning("socket shutdown: %s", exc)
         task = self._connect_task
@@ -231,13 +240,18 @@ class Realtime:
                 pass
         # engine.io keeps the aiohttp session of a failed attempt open; close it so a
         # stopped session leaves nothing behind ("Unclosed client session").
-        http = getattr(self._sio.eio, "http", None)
+        http = getattr(sio.eio, "http", None) if sio is not None else None
         if http is not None and not http.closed:
             await http.close()
 
     async def disconnect_now(self) -> None:
-        """Drop the current connection as a network failure would (the library reconnects)."""
-        await self._sio.eio.disconnect(abort=True)
+        """Drop the current connection as a network failure would (the library reconnects).
+
+        Closing the websocket under engine.io is what a lost network looks like to it;
+        `eio.disconnect()` would count as our own goodbye, after which nothing reconnects."""
+        ws = getattr(self._sio.eio, "ws", None) if self._sio is not None else None
+        if ws is not None and not ws.closed:
+            await ws.close()
 
     def _auth(self) -> dict[str, str]:
         # Called by the library on every (re)connection, so a refreshed token is used.
@@ -247,18 +261,23 @@ class Realtime:
 
     async def emit(self, event: str, data: Any) -> None:
         """Send an event without waiting for its ack; NotConnected when the socket is down."""
-        if not self.connected:
+        if self._sio is None or not self.connected:
             raise NotConnected(event)
+        from desktop_app.net.sio_client import BadNamespaceError
+
         async with self._emit_lock:  # the library's emit must not run concurrently
             try:
                 await self._sio.emit(event, data)
-            except socketio.exceptions.BadNamespaceError as exc:
+            except BadNamespaceError as exc:
                 raise NotConnected(event) from exc
 
     async def call(self, event: str, data: Any, timeout: float = CALL_TIMEOUT) -> Any:  # noqa: ASYNC109
         """Send an event and return its ack; fails early if the connection drops meanwhile."""
-        if not self.connected:
+        sio = self._sio
+        if sio is None or not self.connected:
             raise NotConnected(event)
+        from desktop_app.net.sio_client import BadNamespaceError
+
         loop = asyncio.get_event_loop()
         future: asyncio.Future[Any] = loop.create_future()
 
@@ -270,8 +289,8 @@ class Realtime:
         try:
             async with self._emit_lock:
                 try:
-                    await self._sio.emit(event, data, callback=on_ack)
-                except socketio.exceptions.BadNamespaceError as exc:
+                    await sio.emit(event, data, callback=on_ack)
+                except BadNamespaceError as exc:
                     raise NotConnected(event) from exc
             try:
                 return await asyncio.wait_for(future, timeout)
@@ -342,7 +361,7 @@ class Realtime:
             # Retrying with a refused token only hammers the server: make the library's
             # loop give up after this attempt (its documented attempts limit).
             self._refused = True
-            self._sio.reconnection_attempts = 1
+            self._client().reconnection_attempts = 1
         if not self._stopping:
             self._listener.on_connect_failed(refusal)
 

@@ -9,6 +9,15 @@ from typing import Protocol
 from chat_protocol.models import Group
 
 PREVIEW_CHARS = 80
+# How the list names the signed-in user as the sender of a preview.
+OWN_SENDER_LABEL = "You"
+
+
+def preview_text(sender_name: str, body: str) -> str:
+    """The preview line: the sender, then the first line of the body, cut to PREVIEW_CHARS."""
+    first_line = body.strip().splitlines()[0] if body.strip() else ""
+    text = f"{sender_name}: {first_line}"
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
 
 
 @dataclass
@@ -17,7 +26,10 @@ class GroupState:
 
     Unread is `base_unread` (the server's count up to `base_seq`, from the last refresh) plus
     messages from others applied since with a higher seq; every message is applied once
-    (dedupe by id), so the sum stays exact whatever order messages arrive in."""
+    (dedupe by id), so the sum stays exact whatever order messages arrive in.
+
+    The preview is the newest of the last stored message and the user's own newest unsent
+    one, so the list shows what was just typed at once and the group moves up."""
 
     id: int
     name: str
@@ -27,21 +39,40 @@ class GroupState:
     base_seq: int = 0
     base_unread: int = 0
     extra_unread: int = 0
-    preview: str = ""
-    last_time: datetime | None = None
+    my_id: int | None = None
+    stored_preview: str = ""
+    stored_time: datetime | None = None
     last_seq: int = 0
+    pending_preview: str = ""
+    pending_time: datetime | None = None
 
     @property
     def unread(self) -> int:
         return self.base_unread + self.extra_unread
 
     @property
+    def _pending_is_newer(self) -> bool:
+        if self.pending_time is None:
+            return False
+        return self.stored_time is None or self.pending_time >= self.stored_time
+
+    @property
+    def preview(self) -> str:
+        return self.pending_preview if self._pending_is_newer else self.stored_preview
+
+    @property
+    def last_time(self) -> datetime | None:
+        return self.pending_time if self._pending_is_newer else self.stored_time
+
+    @property
     def activity(self) -> datetime:
         return self.last_time or self.created_at
 
     @classmethod
-    def from_group(cls, group: Group) -> GroupState:
-        state = cls(id=group.id, name=group.name, created_at=group.created_at, member_count=0)
+    def from_group(cls, group: Group, my_id: int | None = None) -> GroupState:
+        state = cls(
+            id=group.id, name=group.name, created_at=group.created_at, member_count=0, my_id=my_id
+        )
         state.refresh(group)
         return state
 
@@ -55,14 +86,31 @@ class GroupState:
         self.extra_unread = 0
         last = group.last_message
         if last is not None and last.seq >= self.last_seq:
-            self.set_last(last.seq, last.sender.display_name, last.body, last.created_at)
+            self.set_last(
+                last.seq, last.sender.display_name, last.body, last.created_at, last.sender.id
+            )
 
-    def set_last(self, seq: int, sender_name: str, body: str, at: datetime) -> None:
+    def set_last(
+        self,
+        seq: int,
+        sender_name: str,
+        body: str,
+        at: datetime,
+        sender_id: int | None = None,
+    ) -> None:
+        """The newest stored message of the group (own ones are shown as "You: …")."""
         self.last_seq = seq
-        first_line = body.strip().splitlines()[0] if body.strip() else ""
-        text = f"{sender_name}: {first_line}"
-        self.preview = text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
-        self.last_time = at
+        own = sender_id is not None and sender_id == self.my_id
+        self.stored_preview = preview_text(OWN_SENDER_LABEL if own else sender_name, body)
+        self.stored_time = at
+
+    def set_pending(self, body: str | None, at: datetime | None = None) -> None:
+        """The user's newest unsent message here (None: there is none any more)."""
+        if body is None or at is None:
+            self.pending_preview, self.pending_time = "", None
+        else:
+            self.pending_preview = preview_text(OWN_SENDER_LABEL, body)
+            self.pending_time = at
 
     def set_read(self, seq: int, unread: int, counted_to: int) -> None:
         """Read marker moved to `seq`: `unread` messages from others remain up to `counted_to`."""
@@ -83,9 +131,10 @@ class GroupsObserver(Protocol):
 class GroupRegistry:
     """Every group the user belongs to, by id."""
 
-    def __init__(self) -> None:
+    def __init__(self, my_id: int | None = None) -> None:
         self.by_id: dict[int, GroupState] = {}
         self.observer: GroupsObserver | None = None
+        self.my_id = my_id
 
     def __contains__(self, group_id: int) -> bool:
         return group_id in self.by_id
@@ -100,7 +149,7 @@ class GroupRegistry:
         """Add or refresh a group from the server; True when it is new."""
         state = self.by_id.get(group.id)
         if state is None:
-            self.by_id[group.id] = GroupState.from_group(group)
+            self.by_id[group.id] = GroupState.from_group(group, self.my_id)
             if self.observer is not None:
                 self.observer.group_added(group.id)
             return True

@@ -57,7 +57,9 @@ class ReadMarkers:
 
     def mark_read(self, group_id: int) -> None:
         """Everything the group holds is read: unread 0 now, the server told in the background."""
-        state = self.registry.by_id[group_id]
+        state = self.registry.get(group_id)
+        if state is None:
+            return
         target = max(self.timeline(group_id).max_seq, state.last_seq, state.base_seq)
         if target <= state.last_read_seq and state.unread == 0:
             self.registry.changed(group_id)

@@ -43,6 +43,7 @@ class SessionListener(Protocol):
     def on_status(self, status: ConnectionStatus) -> None: ...
     def on_auth_failed(self) -> None: ...
     def on_message_received(self, group_id: int, message: Message) -> None: ...
+    def on_caught_up(self, group_id: int, newest: Message, count: int) -> None: ...
     def on_group_added(self, group_id: int) -> None: ...
     def on_group_removed(self, group_id: int) -> None: ...
     def on_typing(self, group_id: int, display_name: str) -> None: ...
@@ -129,16 +130,22 @@ class Session:
         self.journal.record(
             "state", f"Session of {self.user.username} on {self.server_url} starting."
         )
+        refused: AuthError | None = None
         try:
             await self.sync.refresh_groups()
         except AuthError as exc:
-            self.connection.auth_failed(exc.message)
-            return
+            refused = exc
         except ApiError as exc:
             # Offline start: the socket's reconnect loop brings the list once the server is back.
             self.journal.record("error", f"Could not load the group list yet ({exc.message}).")
+        if not self._started:
+            return  # stopped (window closed, app quitting) while the list was loading
+        # Also with a refused token: the unsent messages show, and go once `set_token` resumes.
         self._restore_outbox()
         self._sender_task = spawn(self.sender.run(), name="sender")
+        if refused is not None:
+            self.connection.auth_failed(refused.message)  # pauses the sender
+            return
         self.connection.start(self.realtime)
 
     async def stop(self) -> None:
@@ -204,6 +211,7 @@ class Session:
             is_own=True,
         )
         self.timeline(group_id).add_pending(row)
+        self.sync.show_pending(group_id)
         self.journal.record(
             "sent_optimistic",
             f"Message {cid[:8]} to {self.sync.group_name(group_id)} shown as pending and queued "
@@ -233,6 +241,7 @@ class Session:
             return False
         self.outbox.remove(client_msg_id)
         self.timeline(item.group_id).drop_pending(client_msg_id)
+        self.sync.show_pending(item.group_id)
         self.journal.record(
             "discarded", f"Message {client_msg_id[:8]} discarded by the user.", item.group_id
         )
@@ -255,6 +264,8 @@ class Session:
                 error=item.error,
             )
             self.timeline(item.group_id).add_pending(row)
+        for group_id in {item.group_id for item in items}:
+            self.sync.show_pending(group_id)
         if items:
             self.journal.record(
                 "outbox_restored",
@@ -304,6 +315,9 @@ class Session:
 
     def on_message_received(self, group_id: int, message: Message) -> None:
         self.listener.on_message_received(group_id, message)
+
+    def on_caught_up(self, group_id: int, newest: Message, count: int) -> None:
+        self.listener.on_caught_up(group_id, newest, count)
 
     def on_group_added(self, group_id: int) -> None:
         self.listener.on_group_added(group_id)

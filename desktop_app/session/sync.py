@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -19,7 +20,7 @@ from chat_protocol.models import (
 )
 from desktop_app.net.errors import ApiError, AuthError, NotFoundError
 from desktop_app.net.rest import RestClient
-from desktop_app.session.groups import GroupRegistry
+from desktop_app.session.groups import GroupRegistry, GroupState
 from desktop_app.session.journal import Journal
 from desktop_app.session.reads import ReadMarkers
 from desktop_app.session.timeline import Row, Timeline
@@ -39,10 +40,29 @@ class SyncListener(Protocol):
     """What the engine tells the rest of the session (and through it, the UI)."""
 
     def on_message_received(self, group_id: int, message: Message) -> None: ...
+    def on_caught_up(self, group_id: int, newest: Message, count: int) -> None: ...
     def on_own_confirmed(self, client_msg_ids: list[str]) -> None: ...
     def on_group_added(self, group_id: int) -> None: ...
     def on_group_removed(self, group_id: int) -> None: ...
     def on_typing(self, group_id: int, display_name: str) -> None: ...
+
+
+@dataclass
+class _News:
+    """Messages from others that a catch-up brought, newer than `floor` (a read marker):
+    announced once per group and catch-up (the newest, with the count), not one by one."""
+
+    floor: int
+    count: int = 0
+    newest: Message | None = None
+
+    def collect(self, messages: list[Message], new_rows: list[Row], my_id: int) -> None:
+        new_seqs = {row.seq for row in new_rows if row.sender_id != my_id}
+        for message in messages:
+            if message.seq in new_seqs and message.seq > self.floor:
+                self.count += 1
+                if self.newest is None or message.seq > self.newest.seq:
+                    self.newest = message
 
 
 class SyncEngine:
@@ -66,7 +86,7 @@ class SyncEngine:
         self.listener = listener
         self.catchup_page = catchup_page
         self.history_page = history_page
-        self.registry = GroupRegistry()
+        self.registry = GroupRegistry(me.id)
         self.timelines: dict[int, Timeline] = {}
         self._names: dict[int, str] = {me.id: me.display_name}
         self._want: dict[int, int] = {}
@@ -147,6 +167,8 @@ class SyncEngine:
         # Messages already applied beyond the server's count are ours to count.
         state.extra_unread = tl.count_unread(max(state.base_seq, state.last_read_seq), self.me.id)
         if new:
+            if tl.pending:  # unsent messages restored before the group list arrived
+                self._set_pending_preview(state)
             self.journal.record(
                 "group_added",
                 f"Group '{group.name}' is in the list ({group.member_count} members, "
@@ -161,6 +183,10 @@ class SyncEngine:
 
     def _remove(self, group_id: int, why: str) -> None:
         name = self.group_name(group_id)
+        if self.reads.active_group == group_id:
+            # Nothing is on screen until the UI opens another group; a stale active group
+            # would be marked read (and fail) at the next catch-up.
+            self.reads.active_group = None
         if self.registry.remove(group_id):
             self.journal.record("group_removed", f"Group {name} {why}.", group_id)
             self.listener.on_group_removed(group_id)
@@ -202,7 +228,7 @@ class SyncEngine:
                 gid,
             )
             self.listener.on_own_confirmed(result.matched_cids)
-        self._after_new(gid, (row,))
+        self._after_new(gid, result.new_rows)
         if not result.own_matched:
             if gid == self.reads.active_group:
                 self.journal.record(
@@ -253,15 +279,17 @@ class SyncEngine:
             notice = TypingNotice.model_validate(data)
         except ValidationError:
             return
+        # A node skips only the typist's sockets it holds; with several nodes, our own notice
+        # comes back through Redis to this user's sockets on the others.
         if notice.user.id != self.me.id and notice.group_id in self.registry:
             self.listener.on_typing(notice.group_id, notice.user.display_name)
 
     # --- applying --------------------------------------------------------------------
 
-    def _apply_page(self, group_id: int, messages: list[Message]) -> int:
-        """Merge a REST page; returns how many messages were new."""
+    def _apply_page(self, group_id: int, messages: list[Message]) -> list[Row]:
+        """Merge a REST page; returns the rows that were new (own echoes confirmed included)."""
         if not messages:
-            return 0
+            return []
         tl = self.timeline(group_id)
         rows = [Row.from_message(m, self.me.id, self._names) for m in messages]
         result = tl.merge(rows)
@@ -276,23 +304,25 @@ class SyncEngine:
                     group_id,
                 )
             self.listener.on_own_confirmed(result.matched_cids)
-        if result.added:
-            self._after_new(group_id, rows)
-        return result.added
+        if result.new_rows:
+            self._after_new(group_id, result.new_rows)
+        return result.new_rows
 
     def apply_sent(self, message: Message) -> bool:
         """The REST answer to our send; True if it replaced the pending echo (REST came first)."""
         tl = self.timeline(message.group_id)
         row = Row.from_message(message, self.me.id, self._names)
         result = tl.merge((row,))
-        if result.added:
-            self._after_new(message.group_id, (row,))
+        if result.new_rows:
+            # Also when it only confirmed the pending echo: the preview shows the stored copy.
+            self._after_new(message.group_id, result.new_rows)
         if message.group_id in self.registry and tl.hi is not None and message.seq > tl.hi:
             self.ensure(message.group_id, message.seq)
         return bool(result.own_matched)
 
-    def _after_new(self, group_id: int, rows: tuple[Row, ...] | list[Row]) -> None:
-        """Update the group's unread count and preview for newly applied rows."""
+    def _after_new(self, group_id: int, rows: list[Row]) -> None:
+        """Update the group's unread count and preview for newly applied rows (each row is
+        counted here once: pass only rows the timeline did not hold, never duplicates)."""
         state = self.registry.get(group_id)
         if state is None:
             return
@@ -300,18 +330,43 @@ class SyncEngine:
         floor = max(state.base_seq, state.last_read_seq)
         newest = None
         my_id = self.me.id
+        own = False
         for row in rows:
             seq = row.seq or 0
-            if not active and seq > floor and row.sender_id != my_id:
+            if row.sender_id == my_id:
+                own = True
+            elif not active and seq > floor:
                 state.extra_unread += 1
             if seq >= state.last_seq and (newest is None or seq > (newest.seq or 0)):
                 newest = row
         if newest is not None:
-            state.set_last(newest.seq or 0, newest.sender_name, newest.body, newest.created_at)
+            state.set_last(
+                newest.seq or 0,
+                newest.sender_name,
+                newest.body,
+                newest.created_at,
+                newest.sender_id,
+            )
+        if own:
+            self._set_pending_preview(state)
         if active:
             self.reads.mark_read(group_id)
         else:
             self.registry.changed(group_id)
+
+    def show_pending(self, group_id: int) -> None:
+        """The user's unsent messages of the group changed: the list shows the newest at once."""
+        state = self.registry.get(group_id)
+        if state is not None:
+            self._set_pending_preview(state)
+            self.registry.changed(group_id)
+
+    def _set_pending_preview(self, state: GroupState) -> None:
+        pending = self.timeline(state.id).pending
+        if pending:
+            state.set_pending(pending[-1].body, pending[-1].created_at)
+        else:
+            state.set_pending(None)
 
     # --- catch-up --------------------------------------------------------------------
 
@@ -329,8 +384,9 @@ class SyncEngine:
         results = await asyncio.gather(*tasks) if tasks else []
         if any(r < 0 for r in results):
             raise SyncFailed("some groups could not be caught up")
-        if self.reads.active_group is not None:
-            self.reads.mark_read(self.reads.active_group)
+        active = self.reads.active_group
+        if active is not None and active in self.registry:
+            self.reads.mark_read(active)
         return sum(results), len(tasks)
 
     def check_heads(self, heads: list[GroupHead]) -> None:
@@ -363,6 +419,7 @@ class SyncEngine:
         tl = self.timeline(group_id)
         start_hi = tl.hi
         fetched = 0
+        news = self._news_for(group_id) if start_hi is not None else None
         try:
             while group_id in self.registry:
                 if not tl.loaded:
@@ -372,7 +429,10 @@ class SyncEngine:
                 if hi >= self._want.get(group_id, 0):
                     break
                 page = await self.rest.messages(group_id, after_seq=hi, limit=self.catchup_page)
-                fetched += self._apply_page(group_id, page.messages)
+                new_rows = self._apply_page(group_id, page.messages)
+                fetched += len(new_rows)
+                if news is not None:
+                    news.collect(page.messages, new_rows, self.me.id)
                 if not page.messages or (not page.has_more and (tl.hi or 0) == hi):
                     break  # the server has nothing more: the head we were told is not there
         except NotFoundError:
@@ -387,10 +447,12 @@ class SyncEngine:
                 "It resumes on the next reconnect or ping.",
                 group_id,
             )
+            self._announce(group_id, news)
             return -1
         finally:
             if self._fetching.get(group_id) is asyncio.current_task():
                 del self._fetching[group_id]
+        self._announce(group_id, news)
         if start_hi is not None and fetched:
             self.journal.record(
                 "gap_repaired",
@@ -400,9 +462,42 @@ class SyncEngine:
             )
         return fetched
 
+    def _news_for(self, group_id: int) -> _News:
+        """What a catch-up brings was missed live, so it is announced as live messages are
+        (the UI decides whether the group is in front of the user). For a group not on
+        screen, messages already read elsewhere (another device) are left out; the marker of
+        the group on screen is this client's own, raised before the catch-up fetched them."""
+        state = self.registry.get(group_id)
+        if state is None or group_id == self.reads.active_group:
+            return _News(0)
+        return _News(state.last_read_seq)
+
+    def _announce(self, group_id: int, news: _News | None) -> None:
+        if news is None or news.newest is None or group_id not in self.registry:
+            return
+        newest = news.newest
+        if self._newest_from_others(group_id) > newest.seq:
+            # A gap behind a live message: that newer one was announced already.
+            return
+        self.journal.record(
+            "caught_up_news",
+            f"Catch-up brought {news.count} new message(s) from others to "
+            f"{self.group_name(group_id)}; announcing the newest (#{newest.seq} from "
+            f"{newest.sender.display_name}) once.",
+            group_id,
+        )
+        self.listener.on_caught_up(group_id, newest, news.count)
+        self.listener.on_message_received(group_id, newest)
+
+    def _newest_from_others(self, group_id: int) -> int:
+        for row in reversed(self.timeline(group_id).confirmed):
+            if row.sender_id != self.me.id:
+                return row.seq or 0
+        return 0
+
     async def _load_newest(self, group_id: int, tl: Timeline) -> int:
         page = await self.rest.messages(group_id, limit=self.history_page)
-        added = self._apply_page(group_id, page.messages)
+        added = len(self._apply_page(group_id, page.messages))
         first = page.messages[0].seq if page.messages else 1
         tl.anchor(first, at_start=not page.has_more)
         self.journal.record(
@@ -428,7 +523,7 @@ class SyncEngine:
                 return len(tl) - before
             lo = tl.lo or 1
             page = await self.rest.messages(group_id, before_seq=lo, limit=self.history_page)
-            added = self._apply_page(group_id, page.messages)
+            added = len(self._apply_page(group_id, page.messages))
             if page.messages:
                 tl.anchor(page.messages[0].seq, at_start=not page.has_more)
             else:

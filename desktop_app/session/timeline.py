@@ -97,12 +97,15 @@ class TimelineObserver(Protocol):
 
 @dataclass
 class MergeResult:
-    """What merging a batch of server messages did."""
+    """What merging a batch of server messages did. `new_rows` are the rows that were not
+    held before as confirmed rows, in seq order: the ones added plus own echoes confirmed
+    (what previews, unread counts and notifications are about; duplicates are not)."""
 
     added: int = 0
     duplicates: int = 0
     own_matched: int = 0
     matched_cids: list[str] = field(default_factory=list)
+    new_rows: list[Row] = field(default_factory=list)
 
 
 class Timeline:
@@ -212,6 +215,7 @@ class Timeline:
                 result.own_matched += 1
                 result.matched_cids.append(row.client_msg_id)
                 if self._confirm_in_place(row, pos):
+                    result.new_rows.append(row)
                     continue
             if run and pos != run_pos:
                 self._flush(run, run_pos)
@@ -221,6 +225,7 @@ class Timeline:
                 run_pos = pos
             run.append(row)
             result.added += 1
+            result.new_rows.append(row)
         self._flush(run, run_pos)
         self._advance_hi()
         return result

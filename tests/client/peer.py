@@ -33,6 +33,10 @@ class Peer:
         r.raise_for_status()
         return dict(r.json())
 
+    def mark_read(self, group_id: int, seq: int) -> None:
+        r = self._http.post(f"/api/groups/{group_id}/read", json={"seq": seq})
+        r.raise_for_status()
+
     def messages(self, group_id: int, **params: int) -> list[dict[str, Any]]:
         r = self._http.get(f"/api/groups/{group_id}/messages", params={"limit": 200, **params})
         r.raise_for_status()

@@ -123,3 +123,31 @@ def test_rate_limited_sends_wait_and_arrive_in_typed_order(
     assert [m["body"] for m in peer.all_messages(group)] == typed
     assert bridge.journal.texts("rate_limited"), "the server did push back"
     peer.close()
+
+
+def test_leaving_the_open_group_then_reconnecting_gets_live_again(
+    server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+    arun: Callable[..., Any],
+) -> None:
+    alice, bob = register(server.url), register(server.url)
+    peer = Peer(server.url, bob)
+    stay = peer.create_group("Stay", [alice[0]["username"]])
+    leave = peer.create_group("Leave", [alice[0]["username"]])
+    bridge = make_bridge(server.url, alice)
+    wait_for(lambda: live(bridge))
+    bridge.set_active_group(leave)  # the group on screen is the one the user leaves
+
+    arun(bridge.leave_group(leave))
+    assert bridge.groups.row_of(leave) is None
+    assert bridge.active_group is None, "a group that is gone is not on screen any more"
+    arun(bridge.session.realtime.disconnect_now())  # a network drop, then catch-up
+    wait_for(lambda: bridge.status.state is ConnState.RECONNECTING)
+    peer.send(stay, "still here")
+
+    wait_for(lambda: live(bridge))
+    wait_for(lambda: bodies(bridge.message_model(stay)) == ["still here"])
+    assert bridge.groups.unread(stay) == 1
+    peer.close()

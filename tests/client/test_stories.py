@@ -13,6 +13,7 @@ from desktop_app.models.group_list_model import GroupRoles
 from desktop_app.models.message_model import MessageModel, MessageRoles
 from desktop_app.net.rest import RestClient
 from desktop_app.session.state import ConnState
+from tests.client.gateway import FlakyGateway
 from tests.client.peer import Peer
 from tests.client.seed import seed_history
 from tests.support.server import PASSWORD, ServerProcess
@@ -323,4 +324,29 @@ def test_reading_in_one_session_clears_unread_in_the_other(
     wait_for(lambda: window2.groups.unread(group) == 0)
     assert window2.groups.total_unread() == 0
     assert any("Another window read" in t for t in window2.journal.texts("read"))
+    peer.close()
+
+
+def test_a_bad_gateway_on_send_is_retried_and_delivered_once(
+    server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+) -> None:
+    alice, bob = register(server.url), register(server.url)
+    peer = Peer(server.url, bob)
+    group = peer.create_group("Behind a proxy", [alice[0]["username"]])
+    gateway = FlakyGateway(server.url, failures=2)
+    bridge = make_bridge(server.url, alice, rest=RestClient(gateway.url, alice[1]))
+    wait_for(lambda: live(bridge))
+    model = bridge.message_model(group)
+
+    bridge.send(group, "through a restarting proxy")
+
+    wait_for(lambda: states(model) == ["sent"])
+    assert gateway.answered_502 == 2, "the first two tries met the 502 page"
+    assert bridge.outbox_length == 0
+    assert len(bridge.journal.texts("send_retry")) == 2
+    assert [m["body"] for m in peer.all_messages(group)] == ["through a restarting proxy"]
+    gateway.close()
     peer.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from pytestqt.qtbot import QtBot
@@ -262,11 +261,6 @@ def test_consecutive_messages_of_one_sender_share_one_header(
     assert not delegate.geometry(option, model.index(0, 0)).separator.isNull()
 
 
-@pytest.mark.xfail(
-    reason="client core: a confirmed own message replaces its pending echo without updating "
-    "the group's preview (SyncEngine._after_new is not called for a matched echo)",
-    strict=False,
-)
 def test_the_senders_group_list_shows_their_own_last_message(
     desktop: DesktopApp, server: Any, users: Any, sign_in: Any, arun: Any, wait_for: Any
 ) -> None:

@@ -1,0 +1,105 @@
+"""The client against two server nodes sharing PostgreSQL and Redis (skipped without them).
+
+Each test makes its own database (chat_test_<random>, dropped after) and Redis channel."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from desktop_app.models.bridge import SessionBridge
+from desktop_app.session.state import ConnState
+from tests.client.peer import Peer
+from tests.support.server import ServerProcess
+
+Auth = tuple[dict[str, Any], str]
+DATABASE_URL = os.environ.get("CHAT_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("CHAT_TEST_REDIS_URL")
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.skipif(
+        not (DATABASE_URL and REDIS_URL),
+        reason="set CHAT_TEST_DATABASE_URL and CHAT_TEST_REDIS_URL to run two-node tests",
+    ),
+]
+
+
+def _admin(sql: str) -> None:
+    """Run one statement on the PostgreSQL server, off the test's (qasync) event loop."""
+    assert DATABASE_URL
+    dsn = make_url(DATABASE_URL).set(drivername="postgresql")
+
+    async def run() -> None:
+        conn = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
+
+
+@pytest.fixture
+def two_nodes(make_server: Callable[..., ServerProcess]) -> Iterator[list[ServerProcess]]:
+    assert DATABASE_URL and REDIS_URL
+    name = f"chat_test_{uuid.uuid4().hex[:12]}"
+    _admin(f'CREATE DATABASE "{name}"')
+    database = make_url(DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    shared = ["--database", database, "--redis", REDIS_URL]
+    shared += ["--redis-channel", f"chat-test-{uuid.uuid4().hex[:12]}"]
+    nodes = [make_server(args=shared), make_server(args=shared)]
+    yield nodes
+    for node in nodes:
+        node.stop()
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def live(bridge: SessionBridge) -> bool:
+    return bridge.status.state is ConnState.LIVE
+
+
+def test_own_typing_from_another_node_is_not_shown(
+    two_nodes: list[ServerProcess],
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+) -> None:
+    node_a, node_b = two_nodes
+    alice, bob = register(node_a.url), register(node_a.url)
+    group = Peer(node_a.url, bob).create_group("Two nodes", [alice[0]["username"]])
+    # Alice types in a window on node A; her other window is on node B, Bob's on A.
+    typist = make_bridge(node_a.url, alice, profile="alice-a")
+    other_window = make_bridge(node_b.url, alice, profile="alice-b")
+    watcher = make_bridge(node_a.url, bob, profile="bob")
+    wait_for(lambda: live(typist) and live(other_window) and live(watcher))
+    own_seen: list[str] = []
+    other_window.typing.connect(lambda gid, name: own_seen.append(name))
+    bob_seen: list[str] = []
+    watcher.typing.connect(lambda gid, name: bob_seen.append(name))
+    delivered: list[Any] = []
+
+    def note_typing(event: str, data: Any) -> bool:
+        if event == "typing":
+            delivered.append(data)
+        return True  # every event still goes on to the session
+
+    other_window.session.realtime.inbound_filter = note_typing
+
+    typist.notify_typing(group)
+
+    wait_for(lambda: bob_seen == [alice[0]["display_name"]])
+    # Node A skips the typist's own sockets, but only its own: node B delivers the notice.
+    wait_for(lambda: len(delivered) == 1)
+    assert delivered[0]["user"]["id"] == alice[0]["id"]
+    assert own_seen == [], "Alice is never told that she herself is typing"
