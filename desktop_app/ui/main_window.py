@@ -24,6 +24,8 @@ from desktop_app.ui.theme import ThemeChoice
 
 APP_TITLE = "desktop-app"
 DEFAULT_SIZE = (1000, 680)
+# Below this the chat shows only a line or two between its header and the composer.
+MIN_SIZE = (560, 420)
 SPLITTER_DEFAULT = [290, 710]
 # Drafts and layout are written to the profile at most this often.
 SAVE_DELAY_MS = 800
@@ -109,6 +111,7 @@ class MainWindow(QMainWindow):
         composer.draft_changed.connect(self._on_draft_changed)
         self.chat.view.retry_requested.connect(self.bridge.retry)
         self.chat.view.discard_requested.connect(self.bridge.discard)
+        self.setMinimumSize(*MIN_SIZE)
         self.resize(*DEFAULT_SIZE)
 
     def _setup_menus(self) -> None:
