@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
 from desktop_app.app import DesktopApp
+from desktop_app.ui.group_dialogs import NewGroupDialog
 from desktop_app.ui.main_window import MainWindow
 
 LONG_NAME = (
@@ -50,3 +54,40 @@ def test_at_its_smallest_the_window_keeps_the_chat_readable_and_the_hint_on_one_
     assert edit.fontMetrics().horizontalAdvance(shown) <= edit.viewport().width()
     # Several lines of chat stay visible between the header and the composer.
     assert window.chat.view.viewport().height() >= 5 * window.fontMetrics().lineSpacing()
+
+
+def test_enter_in_the_new_group_member_box_adds_the_member_and_does_not_create_the_group(
+    desktop: DesktopApp,
+    server: Any,
+    users: Any,
+    sign_in: Any,
+    arun: Any,
+    wait_for: Any,
+    qtbot: QtBot,
+) -> None:
+    alice_name, bob_name = users(2)
+    alice: MainWindow = sign_in(desktop, server.url, alice_name)
+    dialog = NewGroupDialog(alice.bridge, alice)
+    dialog.open()
+    dialog.activateWindow()
+    wait_for(dialog.isActiveWindow, timeout=5)
+    dialog.name.set_text("Typed by hand")
+    dialog.member.setFocus()
+    # The placeholder says "username, then Enter": Enter adds the name, nothing more.
+    qtbot.keyClicks(dialog.member, "nobody_here")
+    qtbot.keyClick(dialog.member, Qt.Key.Key_Return)
+    assert dialog.member_names() == ["nobody_here"]
+    assert dialog.member.text() == ""
+    assert dialog.isVisible()
+    assert dialog.ok.isEnabled()  # "Create group" was not pressed
+    assert not dialog.error.isVisible()
+    # A suggestion picked with the keyboard joins the list and leaves the box empty.
+    qtbot.keyClicks(dialog.member, bob_name[:7])
+    popup = dialog.member.completer().popup()
+    wait_for(popup.isVisible)
+    qtbot.keyClick(popup, Qt.Key.Key_Down)
+    qtbot.keyClick(popup, Qt.Key.Key_Return)
+    wait_for(lambda: dialog.member_names() == ["nobody_here", bob_name])
+    wait_for(lambda: dialog.member.text() == "")
+    assert dialog.ok.isEnabled()
+    dialog.reject()
