@@ -153,6 +153,7 @@ class MainWindow(QMainWindow):
         view = bar.addMenu("&View")
         theme_menu = view.addMenu(icon("sun"), "&Theme")
         self._theme_group = QActionGroup(self)
+        self.theme_actions: dict[ThemeChoice, QAction] = {}
         current = self._host.theme_choice()
         for choice, label, icon_name in (
             (ThemeChoice.SYSTEM, "Follow the &System", "settings"),
@@ -164,7 +165,14 @@ class MainWindow(QMainWindow):
             action.setChecked(choice is current)
             action.triggered.connect(lambda _c=False, ch=choice: self._host.set_theme(ch))
             self._theme_group.addAction(action)
+            self.theme_actions[choice] = action
         self._action(view, "&Diagnostics…", "diagnostics", "Ctrl+Shift+D", self.show_diagnostics)
+
+    def show_theme_choice(self, choice: ThemeChoice) -> None:
+        """Tick the theme in this window's menu (the choice may come from another window)."""
+        action = self.theme_actions.get(choice)
+        if action is not None:
+            action.setChecked(True)
 
     def _action(
         self,

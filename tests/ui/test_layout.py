@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 from desktop_app.app import DesktopApp
 from desktop_app.ui.group_dialogs import NewGroupDialog
 from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.theme import ThemeChoice
 
 LONG_NAME = (
     "The quarterly planning and retrospective discussion group for the whole team, all offices"
@@ -91,3 +92,36 @@ def test_enter_in_the_new_group_member_box_adds_the_member_and_does_not_create_t
     wait_for(lambda: dialog.member.text() == "")
     assert dialog.ok.isEnabled()
     dialog.reject()
+
+
+def test_the_theme_ticked_in_every_window_menu_is_the_one_in_use(
+    desktop: DesktopApp, server: Any, users: Any, sign_in: Any
+) -> None:
+    (name,) = users(1)
+    first: MainWindow = sign_in(desktop, server.url, name)
+    desktop.new_window(first)
+    second = desktop.windows[-1]
+    try:
+        second.theme_actions[ThemeChoice.DARK].trigger()  # View → Theme → Dark, in one window
+        for window in (first, second):
+            assert window.theme_actions[ThemeChoice.DARK].isChecked()
+            assert not window.theme_actions[ThemeChoice.LIGHT].isChecked()
+    finally:
+        desktop.set_theme(ThemeChoice.LIGHT)
+    assert first.theme_actions[ThemeChoice.LIGHT].isChecked()
+
+
+def test_quitting_keeps_the_first_window_layout_of_a_profile(
+    desktop: DesktopApp, server: Any, users: Any, sign_in: Any, arun: Any
+) -> None:
+    (name,) = users(1)
+    first: MainWindow = sign_in(desktop, server.url, name)
+    first.resize(700, 500)
+    desktop.new_window(first)  # File → New Window: same profile
+    desktop.windows[-1].resize(580, 430)
+    profile_name = first.profile.name
+    arun(desktop.shutdown(), timeout=20)
+    desktop._quitting = False  # the fixture's app opens the profile again, as a restart would
+    again = arun(desktop.open_profile(profile_name))
+    assert isinstance(again, MainWindow)
+    assert (again.width(), again.height()) == (700, 500)
