@@ -1,4 +1,4 @@
-"""Layout under a demanding user: long names, small windows, menus that agree across windows."""
+"""A demanding user's details: long names, small windows, menus, filter and dialog keys."""
 
 from __future__ import annotations
 
@@ -125,3 +125,32 @@ def test_quitting_keeps_the_first_window_layout_of_a_profile(
     again = arun(desktop.open_profile(profile_name))
     assert isinstance(again, MainWindow)
     assert (again.width(), again.height()) == (700, 500)
+
+
+def test_the_group_filter_enter_opens_the_first_match_and_escape_clears_it(
+    desktop: DesktopApp,
+    server: Any,
+    users: Any,
+    sign_in: Any,
+    arun: Any,
+    wait_for: Any,
+    qtbot: QtBot,
+) -> None:
+    (name,) = users(1)
+    window: MainWindow = sign_in(desktop, server.url, name)
+    ids = [arun(window.bridge.create_group(n, [])).id for n in ("Front desk", "Back office")]
+    wait_for(lambda: all(window.bridge.groups.row_of(g) is not None for g in ids))
+    window.open_group(ids[0])
+    window.show()
+    window.activateWindow()
+    wait_for(window.isActiveWindow, timeout=5)
+    window.groups.focus_filter()
+    qtbot.keyClicks(window.groups.filter_edit, "back")
+    assert window.groups.visible_group_ids() == [ids[1]]
+    qtbot.keyClick(window.groups.filter_edit, Qt.Key.Key_Return)
+    assert window.current_group == ids[1]
+    assert window.chat.title.text() == "Back office"
+    window.groups.focus_filter()
+    qtbot.keyClick(window.groups.filter_edit, Qt.Key.Key_Escape)
+    assert window.groups.filter_edit.text() == ""
+    assert sorted(window.groups.visible_group_ids()) == sorted(ids)
