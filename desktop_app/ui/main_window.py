@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter
 from chat_protocol.models import Group, Message
 from desktop_app.models.bridge import SessionBridge
 from desktop_app.models.group_list_model import GroupRoles
-from desktop_app.session.state import ConnectionStatus
+from desktop_app.session.state import ConnectionStatus, ConnState
 from desktop_app.settings import Profile
 from desktop_app.ui.chat_pane import ChatPane
 from desktop_app.ui.diagnostics import DiagnosticsWindow
@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         self.profile = profile
         self._host = host
         self._group_id: int | None = None
+        self._left_group = False  # "You left that group." stays until another group opens
         self._diagnostics: DiagnosticsWindow | None = None
         self._switcher: QuickSwitcher | None = None
         self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
@@ -266,7 +267,17 @@ class MainWindow(QMainWindow):
         if first is not None:
             self.open_group(first)
         else:
-            self.chat.show_empty("No groups yet. Create one with New group (Ctrl+Shift+N).")
+            self.chat.show_empty(self._no_group_text())
+
+    def _no_group_text(self) -> str:
+        # Groups are listed once the session reached the server: until then an empty list
+        # means "not loaded yet", not "you have none".
+        if self.bridge.status.state is ConnState.LIVE:
+            return "No groups yet. Create one with New group (Ctrl+Shift+N)."
+        return (
+            f"Waiting for the server at {self.bridge.server_url}: your groups appear here "
+            "once connected (see the status bar)."
+        )
 
     def open_group(self, group_id: int) -> None:
         """Show a group: its model (kept for the session), its draft, its header."""
@@ -278,6 +289,7 @@ class MainWindow(QMainWindow):
             return
         self._store_draft()
         self._group_id = group_id
+        self._left_group = False
         self.profile.ui["last_group"] = group_id
         self._save_timer.start()
         self.chat.view.show_model(self.bridge.message_model(group_id))
@@ -329,6 +341,7 @@ class MainWindow(QMainWindow):
             self.chat.composer.set_group(None)
             self._pick_initial_group()
             if self._group_id is None:
+                self._left_group = True
                 self.chat.show_empty("You left that group.")
         self._update_title()
 
@@ -397,6 +410,8 @@ class MainWindow(QMainWindow):
 
     def _on_status(self, status: ConnectionStatus) -> None:
         self.status.set_status(status)
+        if self._group_id is None and not self._left_group:
+            self._pick_initial_group()  # the empty state says why the list is empty
 
     def _on_message_received(self, group_id: int, message: Message) -> None:
         # A message from someone ends their "typing…".

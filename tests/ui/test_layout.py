@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from desktop_app.app import DesktopApp
+from desktop_app.session.state import ConnState
 from desktop_app.ui.group_dialogs import NewGroupDialog
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.theme import ThemeChoice
@@ -154,3 +155,16 @@ def test_the_group_filter_enter_opens_the_first_match_and_escape_clears_it(
     qtbot.keyClick(window.groups.filter_edit, Qt.Key.Key_Escape)
     assert window.groups.filter_edit.text() == ""
     assert sorted(window.groups.visible_group_ids()) == sorted(ids)
+
+
+def test_before_the_first_connection_an_empty_list_is_not_called_no_groups(
+    desktop: DesktopApp, server: Any, users: Any, sign_in: Any, wait_for: Any
+) -> None:
+    (name,) = users(1)
+    window: MainWindow = sign_in(desktop, server.url, name)  # the session has not connected yet
+    assert window.bridge.status.state is not ConnState.LIVE
+    waiting = window.chat.empty.text()
+    assert waiting.startswith(f"Waiting for the server at {server.url}")
+    assert "No groups yet" not in waiting
+    wait_for(lambda: window.bridge.status.state is ConnState.LIVE)
+    wait_for(lambda: window.chat.empty.text().startswith("No groups yet."))
