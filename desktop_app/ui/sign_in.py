@@ -218,6 +218,9 @@ class SignInDialog(QDialog):
     async def _attempt(self) -> None:
         url = normalise_url(self.server.text())
         username = self.username.text().strip()
+        if not self.create_account.isChecked():
+            # Usernames are lowercase by protocol: "Alice" can only mean alice.
+            username = username.lower()
         password = self.password.text()
         rest = RestClient(url)
         try:

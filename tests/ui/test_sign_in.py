@@ -216,3 +216,19 @@ def test_a_revoked_saved_token_brings_the_sign_in_dialog_back_and_the_window_con
     wait_for(lambda: window.bridge.status.state is ConnState.LIVE)
     assert desktop.windows == [window]
     assert Profile.load("revoked").token not in (None, signed.token)
+
+
+def test_a_username_typed_with_capitals_signs_in(
+    server: Any, app_home: Any, qloop: Any, qtbot: QtBot, wait_for: Callable[..., None]
+) -> None:
+    name = unique_name("ui")
+    register(server.url, name)
+    dialog = _dialog(qtbot, Profile.load("signin"), server.url)
+    signed: list[Any] = []
+    dialog.signed_in.connect(signed.append)
+    dialog.username.set_text(" " + name.capitalize())
+    dialog.password.set_text(PASSWORD)
+    dialog.submit()
+    wait_for(lambda: bool(signed) or dialog.password.error.isVisible())
+    assert not dialog.password.error.isVisible()
+    assert signed[0].user.username == name
