@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         self._restore_layout()
         self._update_title()
         self._pick_initial_group()
+        self._sync_group_actions()
 
     # --- building ------------------------------------------------------------------------------
 
@@ -134,7 +135,9 @@ class MainWindow(QMainWindow):
         )
         file_menu.addSeparator()
         self._action(file_menu, "New &Group…", "new-group", "Ctrl+Shift+N", self.new_group)
-        self._action(file_menu, "&Add Member…", "add-member", None, self.add_member)
+        self.add_member_action = self._action(
+            file_menu, "&Add Member…", "add-member", None, self.add_member
+        )
         file_menu.addSeparator()
         self._action(file_menu, "Sign &Out", None, None, lambda: self._host.sign_out(self))
         self._action(file_menu, "&Close Window", None, QKeySequence.StandardKey.Close, self.close)
@@ -303,7 +306,14 @@ class MainWindow(QMainWindow):
             self.bridge.set_active_group(group_id)
         self._update_title()
         self.chat.composer.edit.setFocus()
+        self._sync_group_actions()
         self.group_changed.emit(group_id)
+
+    def _sync_group_actions(self) -> None:
+        # "Add member" acts on the group on screen: with none open it would do nothing.
+        has_group = self._group_id is not None
+        self.groups.add_button.setEnabled(has_group)
+        self.add_member_action.setEnabled(has_group)
 
     def _refresh_header(self) -> None:
         if self._group_id is None:
@@ -343,6 +353,7 @@ class MainWindow(QMainWindow):
             if self._group_id is None:
                 self._left_group = True
                 self.chat.show_empty("You left that group.")
+            self._sync_group_actions()
         self._update_title()
 
     def step_group(self, step: int) -> None:

@@ -168,3 +168,16 @@ def test_before_the_first_connection_an_empty_list_is_not_called_no_groups(
     assert "No groups yet" not in waiting
     wait_for(lambda: window.bridge.status.state is ConnState.LIVE)
     wait_for(lambda: window.chat.empty.text().startswith("No groups yet."))
+
+
+def test_add_member_is_offered_only_with_a_group_on_screen(
+    desktop: DesktopApp, server: Any, users: Any, sign_in: Any, arun: Any, wait_for: Any
+) -> None:
+    (name,) = users(1)
+    window: MainWindow = sign_in(desktop, server.url, name)
+    assert not window.groups.add_button.isEnabled()
+    assert not window.add_member_action.isEnabled()
+    group = arun(window.bridge.create_group("Somewhere", []))
+    wait_for(lambda: window.current_group == group.id)
+    assert window.groups.add_button.isEnabled()
+    assert window.add_member_action.isEnabled()
