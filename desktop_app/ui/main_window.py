@@ -30,6 +30,7 @@ SPLITTER_DEFAULT = [290, 710]
 # Drafts and layout are written to the profile at most this often.
 SAVE_DELAY_MS = 800
 REFRESH_DELAY_MS = 50
+NO_MESSAGES_HINT = "No messages here yet. Say hello below."
 
 
 class WindowHost(Protocol):
@@ -325,6 +326,10 @@ class MainWindow(QMainWindow):
         members = int(index.data(GroupRoles.MEMBER_COUNT) or 0)
         noun = "member" if members == 1 else "members"
         self.chat.show_chat(self._group_id, name, f"{members} {noun}")
+        # Only a group whose list row has no last message is really empty; any other empty
+        # chat is still loading its history.
+        empty = not index.data(GroupRoles.PREVIEW)
+        self.chat.view.set_empty_hint(NO_MESSAGES_HINT if empty else "")
 
     def current_group_name(self) -> str | None:
         if self._group_id is None:

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from desktop_app.app import DesktopApp
+from desktop_app.models.group_list_model import GroupRoles
 from desktop_app.session.state import ConnState
 from desktop_app.ui.group_dialogs import NewGroupDialog
 from desktop_app.ui.main_window import MainWindow
@@ -181,3 +182,35 @@ def test_add_member_is_offered_only_with_a_group_on_screen(
     wait_for(lambda: window.current_group == group.id)
     assert window.groups.add_button.isEnabled()
     assert window.add_member_action.isEnabled()
+
+
+def test_an_empty_group_says_so_and_a_loading_one_does_not(
+    desktop: DesktopApp, server: Any, users: Any, sign_in: Any, arun: Any, wait_for: Any
+) -> None:
+    from desktop_app.ui.main_window import NO_MESSAGES_HINT
+    from tests.ui.helpers import bodies, post
+
+    (name,) = users(1)
+    window: MainWindow = sign_in(desktop, server.url, name)
+    quiet = arun(window.bridge.create_group("Quiet", []))
+    busy = arun(window.bridge.create_group("Busy", []))
+    token = window.profile.token
+    assert token is not None
+    arun(post(server.url, token, busy.id, "already here"))
+
+    def busy_preview() -> str:
+        row = window.bridge.groups.row_of(busy.id)
+        groups = window.bridge.groups
+        return "" if row is None else str(groups.index(row, 0).data(GroupRoles.PREVIEW) or "")
+
+    wait_for(lambda: "already here" in busy_preview())
+    window.open_group(quiet.id)
+    wait_for(lambda: window.chat.view.empty_hint_shown() == NO_MESSAGES_HINT)
+    window.open_group(busy.id)
+    assert window.chat.view.empty_hint_shown() == ""
+    wait_for(lambda: bodies(window) == ["already here"])
+    window.open_group(quiet.id)
+    window.chat.composer.edit.setPlainText("first words")
+    window.chat.composer.submit()
+    wait_for(lambda: bodies(window) == ["first words"])
+    assert window.chat.view.empty_hint_shown() == ""
