@@ -315,6 +315,7 @@ class DesktopApp(QObject):
         for w in self.windows:
             w.profile.ui["theme"] = choice.value
             w.profile.save()
+            w.show_theme_choice(choice)
             w.update()
 
     def notify_message(self, window: MainWindow, group_id: int, message: Message) -> None:
@@ -369,7 +370,9 @@ class DesktopApp(QObject):
     async def shutdown(self) -> None:
         """Close windows, stop sessions and the embedded server, wait for background tasks."""
         self._quitting = True
-        for w in list(self.windows):
+        # Newest first: windows of one profile share its saved layout, and the first window
+        # (the one the user set up) should be the one to write it last.
+        for w in list(reversed(self.windows)):
             w.close()
         for dialog in list(self._dialogs):
             dialog.close()

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QStackedLayout, QVBoxLayout, QWidg
 
 from desktop_app.ui.chat_view import ChatView
 from desktop_app.ui.composer import Composer
+from desktop_app.ui.elided_label import ElidedLabel
 
 # A typing notice is shown this long after the last one arrived.
 TYPING_SHOW_SECONDS = 5.0
@@ -61,12 +62,11 @@ class ChatPane(QWidget):
     def _setup_ui(self) -> None:
         self.header = QFrame(self)
         self.header.setObjectName("chatHeader")
-        self.title = QLabel("", self.header)
+        # Elided: a long group name must not set the window's minimum width.
+        self.title = ElidedLabel("", self.header)
         self.title.setObjectName("chatTitle")
-        self.title.setTextFormat(Qt.TextFormat.PlainText)
-        self.subtitle = QLabel("", self.header)
+        self.subtitle = ElidedLabel("", self.header)
         self.subtitle.setObjectName("chatSubtitle")
-        self.subtitle.setTextFormat(Qt.TextFormat.PlainText)
         header_layout = QVBoxLayout(self.header)
         header_layout.setContentsMargins(16, 10, 16, 10)
         header_layout.setSpacing(1)
@@ -74,9 +74,8 @@ class ChatPane(QWidget):
         header_layout.addWidget(self.subtitle)
         self.view = ChatView(self)
         self.view.setAccessibleName("Messages")
-        self.typing_label = QLabel("", self)
+        self.typing_label = ElidedLabel("", self)
         self.typing_label.setObjectName("typingLabel")
-        self.typing_label.setTextFormat(Qt.TextFormat.PlainText)
         self.typing_label.setFixedHeight(self.typing_label.fontMetrics().height() + 6)
         self.composer = Composer(self)
         self.composer.edit.setAccessibleName("Message text")

@@ -9,6 +9,8 @@ from PySide6.QtGui import (
     QGuiApplication,
     QKeySequence,
     QMouseEvent,
+    QPainter,
+    QPaintEvent,
     QResizeEvent,
 )
 from PySide6.QtWidgets import (
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.models.message_model import MessageModel, MessageRoles
+from desktop_app.ui import theme
 from desktop_app.ui.icons import icon
 from desktop_app.ui.message_delegate import MessageDelegate
 from desktop_app.ui.tail_window import REVEAL_ROWS, TailWindow
@@ -59,6 +62,8 @@ class ChatView(QListView):
         self._new_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self._new_button.hide()
         self._new_button.clicked.connect(self.scroll_to_newest)
+        # Said in an empty chat of a group that has no messages at all (not while loading).
+        self._empty_hint = ""
         self._loading_label = QLabel("Loading older messages…", self.viewport())
         self._loading_label.setObjectName("olderLoading")
         self._loading_label.hide()
@@ -118,6 +123,26 @@ class ChatView(QListView):
         self.doItemsLayout()
         self.scroll_to_newest()
         self._fill_check.start()
+
+    def set_empty_hint(self, text: str) -> None:
+        """What an empty chat says ("" for nothing, e.g. while its history loads)."""
+        if text != self._empty_hint:
+            self._empty_hint = text
+            self.viewport().update()
+
+    def empty_hint_shown(self) -> str:
+        """The hint as the user sees it now ("" when messages are shown)."""
+        model = self.model()
+        return self._empty_hint if model is not None and model.rowCount() == 0 else ""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        hint = self.empty_hint_shown()
+        if hint:
+            painter = QPainter(self.viewport())
+            painter.setPen(theme.colors().muted)
+            flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+            painter.drawText(self.viewport().rect().adjusted(16, 0, -16, 0), flags, hint)
 
     def _disconnect_window(self, window: TailWindow) -> None:
         window.rowsAboutToBeInserted.disconnect(self._before_insert)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -21,6 +21,8 @@ from desktop_app.ui.icons import icon
 
 # The editor grows with its text up to this many lines, then scrolls.
 MAX_VISIBLE_LINES = 8
+# Room kept free beside the placeholder (the cursor, rounding) so it never wraps.
+HINT_SLACK_PX = 6
 # The length count appears once the text is this close to the limit.
 COUNT_WARNING_MARGIN = 200
 # Typing notices go out at most this often (the server drops extras anyway).
@@ -34,6 +36,7 @@ class ComposerEdit(QPlainTextEdit):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._hint = ""
         self.setObjectName("composerEdit")
         self.setTabChangesFocus(True)
         self.setPlaceholderText("Write a message…")
@@ -55,6 +58,25 @@ class ComposerEdit(QPlainTextEdit):
             self.insertPlainText("\n")
             return
         super().keyPressEvent(event)
+
+    def setPlaceholderText(self, text: str) -> None:
+        # The placeholder wraps like text would, and its second line would be cut off in a
+        # one-line editor: keep the whole hint and show as much as fits on one line.
+        self._hint = text
+        self._elide_hint()
+
+    def hint(self) -> str:
+        """The whole placeholder ("Message Team…"), however much of it is shown."""
+        return self._hint
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide_hint()
+
+    def _elide_hint(self) -> None:
+        room = self.viewport().width() - 2 * int(self.document().documentMargin()) - HINT_SLACK_PX
+        shown = self.fontMetrics().elidedText(self._hint, Qt.TextElideMode.ElideRight, room)
+        super().setPlaceholderText(shown)
 
     def _fit_height(self) -> None:
         fm = self.fontMetrics()

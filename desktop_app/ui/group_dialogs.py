@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -52,7 +53,13 @@ class NewGroupDialog(QDialog):
         self.name.edit.setMaxLength(limits.GROUP_NAME_MAX)
         self.member = UserLookup(bridge.search_users, self)
         self.member.setPlaceholderText("username, then Enter")
-        self.member.returnPressed.connect(self.add_typed_member)
+        # Enter in this box adds the member; it must not also press "Create group".
+        self.member.installEventFilter(self)
+        # A suggestion picked from the list is added at once (after the completer has
+        # written it into the box).
+        self.member.completer().activated.connect(
+            lambda _name: QTimer.singleShot(0, self.add_typed_member)
+        )
         add = QPushButton("Add", self)
         add.clicked.connect(self.add_typed_member)
         self.members = QListWidget(self)
@@ -84,6 +91,17 @@ class NewGroupDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.member
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            self.add_typed_member()
+            return True
+        return super().eventFilter(watched, event)
 
     def member_names(self) -> list[str]:
         return [self.members.item(i).text() for i in range(self.members.count())]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import (
+    QEvent,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QRect,
     QRectF,
@@ -14,7 +16,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -175,6 +177,9 @@ class GroupListPanel(QWidget):
             icon("search"), QLineEdit.ActionPosition.LeadingPosition
         )
         self.filter_edit.textChanged.connect(self._filter.setFilterFixedString)
+        # Enter opens the first match, Escape clears the filter, Down walks into the list.
+        self.filter_edit.returnPressed.connect(self._open_first_match)
+        self.filter_edit.installEventFilter(self)
         self.new_button = QToolButton(self)
         self.new_button.setIcon(icon("new-group"))
         self.new_button.setToolTip("New group (Ctrl+Shift+N)")
@@ -268,6 +273,30 @@ class GroupListPanel(QWidget):
         if row is None:
             return 0
         return int(self._model.index(row, 0).data(GroupRoles.UNREAD) or 0)
+
+    def _open_first_match(self) -> None:
+        ids = self.visible_group_ids()
+        if ids:
+            self.group_selected.emit(ids[0])
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is not self.filter_edit or not isinstance(event, QKeyEvent):
+            return super().eventFilter(watched, event)
+        key = event.key()
+        clearing = key == Qt.Key.Key_Escape and bool(self.filter_edit.text())
+        if event.type() == QEvent.Type.ShortcutOverride and clearing:
+            # Escape belongs to the filter while it holds text (not to "jump to newest").
+            event.accept()
+            return True
+        if event.type() == QEvent.Type.KeyPress:
+            if clearing:
+                self.filter_edit.clear()
+                return True
+            if key == Qt.Key.Key_Down and self._filter.rowCount():
+                self.list.setFocus()
+                self.list.setCurrentIndex(self._filter.index(0, 0))
+                return True
+        return super().eventFilter(watched, event)
 
     def focus_filter(self) -> None:
         self.filter_edit.setFocus()

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter
 from chat_protocol.models import Group, Message
 from desktop_app.models.bridge import SessionBridge
 from desktop_app.models.group_list_model import GroupRoles
-from desktop_app.session.state import ConnectionStatus
+from desktop_app.session.state import ConnectionStatus, ConnState
 from desktop_app.settings import Profile
 from desktop_app.ui.chat_pane import ChatPane
 from desktop_app.ui.diagnostics import DiagnosticsWindow
@@ -24,10 +24,13 @@ from desktop_app.ui.theme import ThemeChoice
 
 APP_TITLE = "desktop-app"
 DEFAULT_SIZE = (1000, 680)
+# Below this the chat shows only a line or two between its header and the composer.
+MIN_SIZE = (560, 420)
 SPLITTER_DEFAULT = [290, 710]
 # Drafts and layout are written to the profile at most this often.
 SAVE_DELAY_MS = 800
 REFRESH_DELAY_MS = 50
+NO_MESSAGES_HINT = "No messages here yet. Say hello below."
 
 
 class WindowHost(Protocol):
@@ -62,6 +65,7 @@ class MainWindow(QMainWindow):
         self.profile = profile
         self._host = host
         self._group_id: int | None = None
+        self._left_group = False  # "You left that group." stays until another group opens
         self._diagnostics: DiagnosticsWindow | None = None
         self._switcher: QuickSwitcher | None = None
         self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
@@ -77,6 +81,7 @@ class MainWindow(QMainWindow):
         self._restore_layout()
         self._update_title()
         self._pick_initial_group()
+        self._sync_group_actions()
 
     # --- building ------------------------------------------------------------------------------
 
@@ -109,6 +114,7 @@ class MainWindow(QMainWindow):
         composer.draft_changed.connect(self._on_draft_changed)
         self.chat.view.retry_requested.connect(self.bridge.retry)
         self.chat.view.discard_requested.connect(self.bridge.discard)
+        self.setMinimumSize(*MIN_SIZE)
         self.resize(*DEFAULT_SIZE)
 
     def _setup_menus(self) -> None:
@@ -130,7 +136,9 @@ class MainWindow(QMainWindow):
         )
         file_menu.addSeparator()
         self._action(file_menu, "New &Group…", "new-group", "Ctrl+Shift+N", self.new_group)
-        self._action(file_menu, "&Add Member…", "add-member", None, self.add_member)
+        self.add_member_action = self._action(
+            file_menu, "&Add Member…", "add-member", None, self.add_member
+        )
         file_menu.addSeparator()
         self._action(file_menu, "Sign &Out", None, None, lambda: self._host.sign_out(self))
         self._action(file_menu, "&Close Window", None, QKeySequence.StandardKey.Close, self.close)
@@ -150,6 +158,7 @@ class MainWindow(QMainWindow):
         view = bar.addMenu("&View")
         theme_menu = view.addMenu(icon("sun"), "&Theme")
         self._theme_group = QActionGroup(self)
+        self.theme_actions: dict[ThemeChoice, QAction] = {}
         current = self._host.theme_choice()
         for choice, label, icon_name in (
             (ThemeChoice.SYSTEM, "Follow the &System", "settings"),
@@ -161,7 +170,14 @@ class MainWindow(QMainWindow):
             action.setChecked(choice is current)
             action.triggered.connect(lambda _c=False, ch=choice: self._host.set_theme(ch))
             self._theme_group.addAction(action)
+            self.theme_actions[choice] = action
         self._action(view, "&Diagnostics…", "diagnostics", "Ctrl+Shift+D", self.show_diagnostics)
+
+    def show_theme_choice(self, choice: ThemeChoice) -> None:
+        """Tick the theme in this window's menu (the choice may come from another window)."""
+        action = self.theme_actions.get(choice)
+        if action is not None:
+            action.setChecked(True)
 
     def _action(
         self,
@@ -255,7 +271,17 @@ class MainWindow(QMainWindow):
         if first is not None:
             self.open_group(first)
         else:
-            self.chat.show_empty("No groups yet. Create one with New group (Ctrl+Shift+N).")
+            self.chat.show_empty(self._no_group_text())
+
+    def _no_group_text(self) -> str:
+        # Groups are listed once the session reached the server: until then an empty list
+        # means "not loaded yet", not "you have none".
+        if self.bridge.status.state is ConnState.LIVE:
+            return "No groups yet. Create one with New group (Ctrl+Shift+N)."
+        return (
+            f"Waiting for the server at {self.bridge.server_url}: your groups appear here "
+            "once connected (see the status bar)."
+        )
 
     def open_group(self, group_id: int) -> None:
         """Show a group: its model (kept for the session), its draft, its header."""
@@ -267,6 +293,7 @@ class MainWindow(QMainWindow):
             return
         self._store_draft()
         self._group_id = group_id
+        self._left_group = False
         self.profile.ui["last_group"] = group_id
         self._save_timer.start()
         self.chat.view.show_model(self.bridge.message_model(group_id))
@@ -280,7 +307,14 @@ class MainWindow(QMainWindow):
             self.bridge.set_active_group(group_id)
         self._update_title()
         self.chat.composer.edit.setFocus()
+        self._sync_group_actions()
         self.group_changed.emit(group_id)
+
+    def _sync_group_actions(self) -> None:
+        # "Add member" acts on the group on screen: with none open it would do nothing.
+        has_group = self._group_id is not None
+        self.groups.add_button.setEnabled(has_group)
+        self.add_member_action.setEnabled(has_group)
 
     def _refresh_header(self) -> None:
         if self._group_id is None:
@@ -292,6 +326,10 @@ class MainWindow(QMainWindow):
         members = int(index.data(GroupRoles.MEMBER_COUNT) or 0)
         noun = "member" if members == 1 else "members"
         self.chat.show_chat(self._group_id, name, f"{members} {noun}")
+        # Only a group whose list row has no last message is really empty; any other empty
+        # chat is still loading its history.
+        empty = not index.data(GroupRoles.PREVIEW)
+        self.chat.view.set_empty_hint(NO_MESSAGES_HINT if empty else "")
 
     def current_group_name(self) -> str | None:
         if self._group_id is None:
@@ -318,7 +356,9 @@ class MainWindow(QMainWindow):
             self.chat.composer.set_group(None)
             self._pick_initial_group()
             if self._group_id is None:
+                self._left_group = True
                 self.chat.show_empty("You left that group.")
+            self._sync_group_actions()
         self._update_title()
 
     def step_group(self, step: int) -> None:
@@ -386,6 +426,8 @@ class MainWindow(QMainWindow):
 
     def _on_status(self, status: ConnectionStatus) -> None:
         self.status.set_status(status)
+        if self._group_id is None and not self._left_group:
+            self._pick_initial_group()  # the empty state says why the list is empty
 
     def _on_message_received(self, group_id: int, message: Message) -> None:
         # A message from someone ends their "typing…".

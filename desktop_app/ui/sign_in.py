@@ -37,6 +37,11 @@ from desktop_app.ui.icons import icon
 
 DEFAULT_SERVER_URL = "http://127.0.0.1:8000"
 DIALOG_MIN_WIDTH = 480
+# Error codes RestClient gives answers that are not the protocol's `{"error": …}` shape:
+# whatever answered is not this app's server (a web server, an old build, a proxy page).
+NOT_PROTOCOL_CODES = ("http_error", "bad_response")
+# A proxy in front of a stopped server answers these itself.
+GATEWAY_STATUSES = (502, 503, 504)
 
 
 @dataclass(frozen=True)
@@ -140,6 +145,8 @@ class SignInDialog(QDialog):
         self._display_label.setVisible(creating)
         self.submit_button.setText("Create account" if creating else "Sign in")
         self._clear_errors()
+        # Rows and errors come and go: the dialog shrinks back rather than keep blank space.
+        self._fit()
 
     def _clear_errors(self) -> None:
         for field in (self.server, self.username, self.password, self.display_name):
@@ -211,6 +218,9 @@ class SignInDialog(QDialog):
     async def _attempt(self) -> None:
         url = normalise_url(self.server.text())
         username = self.username.text().strip()
+        if not self.create_account.isChecked():
+            # Usernames are lowercase by protocol: "Alice" can only mean alice.
+            username = username.lower()
         password = self.password.text()
         rest = RestClient(url)
         try:
@@ -241,15 +251,26 @@ class SignInDialog(QDialog):
             self.server.set_error(
                 f"Can't reach the server at {url}. Is it running, and is the address right?"
             )
+        elif isinstance(exc, RateLimited):
+            wait = max(1, round(exc.retry_after))
+            self._set_form_error(f"Too many tries. Wait {wait} s and try again.")
+        elif code in NOT_PROTOCOL_CODES and exc.status in GATEWAY_STATUSES:
+            self.server.set_error(
+                f"The server at {url} is not answering right now (HTTP {exc.status}); "
+                "try again in a moment."
+            )
+        elif code in NOT_PROTOCOL_CODES:
+            # Checked before the status codes: a web server's 401 or 409 says nothing about
+            # this user's password or name.
+            self.server.set_error(
+                f"The server at {url} does not speak this app's protocol (v1): it is too old or not a chat server."
+            )
         elif code == "invalid_credentials" or isinstance(exc, AuthError):
             self.password.set_error("Wrong username or password.")
         elif code == "username_taken" or isinstance(exc, Conflict):
             self.username.set_error("That username is taken; pick another or sign in instead.")
         elif code == "registration_closed":
             self._set_form_error("This server does not accept new accounts. Ask its operator.")
-        elif isinstance(exc, RateLimited):
-            wait = max(1, round(exc.retry_after))
-            self._set_form_error(f"Too many tries. Wait {wait} s and try again.")
         elif isinstance(exc, NotFoundError) or exc.status in (404, 405):
             self.server.set_error(
                 f"The server at {url} does not speak this app's protocol (v1): it is too old or not a chat server."

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QStatusBar, QWidget
 
 from desktop_app.session.state import ConnectionStatus, ConnState
 from desktop_app.ui import theme
+from desktop_app.ui.elided_label import ElidedLabel
 
 COUNTDOWN_TICK_MS = 250
 
@@ -64,8 +65,11 @@ class ConnectionStatusBar(QStatusBar):
         self.state_button.clicked.connect(self.diagnostics_requested)
         self.rtt_label = QLabel("", self)
         self.rtt_label.setToolTip("Round-trip time of the last ping")
-        self.server_label = QLabel("", self)
-        self.user_label = QLabel("", self)
+        # Elided, so a long URL or display name cannot set the window's minimum width.
+        self.server_label = ElidedLabel("", self)
+        self.user_label = ElidedLabel("", self)
+        for elided in (self.server_label, self.user_label):
+            elided.tooltip_when_elided = False  # set_identity's tooltips say it all
         # Names and URLs are data, never markup.
         for label in (self.rtt_label, self.server_label, self.user_label):
             label.setTextFormat(Qt.TextFormat.PlainText)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -46,6 +49,67 @@ def test_unreachable_server_is_said_next_to_the_server_field(
     dialog.submit()
     wait_for(lambda: dialog.server.error.isVisible())
     assert f"Can't reach the server at {url}" in dialog.server.error.text()
+
+
+class _HtmlEverywhere(BaseHTTPRequestHandler):
+    """A web site that answers every request with a page (status 200, HTML)."""
+
+    def do_POST(self) -> None:
+        body = b"<html><body>Welcome to my homepage</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+
+class _BadGateway(_HtmlEverywhere):
+    """A reverse proxy whose chat server behind it is down."""
+
+    def do_POST(self) -> None:
+        self.send_error(502, "Bad Gateway")
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    """`python -m http.server`: POST is "501 Unsupported method"."""
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+
+@pytest.fixture(params=[_QuietFiles, _HtmlEverywhere, _BadGateway])
+def other_server(request: pytest.FixtureRequest) -> Iterator[tuple[str, type]]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), request.param)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", request.param
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_a_server_that_is_not_a_chat_server_is_said_next_to_the_server_field(
+    other_server: tuple[str, type],
+    app_home: Any,
+    qloop: Any,
+    qtbot: QtBot,
+    wait_for: Callable[..., None],
+) -> None:
+    url, kind = other_server
+    dialog = _dialog(qtbot, Profile.load("signin"), url)
+    dialog.username.set_text("someone")
+    dialog.password.set_text("whatever-pass")
+    dialog.submit()
+    wait_for(lambda: dialog.server.error.isVisible())
+    said = dialog.server.error.text()
+    if kind is _BadGateway:
+        assert said.startswith(f"The server at {url} is not answering right now (HTTP 502)")
+    else:
+        assert said.startswith(f"The server at {url} does not speak this app's protocol")
+    assert not dialog.form_error.isVisible()
+    assert not dialog.password.error.isVisible()
 
 
 def test_taken_username_when_creating_an_account(
@@ -152,3 +216,19 @@ def test_a_revoked_saved_token_brings_the_sign_in_dialog_back_and_the_window_con
     wait_for(lambda: window.bridge.status.state is ConnState.LIVE)
     assert desktop.windows == [window]
     assert Profile.load("revoked").token not in (None, signed.token)
+
+
+def test_a_username_typed_with_capitals_signs_in(
+    server: Any, app_home: Any, qloop: Any, qtbot: QtBot, wait_for: Callable[..., None]
+) -> None:
+    name = unique_name("ui")
+    register(server.url, name)
+    dialog = _dialog(qtbot, Profile.load("signin"), server.url)
+    signed: list[Any] = []
+    dialog.signed_in.connect(signed.append)
+    dialog.username.set_text(" " + name.capitalize())
+    dialog.password.set_text(PASSWORD)
+    dialog.submit()
+    wait_for(lambda: bool(signed) or dialog.password.error.isVisible())
+    assert not dialog.password.error.isVisible()
+    assert signed[0].user.username == name

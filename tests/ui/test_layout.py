@@ -1,0 +1,216 @@
+"""A demanding user's details: long names, small windows, menus, filter and dialog keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from desktop_app.app import DesktopApp
+from desktop_app.models.group_list_model import GroupRoles
+from desktop_app.session.state import ConnState
+from desktop_app.ui.group_dialogs import NewGroupDialog
+from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.theme import ThemeChoice
+
+LONG_NAME = (
+    "The quarterly planning and retrospective discussion group for the whole team, all offices"
+)
+NARROW = 640
+
+
+def test_a_long_group_name_is_elided_and_does_not_widen_the_window(
+    desktop: DesktopApp, server: Any, users: Any, sign_in: Any, arun: Any, wait_for: Any
+) -> None:
+    (name,) = users(1)
+    window: MainWindow = sign_in(desktop, server.url, name)
+    group = arun(window.bridge.create_group(LONG_NAME, []))
+    wait_for(lambda: window.bridge.groups.row_of(group.id) is not None)
+    window.open_group(group.id)
+    assert window.minimumSizeHint().width() < NARROW
+    window.resize(NARROW, 480)
+    wait_for(lambda: window.width() == NARROW)
+    title = window.chat.title
+    # What the user reads: the start of the name and "…", the whole name on hover.
+    assert title.text() == LONG_NAME
+    assert title.shown_text().endswith("…")
+    assert LONG_NAME.startswith(title.shown_text()[:-1])
+    assert title.toolTip() == LONG_NAME
+    assert title.geometry().right() <= window.chat.width()
+
+
+def test_at_its_smallest_the_window_keeps_the_chat_readable_and_the_hint_on_one_line(
+    desktop: DesktopApp, server: Any, users: Any, sign_in: Any, arun: Any, wait_for: Any
+) -> None:
+    (name,) = users(1)
+    window: MainWindow = sign_in(desktop, server.url, name)
+    group = arun(window.bridge.create_group(LONG_NAME, []))
+    wait_for(lambda: window.bridge.groups.row_of(group.id) is not None)
+    window.open_group(group.id)
+    window.resize(200, 150)  # as small as the user can drag it
+    wait_for(lambda: window.width() < NARROW)
+    edit = window.chat.composer.edit
+    assert edit.hint() == f"Message {LONG_NAME}…"
+    shown = edit.placeholderText()
+    assert shown.endswith("…") and shown != edit.hint()
+    assert edit.fontMetrics().horizontalAdvance(shown) <= edit.viewport().width()
+    # Several lines of chat stay visible between the header and the composer.
+    assert window.chat.view.viewport().height() >= 5 * window.fontMetrics().lineSpacing()
+
+
+def test_enter_in_the_new_group_member_box_adds_the_member_and_does_not_create_the_group(
+    desktop: DesktopApp,
+    server: Any,
+    users: Any,
+    sign_in: Any,
+    arun: Any,
+    wait_for: Any,
+    qtbot: QtBot,
+) -> None:
+    alice_name, bob_name = users(2)
+    alice: MainWindow = sign_in(desktop, server.url, alice_name)
+    dialog = NewGroupDialog(alice.bridge, alice)
+    dialog.open()
+    dialog.activateWindow()
+    wait_for(dialog.isActiveWindow, timeout=5)
+    dialog.name.set_text("Typed by hand")
+    dialog.member.setFocus()
+    # The placeholder says "username, then Enter": Enter adds the name, nothing more.
+    qtbot.keyClicks(dialog.member, "nobody_here")
+    qtbot.keyClick(dialog.member, Qt.Key.Key_Return)
+    assert dialog.member_names() == ["nobody_here"]
+    assert dialog.member.text() == ""
+    assert dialog.isVisible()
+    assert dialog.ok.isEnabled()  # "Create group" was not pressed
+    assert not dialog.error.isVisible()
+    # A suggestion picked with the keyboard joins the list and leaves the box empty.
+    qtbot.keyClicks(dialog.member, bob_name[:7])
+    popup = dialog.member.completer().popup()
+    wait_for(popup.isVisible)
+    qtbot.keyClick(popup, Qt.Key.Key_Down)
+    qtbot.keyClick(popup, Qt.Key.Key_Return)
+    wait_for(lambda: dialog.member_names() == ["nobody_here", bob_name])
+    wait_for(lambda: dialog.member.text() == "")
+    assert dialog.ok.isEnabled()
+    dialog.reject()
+
+
+def test_the_theme_ticked_in_every_window_menu_is_the_one_in_use(
+    desktop: DesktopApp, server: Any, users: Any, sign_in: Any
+) -> None:
+    (name,) = users(1)
+    first: MainWindow = sign_in(desktop, server.url, name)
+    desktop.new_window(first)
+    second = desktop.windows[-1]
+    try:
+        second.theme_actions[ThemeChoice.DARK].trigger()  # View → Theme → Dark, in one window
+        for window in (first, second):
+            assert window.theme_actions[ThemeChoice.DARK].isChecked()
+            assert not window.theme_actions[ThemeChoice.LIGHT].isChecked()
+    finally:
+        desktop.set_theme(ThemeChoice.LIGHT)
+    assert first.theme_actions[ThemeChoice.LIGHT].isChecked()
+
+
+def test_quitting_keeps_the_first_window_layout_of_a_profile(
+    desktop: DesktopApp, server: Any, users: Any, sign_in: Any, arun: Any
+) -> None:
+    (name,) = users(1)
+    first: MainWindow = sign_in(desktop, server.url, name)
+    first.resize(700, 500)
+    desktop.new_window(first)  # File → New Window: same profile
+    desktop.windows[-1].resize(580, 430)
+    profile_name = first.profile.name
+    arun(desktop.shutdown(), timeout=20)
+    desktop._quitting = False  # the fixture's app opens the profile again, as a restart would
+    again = arun(desktop.open_profile(profile_name))
+    assert isinstance(again, MainWindow)
+    assert (again.width(), again.height()) == (700, 500)
+
+
+def test_the_group_filter_enter_opens_the_first_match_and_escape_clears_it(
+    desktop: DesktopApp,
+    server: Any,
+    users: Any,
+    sign_in: Any,
+    arun: Any,
+    wait_for: Any,
+    qtbot: QtBot,
+) -> None:
+    (name,) = users(1)
+    window: MainWindow = sign_in(desktop, server.url, name)
+    ids = [arun(window.bridge.create_group(n, [])).id for n in ("Front desk", "Back office")]
+    wait_for(lambda: all(window.bridge.groups.row_of(g) is not None for g in ids))
+    window.open_group(ids[0])
+    window.show()
+    window.activateWindow()
+    wait_for(window.isActiveWindow, timeout=5)
+    window.groups.focus_filter()
+    qtbot.keyClicks(window.groups.filter_edit, "back")
+    assert window.groups.visible_group_ids() == [ids[1]]
+    qtbot.keyClick(window.groups.filter_edit, Qt.Key.Key_Return)
+    assert window.current_group == ids[1]
+    assert window.chat.title.text() == "Back office"
+    window.groups.focus_filter()
+    qtbot.keyClick(window.groups.filter_edit, Qt.Key.Key_Escape)
+    assert window.groups.filter_edit.text() == ""
+    assert sorted(window.groups.visible_group_ids()) == sorted(ids)
+
+
+def test_before_the_first_connection_an_empty_list_is_not_called_no_groups(
+    desktop: DesktopApp, server: Any, users: Any, sign_in: Any, wait_for: Any
+) -> None:
+    (name,) = users(1)
+    window: MainWindow = sign_in(desktop, server.url, name)  # the session has not connected yet
+    assert window.bridge.status.state is not ConnState.LIVE
+    waiting = window.chat.empty.text()
+    assert waiting.startswith(f"Waiting for the server at {server.url}")
+    assert "No groups yet" not in waiting
+    wait_for(lambda: window.bridge.status.state is ConnState.LIVE)
+    wait_for(lambda: window.chat.empty.text().startswith("No groups yet."))
+
+
+def test_add_member_is_offered_only_with_a_group_on_screen(
+    desktop: DesktopApp, server: Any, users: Any, sign_in: Any, arun: Any, wait_for: Any
+) -> None:
+    (name,) = users(1)
+    window: MainWindow = sign_in(desktop, server.url, name)
+    assert not window.groups.add_button.isEnabled()
+    assert not window.add_member_action.isEnabled()
+    group = arun(window.bridge.create_group("Somewhere", []))
+    wait_for(lambda: window.current_group == group.id)
+    assert window.groups.add_button.isEnabled()
+    assert window.add_member_action.isEnabled()
+
+
+def test_an_empty_group_says_so_and_a_loading_one_does_not(
+    desktop: DesktopApp, server: Any, users: Any, sign_in: Any, arun: Any, wait_for: Any
+) -> None:
+    from desktop_app.ui.main_window import NO_MESSAGES_HINT
+    from tests.ui.helpers import bodies, post
+
+    (name,) = users(1)
+    window: MainWindow = sign_in(desktop, server.url, name)
+    quiet = arun(window.bridge.create_group("Quiet", []))
+    busy = arun(window.bridge.create_group("Busy", []))
+    token = window.profile.token
+    assert token is not None
+    arun(post(server.url, token, busy.id, "already here"))
+
+    def busy_preview() -> str:
+        row = window.bridge.groups.row_of(busy.id)
+        groups = window.bridge.groups
+        return "" if row is None else str(groups.index(row, 0).data(GroupRoles.PREVIEW) or "")
+
+    wait_for(lambda: "already here" in busy_preview())
+    window.open_group(quiet.id)
+    wait_for(lambda: window.chat.view.empty_hint_shown() == NO_MESSAGES_HINT)
+    window.open_group(busy.id)
+    assert window.chat.view.empty_hint_shown() == ""
+    wait_for(lambda: bodies(window) == ["already here"])
+    window.open_group(quiet.id)
+    window.chat.composer.edit.setPlainText("first words")
+    window.chat.composer.submit()
+    wait_for(lambda: bodies(window) == ["first words"])
+    assert window.chat.view.empty_hint_shown() == ""
