@@ -14,6 +14,7 @@ import os
 import platform
 import secrets
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -145,51 +146,70 @@ class Run:
         return got
 
     def execute(self, population: Population) -> dict[str, Any]:
-        args = self.args
-        receiver_sets = _split(population.accounts, args.receiver_procs)
+        """Connect the receivers, run the load, wait for the deliveries, summarise."""
+        progress, connected = self._start_receivers(population)
+        gauge = ServerGauge(self.pid)
+        start_at, posted = self._run_load(population, gauge)
+        drain_started = time.monotonic()
+        stored, expected = self._await_deliveries(population, posted, progress)
+        drain_seconds = time.monotonic() - drain_started
+        server_cpu = gauge.stop()
+        self.stop.set()
+        received = self._get("receiver_done", len(progress), RESULT_TIMEOUT_SECONDS)
+        for process in self.processes:
+            process.join(timeout=10)
+        return summarise(
+            self.args, connected, start_at, posted, received, stored, expected,
+            server_cpu, gauge.peak_rss, drain_seconds,
+        )  # fmt: skip
+
+    def _start_receivers(self, population: Population) -> tuple[list[Any], int]:
+        """Spawn the receiver processes; returns their progress counters and the socket count."""
+        receiver_sets = _split(population.accounts, self.args.receiver_procs)
         progress = [self.ctx.RawValue("q", 0) for _ in receiver_sets]
         for i, accounts in enumerate(receiver_sets):
             self._spawn(
-                run_receiver, i, self.url, accounts, args.receiver, self.results, progress[i],
-                self.stop,
+                run_receiver, i, self.url, accounts, self.args.receiver, self.results,
+                progress[i], self.stop,
             )  # fmt: skip
         ready = self._get("receiver_ready", len(receiver_sets), READY_TIMEOUT_SECONDS)
         connected = sum(item["clients"] for item in ready)
-        print(
-            f"  {connected} clients connected; offering {args.rate:g} msg/s for {args.seconds:g} s"
-        )
-        gauge = ServerGauge(self.pid)
+        print(f"  {connected} clients connected ({self.args.receiver} receivers)")
+        return progress, connected
+
+    def _run_load(
+        self, population: Population, gauge: ServerGauge
+    ) -> tuple[float, list[dict[str, Any]]]:
+        """Spawn the posters on a shared start time and wait until they are done."""
+        args = self.args
+        print(f"  offering {args.rate:g} msg/s for {args.seconds:g} s")
         start_at = time.monotonic() + START_DELAY_SECONDS
         poster_sets = _split(population.accounts, args.poster_procs)
+        share = args.rate / len(poster_sets)
         for i, accounts in enumerate(poster_sets):
-            share = args.rate / len(poster_sets)
             self._spawn(
                 run_poster, i, self.url, accounts, share, args.seconds, start_at, self.results
             )
         time.sleep(max(0.0, start_at - time.monotonic()))
         gauge.start()
         posted = self._get("poster_done", len(poster_sets), args.seconds + POST_GRACE_SECONDS)
+        return start_at, posted
+
+    def _await_deliveries(
+        self, population: Population, posted: list[dict[str, Any]], progress: list[Any]
+    ) -> tuple[int, int]:
+        """Wait for the deliveries of what was confirmed, then of what was really stored."""
         sent: dict[int, int] = {}
         for item in posted:
             for group_id, n in item["sent"].items():
                 sent[int(group_id)] = sent.get(int(group_id), 0) + n
         confirmed = sum(n * population.group_sizes[g] for g, n in sent.items())
-        drain_started = time.monotonic()
         self._drain(progress, confirmed)
         stored = asyncio.run(stored_counts(self.url, population))
         expected = sum(n * population.group_sizes[g] for g, n in stored.items())
         if expected > confirmed:
             self._drain(progress, expected)
-        drain_seconds = time.monotonic() - drain_started
-        server_cpu = gauge.stop()
-        self.stop.set()
-        received = self._get("receiver_done", len(receiver_sets), RESULT_TIMEOUT_SECONDS)
-        for process in self.processes:
-            process.join(timeout=10)
-        return summarise(
-            args, connected, start_at, posted, received, sum(stored.values()), expected,
-            server_cpu, gauge.peak_rss, drain_seconds,
-        )  # fmt: skip
+        return sum(stored.values()), expected
 
     def _drain(self, progress: list[Any], expected: int) -> None:
         deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
@@ -237,6 +257,7 @@ def summarise(
             "python": platform.python_version(),
             "loadavg_before": None,
         },
+        "git_commit": None if args.url else _git_commit(),
         "params": {
             "clients": args.clients,
             "groups": args.groups,
@@ -257,6 +278,7 @@ def summarise(
         "deliveries": deliveries,
         "undelivered": expected - deliveries,
         "duplicates": sum(item["duplicates"] for item in received),
+        "out_of_order": sum(item["out_of_order"] for item in received),
         "deliveries_per_second": round(deliveries / span, 1),
         "delivery_span_seconds": round(span, 3),
         "drain_seconds": round(drain_seconds, 3),
@@ -286,6 +308,18 @@ def _quantiles(values: list[float]) -> dict[str, float | None]:
     }
 
 
+def _git_commit() -> str | None:
+    """The commit of the code under test (when the server was started from this checkout)."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(RESULTS_DIR.parent), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, timeout=5, check=True,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
+
+
 def _cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -306,7 +340,8 @@ def print_summary(result: dict[str, Any], path: Path) -> None:
         f"  sent {result['sent']}/{result['offered']} (errors {result['post_errors'] or 0}, "
         f"stored {result['stored']}), "
         f"delivered {result['deliveries']}/{result['expected_deliveries']} "
-        f"(undelivered {result['undelivered']}, duplicates {result['duplicates']})\n"
+        f"(undelivered {result['undelivered']}, duplicates {result['duplicates']}, "
+        f"out of order {result['out_of_order']})\n"
         f"  {result['deliveries_per_second']:.0f} deliveries/s; latency p50 {lat['p50']} "
         f"p95 {lat['p95']} p99 {lat['p99']} max {lat['max']} ms\n"
         f"  server CPU {result['server_cpu_seconds']} s, peak RSS "
@@ -337,7 +372,8 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print_summary(result, out)
-    return 0 if result["undelivered"] == 0 and not result["post_errors"] else 1
+    clean = not (result["undelivered"] or result["duplicates"] or result["out_of_order"])
+    return 0 if clean and not result["post_errors"] else 1
 
 
 if __name__ == "__main__":

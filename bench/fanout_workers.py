@@ -59,6 +59,8 @@ class _ReceiverState:
     seen: set[tuple[int, int]] = field(default_factory=set)
     first_at: float = 0.0
     last_at: float = 0.0
+    out_of_order: int = 0
+    last_seq: dict[tuple[int, int], int] = field(default_factory=dict)
 
     def record(self, user_id: int, message: dict[str, Any], now: int) -> None:
         """Count one `message:new` on `user_id`'s socket, received at `now` (monotonic ns)."""
@@ -68,6 +70,10 @@ class _ReceiverState:
             return
         self.seen.add(key)
         self.deliveries += 1
+        stream = (user_id, message["group_id"])
+        if message["seq"] < self.last_seq.get(stream, 0):
+            self.out_of_order += 1  # a socket must see its group's messages in seq order
+        self.last_seq[stream] = max(message["seq"], self.last_seq.get(stream, 0))
         if not self.first_at:
             self.first_at = now / 1e9
         self.last_at = now / 1e9
@@ -126,6 +132,7 @@ async def _receiver(
             "index": index,
             "deliveries": state.deliveries,
             "duplicates": state.duplicates,
+            "out_of_order": state.out_of_order,
             "latencies_ms": state.latencies_ms,
             "first_at": state.first_at,
             "last_at": state.last_at,

@@ -141,8 +141,10 @@ def format_event(name: str, data: Any) -> str:
 
 
 async def _connect(url: str, key: str, out: TextIO) -> socketio.AsyncClient:
-    sio = socketio.AsyncClient(reconnection=True)
-    refused: dict[str, Any] = {}
+    # No automatic reconnection: a monitor that silently waits for a dead server would look
+    # like a quiet one; it ends with a message instead and the operator starts it again.
+    sio = socketio.AsyncClient(reconnection=False)
+    state: dict[str, Any] = {}
 
     @sio.on("*", namespace=ADMIN_NAMESPACE)  # type: ignore[untyped-decorator,misc]
     async def _any(event: str, data: Any = None) -> None:
@@ -150,7 +152,7 @@ async def _connect(url: str, key: str, out: TextIO) -> socketio.AsyncClient:
 
     @sio.on("connect_error", namespace=ADMIN_NAMESPACE)  # type: ignore[untyped-decorator,misc]
     async def _refused(data: Any = None) -> None:
-        refused["data"] = data
+        state["refused"] = data
 
     try:
         await sio.connect(
@@ -163,7 +165,7 @@ async def _connect(url: str, key: str, out: TextIO) -> socketio.AsyncClient:
         )
     except socketio.exceptions.ConnectionError as exc:
         await sio.disconnect()
-        data = refused.get("data")
+        data = state.get("refused")
         if data is not None:
             detail = data.get("message", data) if isinstance(data, dict) else data
             raise MonitorRefused(f"the server refused the admin key: {detail}") from exc
@@ -178,9 +180,10 @@ async def run_monitor(
     data_dir: Path | None = None,
     out: TextIO = sys.stdout,
 ) -> int:
-    """Print every socket event of the server at `url` live until interrupted or disconnected.
+    """Print every socket event of the server at `url` live until interrupted.
 
-    Returns 2 when refused (no key, wrong key), 1 when the server cannot be reached.
+    Returns 2 when refused (no key, wrong key), 1 when the server cannot be reached or the
+    connection ends (the server stopped).
     """
     url = url.rstrip("/")
     try:
@@ -201,5 +204,5 @@ async def run_monitor(
     except asyncio.CancelledError:
         await sio.disconnect()
         raise
-    print("monitor: the server closed the connection", file=out, flush=True)
+    print(f"{_clock(None)} monitor: the connection to the server ended", file=out, flush=True)
     return EXIT_FAILED
