@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import socket as net
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
+import orjson
 import pytest
+from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
+from websockets.uri import parse_uri
 
 from chat_server.realtime.direct_broadcast import frame
 from tests.support.api import Api, group_of
@@ -188,3 +193,95 @@ def test_serve_help_lists_the_switch() -> None:
     ).stdout
     assert "--direct-broadcast" in help_text and "--no-direct-broadcast" in help_text
     assert "CHAT_DIRECT_BROADCAST" in help_text
+
+
+SLOW_READER_MESSAGES = 400  # ≈ 6 MB of frames: more than the socket buffers hold unread
+READ_CHUNK = 65_536
+CLIENT_RCVBUF_BYTES = 4096
+
+
+class RawSocket:
+    """A websocket Socket.IO client on a plain asyncio stream: when it stops reading, the
+    kernel buffers fill and the server's transport is paused by flow control (aiohttp keeps
+    reading in the background, so it would never stall)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, conn: Any):
+        self.reader, self.writer, self.conn = reader, writer, conn
+        self.texts: list[str] = []
+
+    @classmethod
+    async def open(cls, url: str) -> RawSocket:
+        uri = parse_uri(url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket")
+        sock = net.socket(net.AF_INET, net.SOCK_STREAM)
+        # A small receive window, so a few stalled frames are enough to fill the path.
+        sock.setsockopt(net.SOL_SOCKET, net.SO_RCVBUF, CLIENT_RCVBUF_BYTES)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (uri.host, uri.port))
+        reader, writer = await asyncio.open_connection(sock=sock)
+        conn = ClientProtocol(uri)
+        conn.send_request(conn.connect())
+        raw = cls(reader, writer, conn)
+        raw.flush()
+        return raw
+
+    def flush(self) -> None:
+        self.writer.write(b"".join(self.conn.data_to_send()))
+
+    def send(self, text: str) -> None:
+        self.conn.send_text(text.encode())
+        self.flush()
+
+    async def next_text(self) -> str:
+        while not self.texts:
+            data = await asyncio.wait_for(self.reader.read(READ_CHUNK), timeout=30)
+            assert data, "server closed the connection"
+            self.conn.receive_data(data)
+            for event in self.conn.events_received():
+                if isinstance(event, Frame) and event.opcode is Opcode.TEXT:
+                    self.texts.append(event.data.decode())
+            self.flush()
+        text = self.texts.pop(0)
+        if text == "2":
+            self.send("3")  # engine.io heartbeat
+        return text
+
+    async def close(self) -> None:
+        self.writer.close()
+        await self.writer.wait_closed()
+
+
+async def test_a_reader_that_stalls_then_resumes_gets_everything_in_order(
+    server: ServerProcess,
+) -> None:
+    """A client that stops reading makes the server's transport pause; nothing may overtake."""
+    alice, bob = await Api.new_user(server.url), await Api.new_user(server.url)
+    group_id = await group_of(alice, bob)
+    raw = await RawSocket.open(server.url)
+    assert (await raw.next_text()).startswith("0")  # engine.io open
+    raw.send("40" + orjson.dumps({"token": bob.token}).decode())
+    while not (await raw.next_text()).startswith('42["ready"'):
+        pass
+    before = await delivery_counts(server.url)
+    large = "😀" * LARGE_BODY_CHARS
+    posts = [alice.send(group_id, f"{large} {i}") for i in range(SLOW_READER_MESSAGES)]
+    # Not reading while the first half is posted, then reading while the rest is.
+    first = await asyncio.gather(*posts[: SLOW_READER_MESSAGES // 2])
+    rest = asyncio.ensure_future(asyncio.gather(*posts[SLOW_READER_MESSAGES // 2 :]))
+    seqs: list[int] = []
+    while len(seqs) < SLOW_READER_MESSAGES:
+        text = await raw.next_text()
+        if text.startswith('42["message:new"'):
+            message = orjson.loads(text[2:])[1]
+            assert message["body"].startswith(large)
+            seqs.append(message["seq"])
+    responses = [*first, *await rest]
+    assert all(r.status_code == 201 for r in responses)
+    assert seqs == list(range(1, SLOW_READER_MESSAGES + 1))
+    after = await delivery_counts(server.url)
+    if server.param == "on":  # type: ignore[attr-defined]
+        # Both paths were taken for this one socket: direct while it kept up, queued
+        # while its transport was paused, and back.
+        assert after["direct"] > before["direct"] and after["queued"] > before["queued"]
+    await raw.close()
+    await alice.close()
+    await bob.close()
