@@ -63,6 +63,11 @@ class Settings(BaseModel):
     log_level: str = Field("info", description="debug, info, warning or error")
     log_json: bool = Field(True, description="write logs as JSON lines (else plain text)")
     access_log: bool = Field(False, description="log every HTTP request (costs throughput)")
+    direct_broadcast: bool = Field(
+        True,
+        description="write each broadcast frame once, straight to idle plain websockets "
+        "(off: every delivery goes through engine.io's per-socket queue)",
+    )
     demo: bool = Field(False, description="create the demo users and groups on start")
     argon2_time_cost: int = Field(3, ge=1, description="argon2id iterations")
     argon2_memory_kib: int = Field(65536, ge=8, description="argon2id memory in KiB")

@@ -46,5 +46,12 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.broadcast_deliveries = Counter(
+            "chat_broadcast_deliveries",
+            "Room deliveries by path: written directly to an idle websocket, or queued",
+            ["path"],
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

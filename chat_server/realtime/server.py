@@ -18,7 +18,7 @@ from chat_server import errors, jsonfast
 from chat_server.config import Settings
 from chat_server.metrics import Metrics
 from chat_server.ratelimit import Throttle
-from chat_server.realtime import engineio_tuning
+from chat_server.realtime import direct_broadcast, engineio_tuning
 from chat_server.realtime.admin import AdminMirror
 from chat_server.realtime.managers import LocalManager, RedisManager, control_room
 from chat_server.services.auth import AuthService
@@ -86,6 +86,18 @@ class Realtime:
             self.manager = LocalManager()
         self.manager.control_handler = self._apply_control
         engineio_tuning.apply()
+        if settings.direct_broadcast:
+            self.manager.direct_broadcast = direct_broadcast.apply()
+        direct = metrics.broadcast_deliveries.labels("direct")
+        queued = metrics.broadcast_deliveries.labels("queued")
+
+        def count_deliveries(written: int, put: int) -> None:
+            if written:
+                direct.inc(written)
+            if put:
+                queued.inc(put)
+
+        self.manager.count_deliveries = count_deliveries
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
             client_manager=self.manager,
