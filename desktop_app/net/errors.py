@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from chat_protocol.errors import ErrorCode
 
+# The client's own code for an answer whose body is not what the protocol promises.
+BAD_RESPONSE = "bad_response"
+
 
 class ApiError(Exception):
     """The server answered with an error (or could not be reached: see ServerUnreachable)."""

@@ -23,6 +23,7 @@ from chat_protocol.models import (
     UsersResponse,
 )
 from desktop_app.net.errors import (
+    BAD_RESPONSE,
     ApiError,
     AuthError,
     Conflict,
@@ -192,9 +193,7 @@ class RestClient:
         try:
             return model.model_validate_json(response.content)
         except ValidationError as exc:
-            raise ApiError(
-                response.status_code, "bad_response", f"unexpected answer: {exc}"
-            ) from exc
+            raise ApiError(response.status_code, BAD_RESPONSE, f"unexpected answer: {exc}") from exc
 
     @staticmethod
     def _error(response: httpx.Response) -> ApiError:

@@ -54,6 +54,8 @@ class Connection:
         self._epoch = 0
         self._ping_task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._dropped_at: float | None = None  # monotonic time of the drop being recovered
+        self._attempts_since_drop = 0
         self._handlers: dict[str, Callable[[Any], None]] = {
             ServerEvent.READY: self._on_ready,
             ServerEvent.MESSAGE_NEW: sync.on_message_new,
@@ -116,6 +118,17 @@ class Connection:
 
     def on_connected(self) -> None:
         self._epoch += 1
+        if self._dropped_at is not None:
+            # One reconnect per recovered drop, however many attempts it took: the counter a
+            # person compares with how often the network really failed.
+            down = time.monotonic() - self._dropped_at
+            self.journal.record(
+                "reconnected",
+                f"Reconnected after {down:.1f} s offline "
+                f"({max(self._attempts_since_drop, 1)} attempt(s)).",
+            )
+            self._dropped_at = None
+            self._attempts_since_drop = 0
         self._set(ConnState.SYNCING, last_error=None)
         self._on_connected()
 
@@ -124,7 +137,12 @@ class Connection:
         self._stop_ping()
         if self._stopping or self.status.state is ConnState.AUTH_FAILED:
             return
-        self.journal.record("reconnect", f"The connection dropped ({reason or 'no reason given'}).")
+        if self._dropped_at is None:
+            self._dropped_at = time.monotonic()
+            self._attempts_since_drop = 0
+        self.journal.record(
+            "connection_lost", f"The connection dropped ({reason or 'no reason given'})."
+        )
         self._set(ConnState.RECONNECTING, attempt=1, retry_in=None, last_error=reason or None)
 
     def on_connect_failed(self, refusal: ConnectRefusal) -> None:
@@ -145,14 +163,15 @@ class Connection:
         if self.status.state is ConnState.AUTH_FAILED:
             return
         self.journal.record(
-            "reconnect",
+            "reconnect_attempt",
             f"Reconnect attempt {attempt} scheduled in {delay:.2f} s (library backoff).",
         )
         self._set(ConnState.RECONNECTING, attempt=attempt, retry_in=delay)
 
     def on_attempt(self, attempt: int) -> None:
         if self.status.state is ConnState.RECONNECTING:
-            self.journal.record("reconnect", f"Reconnect attempt {attempt}: trying now.")
+            self._attempts_since_drop = max(self._attempts_since_drop, attempt)
+            self.journal.record("reconnect_attempt", f"Reconnect attempt {attempt}: trying now.")
             self._set(ConnState.RECONNECTING, attempt=attempt, retry_in=None)
 
     def on_gave_up(self) -> None:

@@ -8,7 +8,7 @@ import random
 from typing import Protocol
 
 from chat_protocol.models import Message
-from desktop_app.net.errors import ApiError, AuthError, RateLimited
+from desktop_app.net.errors import BAD_RESPONSE, ApiError, AuthError, RateLimited
 from desktop_app.net.rest import RestClient
 from desktop_app.session.journal import Journal
 from desktop_app.session.outbox import Outbox, OutboxItem
@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 RETRY_DELAY_MIN = 0.5
 RETRY_DELAY_MAX = 30.0
 RETRY_JITTER = 0.2
+# A success status whose body is not a message (a proxy's login page, a different server):
+# retried this many times (the send is idempotent), then shown failed so the user sees it.
+UNREADABLE_ANSWER_LIMIT = 3
 
 
 class SendOutcome(Protocol):
@@ -53,6 +56,7 @@ class Sender:
         self._paused = False
         self._stopped = False
         self.in_flight: str | None = None
+        self._unreadable: dict[str, int] = {}
 
     def wake(self) -> None:
         """Something changed (new item, retry, connection back): look at the outbox now."""
@@ -110,6 +114,8 @@ class Sender:
             if exc.permanent:
                 self._outcome.on_rejected(item, exc.message or exc.code)
                 return None
+            if exc.code == BAD_RESPONSE and 200 <= exc.status < 300:
+                return self._unreadable_answer(item, exc)
             self._journal.record(
                 "send_retry",
                 f"Sending a message failed ({exc.message}); it stays queued and will be retried.",
@@ -118,7 +124,29 @@ class Sender:
             return -1
         finally:
             self.in_flight = None
+        self._unreadable.pop(item.client_msg_id, None)
         self._outcome.on_delivered(item, message)
+        return None
+
+    def _unreadable_answer(self, item: OutboxItem, exc: ApiError) -> float | None:
+        """The server said yes in a form we cannot read: retry a few times, then fail the
+        message visibly (it stays in the outbox; Retry sends it again with the same id)."""
+        seen = self._unreadable.get(item.client_msg_id, 0) + 1
+        if seen < UNREADABLE_ANSWER_LIMIT:
+            self._unreadable[item.client_msg_id] = seen
+            self._journal.record(
+                "send_retry",
+                f"The server's answer to a send could not be read ({exc.message[:120]}); "
+                f"retrying ({seen} of {UNREADABLE_ANSWER_LIMIT}).",
+                item.group_id,
+            )
+            return -1
+        self._unreadable.pop(item.client_msg_id, None)
+        self._outcome.on_rejected(
+            item,
+            f"The server's answer could not be read {UNREADABLE_ANSWER_LIMIT} times in a row "
+            "(is the address a chat server of this version?)",
+        )
         return None
 
     async def _wait(self, seconds: float | None, *, interruptible: bool = True) -> None:

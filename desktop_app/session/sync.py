@@ -214,11 +214,22 @@ class SyncEngine:
         result = tl.merge((row,))
         name = self.group_name(gid)
         if result.duplicates:
-            self.journal.record(
-                "duplicate_suppressed",
-                f"Message #{message.seq} in {name} was already here (same id); ignored the copy.",
-                gid,
-            )
+            if message.sender.id == self.me.id:
+                # The normal second half of our own send when the REST answer came first:
+                # not a duplicate anyone would worry about, so not counted as one.
+                self.journal.record(
+                    "own_echo_matched",
+                    f"Own message #{message.seq} in {name} came back on the socket after the "
+                    "REST answer had confirmed it; nothing to change.",
+                    gid,
+                )
+            else:
+                self.journal.record(
+                    "duplicate_suppressed",
+                    f"Message #{message.seq} in {name} was already here (same id); ignored "
+                    "the copy.",
+                    gid,
+                )
             return
         if result.own_matched:
             self.journal.record(

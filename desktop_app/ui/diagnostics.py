@@ -31,7 +31,10 @@ COUNTER_LABELS = {
     "stored_background": "Stored for background groups",
     "gap_repaired": "Gaps repaired",
     "duplicate_suppressed": "Duplicates suppressed",
-    "reconnect": "Reconnects",
+    "reconnected": "Reconnects",
+    "connection_lost": "Connection drops",
+    "reconnect_attempt": "Reconnect attempts",
+    "caught_up_news": "Missed messages announced after catch-up",
     "sent_optimistic": "Sent (optimistic)",
     "server_confirmed": "Confirmed by the server",
     "own_echo_matched": "Own echoes matched",
@@ -54,7 +57,7 @@ ALWAYS_SHOWN = (
     "stored_background",
     "gap_repaired",
     "duplicate_suppressed",
-    "reconnect",
+    "reconnected",
 )
 ALL_KINDS = "All kinds"
 

@@ -88,6 +88,10 @@ def test_server_restart_reconnects_syncs_and_holds_every_message_once(
     assert path[-3:] == [ConnState.RECONNECTING, ConnState.SYNCING, ConnState.LIVE]
     assert any(s.attempt >= 1 and s.retry_in is not None for s in seen)
     assert bridge.journal.texts("catchup_done")
+    # One outage is one reconnect in the diagnostics, however many attempts it took.
+    counters = bridge.journal.counters()
+    assert counters.get("reconnected") == 1, counters
+    assert counters.get("connection_lost") == 1, counters
     catchup_pages = [
         q
         for m, p, q in bridge.session.rest.history
