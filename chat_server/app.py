@@ -17,8 +17,9 @@ from chat_server.api.fastpath import FastSend
 from chat_server.config import Settings
 from chat_server.context import AppContext
 from chat_server.metrics import Metrics
+from chat_server.ratelimit_shared import make_limiters
 from chat_server.realtime.server import Realtime
-from chat_server.services.auth import AuthService
+from chat_server.services.auth import LOGIN_WINDOW_SECONDS, AuthService
 from chat_server.services.demo import seed_demo
 from chat_server.services.fanout import FanoutRelay
 from chat_server.services.groups import GroupService
@@ -33,9 +34,24 @@ def build_context(settings: Settings) -> AppContext:
     metrics = Metrics()
     db = Database(settings.database_url)
     fanout = FanoutRelay()
-    auth_service = AuthService(db, settings, fanout, metrics)
+    limiters = make_limiters(
+        send_burst=settings.send_burst,
+        send_window_seconds=settings.send_window_seconds,
+        login_failures=settings.login_failures_per_minute,
+        login_window_seconds=LOGIN_WINDOW_SECONDS,
+        redis_url=settings.redis_url,
+        namespace=settings.redis_channel,
+    )
+    auth_service = AuthService(
+        db,
+        settings,
+        fanout,
+        metrics,
+        failures_by_name=limiters.login_by_name,
+        failures_by_address=limiters.login_by_address,
+    )
     group_service = GroupService(db, fanout)
-    message_service = MessageService(db, settings, fanout, metrics)
+    message_service = MessageService(db, settings, fanout, metrics, limiters.send)
     admin_key = (
         settings.admin_key.get_secret_value()
         if settings.admin_key is not None
@@ -52,6 +68,7 @@ def build_context(settings: Settings) -> AppContext:
         groups=group_service,
         messages=message_service,
         realtime=realtime,
+        limiters=limiters,
     )
 
 
@@ -77,6 +94,7 @@ def create_app(settings: Settings) -> socketio.ASGIApp:
             yield
         finally:
             await context.realtime.close()
+            await context.limiters.aclose()
             await context.db.close()
 
     api = FastAPI(title="Chat server", version=__version__, lifespan=lifespan)

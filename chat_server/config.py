@@ -46,7 +46,15 @@ class Settings(BaseModel):
     redis: SecretStr | None = Field(
         None, description="Redis URL for multi-node fan-out, e.g. redis://127.0.0.1:6379/0"
     )
-    redis_channel: str = Field("chat-server", description="Redis pub/sub channel name")
+    redis_channel: str = Field(
+        "chat-server",
+        description="Redis pub/sub channel name (also the prefix of the shared rate-limit keys)",
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="comma-separated addresses of reverse proxies whose X-Forwarded-For is "
+        "trusted for the client address (login limits are per address); '*' trusts any",
+    )
     admin_key: SecretStr | None = Field(
         None,
         description="admin key for the /admin namespace (default: read or create data_dir/admin.key)",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from chat_server.config import Settings
 from chat_server.metrics import Metrics
+from chat_server.ratelimit_shared import Limiters
 from chat_server.realtime.server import Realtime
 from chat_server.services.auth import AuthService
 from chat_server.services.groups import GroupService
@@ -24,3 +25,4 @@ class AppContext:
     groups: GroupService
     messages: MessageService
     realtime: Realtime
+    limiters: Limiters

@@ -48,6 +48,8 @@ def uvicorn_config(settings: Settings, **overrides: Any) -> uvicorn.Config:
         "ws_ping_interval": WS_PING_INTERVAL,
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
         "server_header": False,
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
     }
     options.update(overrides)
     return uvicorn.Config(create_app(settings), **options)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from chat_server import errors
 from chat_server.config import Settings
 from chat_server.metrics import Metrics
-from chat_server.ratelimit import SlidingWindow
+from chat_server.ratelimit_shared import FailureWindow, LocalFailureWindow
 from chat_server.security import Passwords, new_token, token_hash
 from chat_server.services.fanout import Caller, Fanout
 from chat_server.storage import tokens, users
@@ -25,17 +25,25 @@ TOKEN_CACHE_MAX = 50_000
 
 
 class AuthService:
-    def __init__(self, db: Database, settings: Settings, fanout: Fanout, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        fanout: Fanout,
+        metrics: Metrics,
+        *,
+        failures_by_name: FailureWindow | None = None,
+        failures_by_address: FailureWindow | None = None,
+    ) -> None:
         self.db = db
         self.settings = settings
         self.fanout = fanout
         self.metrics = metrics
         self.passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
-        self._failures_by_name = SlidingWindow(
-            settings.login_failures_per_minute, LOGIN_WINDOW_SECONDS
-        )
-        self._failures_by_addr = SlidingWindow(
-            settings.login_failures_per_minute, LOGIN_WINDOW_SECONDS
+        limit = settings.login_failures_per_minute
+        self._failures_by_name = failures_by_name or LocalFailureWindow(limit, LOGIN_WINDOW_SECONDS)
+        self._failures_by_addr = failures_by_address or LocalFailureWindow(
+            limit, LOGIN_WINDOW_SECONDS
         )
         self._cache: dict[str, tuple[Caller, float]] = {}
 
@@ -61,8 +69,8 @@ class AuthService:
 
     async def login(self, username: str, password: str, address: str) -> tuple[UserDict, str]:
         wait = max(
-            self._failures_by_name.retry_after(username),
-            self._failures_by_addr.retry_after(address),
+            await self._failures_by_name.retry_after(username),
+            await self._failures_by_addr.retry_after(address),
         )
         if wait > 0:
             self.metrics.rejected_events.labels("login_rate_limited").inc()
@@ -71,8 +79,8 @@ class AuthService:
             row = await users.by_username(conn, username)
         ok = await self.passwords.verify(row.password_hash if row else None, password)
         if row is None or not ok:
-            self._failures_by_name.record(username)
-            self._failures_by_addr.record(address)
+            await self._failures_by_name.record(username)
+            await self._failures_by_addr.record(address)
             log.info("login failed", extra={"address": address})
             raise errors.InvalidCredentials("Wrong username or password.")
         user = user_dict(row)

@@ -12,7 +12,7 @@ from chat_protocol.validation import body_problem
 from chat_server import errors
 from chat_server.config import Settings
 from chat_server.metrics import Metrics
-from chat_server.ratelimit import TokenBucket
+from chat_server.ratelimit_shared import LocalSendLimiter, SendLimiter
 from chat_server.services.fanout import Caller, Fanout
 from chat_server.storage import groups, messages
 from chat_server.storage.db import Database
@@ -26,12 +26,19 @@ INSERT_ATTEMPTS = 3
 
 
 class MessageService:
-    def __init__(self, db: Database, settings: Settings, fanout: Fanout, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        fanout: Fanout,
+        metrics: Metrics,
+        bucket: SendLimiter | None = None,
+    ) -> None:
         self.db = db
         self.settings = settings
         self.fanout = fanout
         self.metrics = metrics
-        self.bucket = TokenBucket(settings.send_burst, settings.send_window_seconds)
+        self.bucket = bucket or LocalSendLimiter(settings.send_burst, settings.send_window_seconds)
 
     async def send(
         self, caller: Caller, group_id: int, client_msg_id: str, body: str
@@ -40,7 +47,7 @@ class MessageService:
         problem = body_problem(body, self.settings.body_max)
         if problem:
             raise errors.ValidationFailed(problem)
-        wait = self.bucket.take(caller.id)
+        wait = await self.bucket.take(caller.id)
         if wait > 0:
             # Over the limit: only a retry of something already stored may pass.
             async with self.db.read() as conn:
@@ -57,7 +64,7 @@ class MessageService:
             except IntegrityError:
                 continue
             if not created:
-                self.bucket.refund(caller.id)
+                await self.bucket.refund(caller.id)
                 return message, False
             self.metrics.messages_stored.inc()
             await self.fanout.message_new(message)

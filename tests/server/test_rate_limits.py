@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+import httpx
+
 from tests.support.api import Api, group_of
 from tests.support.server import ServerProcess
 from tests.support.sockets import connect
@@ -45,3 +47,25 @@ async def test_send_bucket_limits_rest_and_socket_but_not_retries(
     await client.close()
     await alice.close()
     await bob.close()
+
+
+async def test_login_failures_are_counted_per_client_address_behind_a_trusted_proxy(
+    make_server: Callable[..., ServerProcess],
+) -> None:
+    """Behind a reverse proxy on this host (trusted by default: --forwarded-allow-ips), the
+    per-address login limit applies to the client's address from X-Forwarded-For, not to the
+    proxy's, so one client guessing passwords does not lock everyone else out."""
+    server = make_server(args=["--login-failures-per-minute", "2"])
+    async with httpx.AsyncClient(base_url=server.url) as http:
+
+        async def login(name: str, client: str) -> int:
+            response = await http.post(
+                "/api/auth/login",
+                json={"username": name, "password": "wrong-password"},
+                headers={"X-Forwarded-For": client},
+            )
+            return response.status_code
+
+        guesser = [await login(f"victim{i}", "203.0.113.7") for i in range(3)]
+        assert guesser == [401, 401, 429], "the per-address window of the guessing client"
+        assert await login("someone_else", "198.51.100.20") == 401, "another client is not locked"

@@ -152,3 +152,75 @@ async def test_two_nodes_share_delivery_rooms_and_seq(
     assert (await bob_a.request("GET", "/api/me")).status_code == 401
     for client in (alice_socket, carol_socket):
         await client.close()
+
+
+@needs_postgres
+@needs_redis
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_rate_limits_hold_across_nodes(
+    make_server: Callable[..., ServerProcess], database: str
+) -> None:
+    """With Redis, the send bucket and the login-failure windows are one per user for the
+    whole cluster: a second node does not hand out a second allowance."""
+    assert REDIS_URL
+    channel = f"chat-test-{uuid.uuid4().hex[:12]}"
+    shared = ["--database", database, "--redis", REDIS_URL, "--redis-channel", channel]
+    limits = [
+        "--send-burst",
+        "4",
+        "--send-window-seconds",
+        "600",
+        "--login-failures-per-minute",
+        "3",
+    ]
+    node_a = make_server(args=[*shared, *limits])
+    node_b = make_server(args=[*shared, *limits])
+    alice_a = await Api.new_user(node_a.url)
+    alice_b = Api(node_b.url, alice_a.token, alice_a.user)
+    group_id = await group_of(alice_a)
+
+    statuses = [
+        (await api.send(group_id, f"m{i}")).status_code
+        for i, api in enumerate([alice_a, alice_b, alice_a, alice_b])
+    ]
+    assert statuses == [201, 201, 201, 201]
+    for api in (alice_b, alice_a):  # the bucket is empty on both nodes
+        limited = await api.send(group_id, "one too many")
+        assert limited.status_code == 429, limited.text
+        assert limited.json()["error"]["code"] == "rate_limited"
+    # Another user still has their own full bucket.
+    bob = await Api.new_user(node_b.url)
+    assert (await bob.send(await group_of(bob), "fine")).status_code == 201
+
+    async with httpx.AsyncClient() as http:
+        wrong = {"username": alice_a.username, "password": "not-the-password"}
+        tries = [
+            (await http.post(f"{node.url}/api/auth/login", json=wrong)).status_code
+            for node in (node_a, node_b, node_a, node_b)
+        ]
+    assert tries == [401, 401, 401, 429]
+    for api in (alice_a, alice_b, bob):
+        await api.close()
+
+
+async def test_shared_limiter_lets_requests_through_when_redis_is_unreachable() -> None:
+    """A limiter outage must not stop people from talking: no Redis answering means no limit
+    (the fan-out reports the outage in /healthz), and the answer comes within the timeout."""
+    from chat_server.ratelimit_shared import REDIS_LIMIT_TIMEOUT, make_limiters
+
+    limiters = make_limiters(
+        send_burst=1,
+        send_window_seconds=600,
+        login_failures=1,
+        login_window_seconds=60,
+        redis_url="redis://127.0.0.1:9/0",  # the discard port: nothing listens
+        namespace="unreachable",
+    )
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert [await limiters.send.take(1) for _ in range(3)] == [0.0, 0.0, 0.0]
+    await limiters.login_by_name.record("alice")
+    assert await limiters.login_by_name.retry_after("alice") == 0.0
+    assert loop.time() - started < 5 * 3 * REDIS_LIMIT_TIMEOUT
+    await limiters.aclose()
