@@ -234,11 +234,12 @@ class Session:
         self.sender.wake()
         return True
 
-    def discard(self, client_msg_id: str) -> bool:
-        """Drop an unsent message from the outbox and from its group."""
+    def discard(self, client_msg_id: str) -> OutboxItem | None:
+        """Drop an unsent message from the outbox and from its group; returns what was dropped
+        (its group and text, so the UI can give the text back), or None if it was not there."""
         item = self.outbox.get(client_msg_id)
         if item is None:
-            return False
+            return None
         self.outbox.remove(client_msg_id)
         self.timeline(item.group_id).drop_pending(client_msg_id)
         self.sync.show_pending(item.group_id)
@@ -246,7 +247,7 @@ class Session:
             "discarded", f"Message {client_msg_id[:8]} discarded by the user.", item.group_id
         )
         self.listener.on_outbox_changed(self.outbox.count())
-        return True
+        return item
 
     def _restore_outbox(self) -> None:
         items = self.outbox.items()

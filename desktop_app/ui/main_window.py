@@ -14,6 +14,7 @@ from desktop_app.models.group_list_model import GroupRoles
 from desktop_app.session.state import ConnectionStatus, ConnState
 from desktop_app.settings import Profile
 from desktop_app.ui.chat_pane import ChatPane
+from desktop_app.ui.composer import join_draft
 from desktop_app.ui.diagnostics import DiagnosticsWindow
 from desktop_app.ui.group_dialogs import AddMemberDialog, NewGroupDialog
 from desktop_app.ui.group_list import GroupListPanel
@@ -113,7 +114,7 @@ class MainWindow(QMainWindow):
         composer.typing.connect(self._on_typing)
         composer.draft_changed.connect(self._on_draft_changed)
         self.chat.view.retry_requested.connect(self.bridge.retry)
-        self.chat.view.discard_requested.connect(self.bridge.discard)
+        self.chat.view.discard_requested.connect(self._on_discard)
         self.setMinimumSize(*MIN_SIZE)
         self.resize(*DEFAULT_SIZE)
 
@@ -413,6 +414,16 @@ class MainWindow(QMainWindow):
             return
         self.bridge.send(self._group_id, body)
         self.chat.view.scroll_to_newest()
+
+    def _on_discard(self, client_msg_id: str) -> None:
+        # Nothing the user typed is lost: the text goes back where it can be edited and resent.
+        item = self.bridge.discard(client_msg_id)
+        if item is None:
+            return
+        if item.group_id == self._group_id:
+            self.chat.composer.give_back(item.body)
+            return
+        self._on_draft_changed(item.group_id, join_draft(self._draft(item.group_id), item.body))
 
     def _on_typing(self) -> None:
         if self._group_id is not None:
