@@ -171,6 +171,9 @@ class SessionBridge(QObject):
     async def leave_group(self, group_id: int) -> None:
         await self._session.leave_group(group_id)
 
+    def unsent_count(self, group_id: int) -> int:
+        return self._session.unsent_count(group_id)
+
     # --- SessionListener -------------------------------------------------------------
 
     def on_status(self, status: ConnectionStatus) -> None:

@@ -13,7 +13,7 @@ from typing import Protocol
 from chat_protocol.events import ClientEvent
 from chat_protocol.limits import TYPING_INTERVAL_SECONDS
 from chat_protocol.models import Group, Message, User
-from desktop_app.net.errors import ApiError, AuthError
+from desktop_app.net.errors import ApiError, AuthError, NotFoundError
 from desktop_app.net.realtime import (
     RECONNECT_DELAY,
     RECONNECT_DELAY_MAX,
@@ -372,6 +372,29 @@ class Session:
     async def search_users(self, prefix: str) -> list[User]:
         return await self.rest.search_users(prefix)
 
+    def unsent_count(self, group_id: int) -> int:
+        """How many of the user's messages to the group have not reached the server."""
+        return sum(1 for item in self.outbox.items() if item.group_id == group_id)
+
     async def leave_group(self, group_id: int) -> None:
-        await self.rest.leave_group(group_id)
+        """Leave on the server, then drop the group and its unsent messages (which could no
+        longer be delivered). A group the server no longer has us in counts as left."""
+        try:
+            await self.rest.leave_group(group_id)
+        except NotFoundError:
+            self.journal.record(
+                "state", f"{self.sync.group_name(group_id)} was already left on the server."
+            )
+        dropped = [item for item in self.outbox.items() if item.group_id == group_id]
+        for item in dropped:
+            self.outbox.remove(item.client_msg_id)
+            self.timeline(group_id).drop_pending(item.client_msg_id)
+        if dropped:
+            self.journal.record(
+                "discarded",
+                f"{len(dropped)} unsent message(s) to {self.sync.group_name(group_id)} dropped "
+                "on leaving it.",
+                group_id,
+            )
+            self.listener.on_outbox_changed(self.outbox.count())
         self.sync.on_group_left({"group_id": group_id})

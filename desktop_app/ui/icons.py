@@ -1,7 +1,7 @@
 """Icons for the UI, loaded from `resources/icons/<name>.svg` with a graceful fallback.
 
 Names the UI uses (each one `resources/icons/<name>.svg`):
-app, send, new-group, add-member, search, settings, diagnostics, retry, discard,
+app, send, new-group, add-member, leave-group, search, settings, diagnostics, retry, discard,
 pending, failed, arrow-down, sun, moon, new-window, quit, tray, tray-unread.
 
 A missing file falls back to a theme icon of the platform, then to a standard Qt
@@ -24,6 +24,7 @@ ICON_NAMES = (
     "send",
     "new-group",
     "add-member",
+    "leave-group",
     "search",
     "settings",
     "diagnostics",
@@ -45,6 +46,7 @@ _THEME_FALLBACK = {
     "send": "mail-send",
     "new-group": "list-add",
     "add-member": "contact-new",
+    "leave-group": "list-remove",
     "search": "edit-find",
     "settings": "preferences-system",
     "diagnostics": "utilities-system-monitor",

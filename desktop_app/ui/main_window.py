@@ -16,7 +16,7 @@ from desktop_app.settings import Profile
 from desktop_app.ui.chat_pane import ChatPane
 from desktop_app.ui.composer import join_draft
 from desktop_app.ui.diagnostics import DiagnosticsWindow
-from desktop_app.ui.group_dialogs import AddMemberDialog, NewGroupDialog
+from desktop_app.ui.group_dialogs import AddMemberDialog, LeaveGroupDialog, NewGroupDialog
 from desktop_app.ui.group_list import GroupListPanel
 from desktop_app.ui.icons import icon
 from desktop_app.ui.quick_switcher import QuickSwitcher
@@ -69,6 +69,8 @@ class MainWindow(QMainWindow):
         self._left_group = False  # "You left that group." stays until another group opens
         self._diagnostics: DiagnosticsWindow | None = None
         self._switcher: QuickSwitcher | None = None
+        self._leave_dialog: LeaveGroupDialog | None = None
+        self._successor: int | None = None  # opens when the group on screen goes away
         self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self.profile.save)
         # Header and title follow the group list at most once per frame, not per message.
@@ -109,6 +111,7 @@ class MainWindow(QMainWindow):
         self.groups.group_selected.connect(self.open_group)
         self.groups.new_group_requested.connect(self.new_group)
         self.groups.add_member_requested.connect(self.add_member)
+        self.groups.leave_requested.connect(self.leave_group)
         composer = self.chat.composer
         composer.send_requested.connect(self._on_send)
         composer.typing.connect(self._on_typing)
@@ -139,6 +142,9 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "New &Group…", "new-group", "Ctrl+Shift+N", self.new_group)
         self.add_member_action = self._action(
             file_menu, "&Add Member…", "add-member", None, self.add_member
+        )
+        self.leave_group_action = self._action(
+            file_menu, "&Leave Group…", "leave-group", None, self.leave_group
         )
         file_menu.addSeparator()
         self._action(file_menu, "Sign &Out", None, None, lambda: self._host.sign_out(self))
@@ -210,6 +216,7 @@ class MainWindow(QMainWindow):
             (b.message_received, self._on_message_received),
             (b.group_added, self._on_group_added),
             (b.group_removed, self._on_group_removed),
+            (b.groups.rowsAboutToBeRemoved, self._on_groups_about_to_be_removed),
             (b.groups.total_unread_changed, self._on_groups_data_changed),
             (b.groups.dataChanged, self._on_groups_data_changed),
             (b.groups.rowsInserted, self._pick_initial_group),
@@ -316,6 +323,7 @@ class MainWindow(QMainWindow):
         has_group = self._group_id is not None
         self.groups.add_button.setEnabled(has_group)
         self.add_member_action.setEnabled(has_group)
+        self.leave_group_action.setEnabled(has_group)
 
     def _refresh_header(self) -> None:
         if self._group_id is None:
@@ -350,12 +358,33 @@ class MainWindow(QMainWindow):
         if self._group_id is None:
             self.open_group(group_id)
 
+    def _on_groups_about_to_be_removed(self, _parent: QModelIndex, first: int, last: int) -> None:
+        # The group that takes the place of the one on screen: the next one down the list as
+        # shown, else the one above (known only while the row is still there).
+        model = self.bridge.groups
+        leaving = {model.group_id_at(row) for row in range(first, last + 1)}
+        if self._group_id not in leaving:
+            return
+        ids = self.groups.visible_group_ids()
+        if self._group_id not in ids:
+            ids = [
+                g for g in (model.group_id_at(r) for r in range(model.rowCount())) if g is not None
+            ]
+        position = ids.index(self._group_id) if self._group_id in ids else 0
+        after = [g for g in ids[position + 1 :] if g not in leaving]
+        before = [g for g in reversed(ids[:position]) if g not in leaving]
+        self._successor = next(iter(after + before), None)
+
     def _on_group_removed(self, group_id: int) -> None:
         if self._group_id == group_id:
+            successor, self._successor = self._successor, None
             self._group_id = None
             self.chat.view.show_model(None)
             self.chat.composer.set_group(None)
-            self._pick_initial_group()
+            if successor is not None:
+                self.open_group(successor)
+            else:
+                self._pick_initial_group()
             if self._group_id is None:
                 self._left_group = True
                 self.chat.show_empty("You left that group.")
@@ -505,6 +534,19 @@ class MainWindow(QMainWindow):
             return
         dialog = AddMemberDialog(self.bridge, self._group_id, self.current_group_name() or "", self)
         dialog.open()
+
+    def leave_group(self, group_id: int | None = None) -> None:
+        """Ask before leaving a group (the one on screen unless another is named)."""
+        target = group_id if group_id is not None else self._group_id
+        if target is None:
+            return
+        index = self._group_index(target)
+        if index is None:
+            return
+        name = str(index.data(GroupRoles.NAME) or "")
+        self._leave_dialog = LeaveGroupDialog(self.bridge, target, name, self)
+        self._leave_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._leave_dialog.open()
 
     # --- closing ----------------------------------------------------------------------------------
 
