@@ -67,8 +67,10 @@ class NewGroupDialog(QDialog):
         add.clicked.connect(self.add_typed_member)
         self.members = QListWidget(self)
         self.members.setMaximumHeight(110)
-        remove = QPushButton("Remove selected", self)
-        remove.clicked.connect(self._remove_selected)
+        self.remove = QPushButton("Remove selected", self)
+        self.remove.setEnabled(False)
+        self.remove.clicked.connect(self._remove_selected)
+        self.members.itemSelectionChanged.connect(self._on_member_selection)
         self.error = QLabel(self)
         self.error.setObjectName("formError")
         self.error.setWordWrap(True)
@@ -81,7 +83,10 @@ class NewGroupDialog(QDialog):
         form.addRow("Name:", self.name)
         form.addRow("Members:", member_row)
         form.addRow("", self.members)
-        form.addRow("", remove)
+        remove_row = QHBoxLayout()
+        remove_row.addStretch(1)
+        remove_row.addWidget(self.remove)
+        form.addRow("", remove_row)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -114,6 +119,9 @@ class NewGroupDialog(QDialog):
         if name and name not in self.member_names() and name != self._bridge.user.username:
             self.members.addItem(name)
         self.member.clear()
+
+    def _on_member_selection(self) -> None:
+        self.remove.setEnabled(bool(self.members.selectedItems()))
 
     def _remove_selected(self) -> None:
         for item in self.members.selectedItems():
@@ -253,8 +261,10 @@ class LeaveGroupDialog(QDialog):
         self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.hide()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
-        self.ok = self.buttons.addButton("Leave group", QDialogButtonBox.ButtonRole.DestructiveRole)
+        # Named before it joins the box, so the style sheet paints it as destructive.
+        self.ok = QPushButton("Leave group", self)
         self.ok.setObjectName("destructiveButton")
+        self.buttons.addButton(self.ok, QDialogButtonBox.ButtonRole.DestructiveRole)
         self.ok.setAutoDefault(False)
         # Enter must not leave a group by accident: Cancel is the default.
         cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
@@ -280,6 +290,7 @@ class LeaveGroupDialog(QDialog):
         except ApiError as exc:
             self.error.setText(_leave_error(exc))
             self.error.show()
+            self.adjustSize()  # the wrapped lines need the height; Qt won't grow it alone
             return
         finally:
             self.ok.setEnabled(True)

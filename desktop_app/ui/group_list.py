@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from desktop_app.models.group_list_model import GroupListModel, GroupRoles
 from desktop_app.ui import theme
 from desktop_app.ui.formatting import initials, list_time, one_line
-from desktop_app.ui.icons import icon
+from desktop_app.ui.icons import icon, menu_icon
 
 ROW_HEIGHT = 62
 PAD_X = 12
@@ -255,7 +255,7 @@ class GroupListPanel(QWidget):
         menu.addAction("Open", lambda: self.group_selected.emit(group_id))
         menu.addSeparator()
         menu.addAction(
-            icon("leave-group"), "Leave Group…", lambda: self.leave_requested.emit(group_id)
+            menu_icon("leave-group"), "Leave Group…", lambda: self.leave_requested.emit(group_id)
         )
         return menu
 

@@ -17,6 +17,7 @@ from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication, QStyle
 
+from desktop_app.ui import theme
 from desktop_app.ui.paths import resource_path
 
 ICON_NAMES = (
@@ -118,6 +119,12 @@ def icon(name: str, color: str | None = None) -> QIcon:
     if standard is not None and isinstance(app, QApplication):
         return app.style().standardIcon(standard)
     return QIcon()
+
+
+def menu_icon(name: str) -> QIcon:
+    """`name` in the theme's muted colour: the icon set's own grey is lost on a dark menu.
+    Whoever keeps one should ask again when the theme changes."""
+    return icon(name, theme.colors().muted.name())
 
 
 def has_svg(name: str) -> bool:

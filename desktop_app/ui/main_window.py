@@ -13,12 +13,13 @@ from desktop_app.models.bridge import SessionBridge
 from desktop_app.models.group_list_model import GroupRoles
 from desktop_app.session.state import ConnectionStatus, ConnState
 from desktop_app.settings import Profile
+from desktop_app.ui import theme
 from desktop_app.ui.chat_pane import ChatPane
 from desktop_app.ui.composer import join_draft
 from desktop_app.ui.diagnostics import DiagnosticsWindow
 from desktop_app.ui.group_dialogs import AddMemberDialog, LeaveGroupDialog, NewGroupDialog
 from desktop_app.ui.group_list import GroupListPanel
-from desktop_app.ui.icons import icon
+from desktop_app.ui.icons import icon, menu_icon
 from desktop_app.ui.quick_switcher import QuickSwitcher
 from desktop_app.ui.status import ConnectionStatusBar
 from desktop_app.ui.theme import ThemeChoice
@@ -78,7 +79,12 @@ class MainWindow(QMainWindow):
         self._refresh_timer.timeout.connect(self._refresh_now)
         self.setWindowIcon(icon("app"))
         self._setup_ui()
+        self._menu_icons: list[tuple[QAction, str]] = []
         self._setup_menus()
+        self._apply_menu_icons()
+        manager = theme.manager()
+        if manager is not None:
+            manager.changed.connect(self._apply_menu_icons)
         self._setup_shortcuts()
         self._connect_bridge()
         self._restore_layout()
@@ -163,7 +169,8 @@ class MainWindow(QMainWindow):
         )
         self._action(go, "&Filter Groups", "search", "Ctrl+F", self.groups.focus_filter)
         view = bar.addMenu("&View")
-        theme_menu = view.addMenu(icon("sun"), "&Theme")
+        theme_menu = view.addMenu("&Theme")
+        self._menu_icons.append((theme_menu.menuAction(), "sun"))
         self._theme_group = QActionGroup(self)
         self.theme_actions: dict[ThemeChoice, QAction] = {}
         current = self._host.theme_choice()
@@ -172,13 +179,19 @@ class MainWindow(QMainWindow):
             (ThemeChoice.LIGHT, "&Light", "sun"),
             (ThemeChoice.DARK, "&Dark", "moon"),
         ):
-            action = theme_menu.addAction(icon(icon_name), label)
+            action = theme_menu.addAction(label)
+            self._menu_icons.append((action, icon_name))
             action.setCheckable(True)
             action.setChecked(choice is current)
             action.triggered.connect(lambda _c=False, ch=choice: self._host.set_theme(ch))
             self._theme_group.addAction(action)
             self.theme_actions[choice] = action
         self._action(view, "&Diagnostics…", "diagnostics", "Ctrl+Shift+D", self.show_diagnostics)
+
+    def _apply_menu_icons(self, *_args: object) -> None:
+        # Drawn in the theme's colours, and again when the theme changes.
+        for action, name in self._menu_icons:
+            action.setIcon(menu_icon(name))
 
     def show_theme_choice(self, choice: ThemeChoice) -> None:
         """Tick the theme in this window's menu (the choice may come from another window)."""
@@ -196,7 +209,7 @@ class MainWindow(QMainWindow):
     ) -> QAction:
         action = QAction(text, self)
         if icon_name:
-            action.setIcon(icon(icon_name))
+            self._menu_icons.append((action, icon_name))
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         action.triggered.connect(lambda _checked=False: slot())
