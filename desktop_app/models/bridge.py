@@ -11,6 +11,7 @@ from chat_protocol.models import Group, Message, User
 from desktop_app.models.group_list_model import GroupListModel
 from desktop_app.models.message_model import MessageModel
 from desktop_app.session.journal import Journal
+from desktop_app.session.outbox import OutboxItem
 from desktop_app.session.session import Session
 from desktop_app.session.state import ConnectionStatus
 from desktop_app.settings import Profile
@@ -151,8 +152,9 @@ class SessionBridge(QObject):
     def retry(self, client_msg_id: str) -> None:
         self._session.retry(client_msg_id)
 
-    def discard(self, client_msg_id: str) -> None:
-        self._session.discard(client_msg_id)
+    def discard(self, client_msg_id: str) -> OutboxItem | None:
+        """Drop an unsent message; returns it (group and text) or None if it was gone."""
+        return self._session.discard(client_msg_id)
 
     def notify_typing(self, group_id: int) -> None:
         self._session.notify_typing(group_id)
@@ -168,6 +170,9 @@ class SessionBridge(QObject):
 
     async def leave_group(self, group_id: int) -> None:
         await self._session.leave_group(group_id)
+
+    def unsent_count(self, group_id: int) -> int:
+        return self._session.unsent_count(group_id)
 
     # --- SessionListener -------------------------------------------------------------
 

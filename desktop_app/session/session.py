@@ -13,7 +13,7 @@ from typing import Protocol
 from chat_protocol.events import ClientEvent
 from chat_protocol.limits import TYPING_INTERVAL_SECONDS
 from chat_protocol.models import Group, Message, User
-from desktop_app.net.errors import ApiError, AuthError
+from desktop_app.net.errors import ApiError, AuthError, NotFoundError
 from desktop_app.net.realtime import (
     RECONNECT_DELAY,
     RECONNECT_DELAY_MAX,
@@ -234,11 +234,12 @@ class Session:
         self.sender.wake()
         return True
 
-    def discard(self, client_msg_id: str) -> bool:
-        """Drop an unsent message from the outbox and from its group."""
+    def discard(self, client_msg_id: str) -> OutboxItem | None:
+        """Drop an unsent message from the outbox and from its group; returns what was dropped
+        (its group and text, so the UI can give the text back), or None if it was not there."""
         item = self.outbox.get(client_msg_id)
         if item is None:
-            return False
+            return None
         self.outbox.remove(client_msg_id)
         self.timeline(item.group_id).drop_pending(client_msg_id)
         self.sync.show_pending(item.group_id)
@@ -246,7 +247,7 @@ class Session:
             "discarded", f"Message {client_msg_id[:8]} discarded by the user.", item.group_id
         )
         self.listener.on_outbox_changed(self.outbox.count())
-        return True
+        return item
 
     def _restore_outbox(self) -> None:
         items = self.outbox.items()
@@ -371,6 +372,29 @@ class Session:
     async def search_users(self, prefix: str) -> list[User]:
         return await self.rest.search_users(prefix)
 
+    def unsent_count(self, group_id: int) -> int:
+        """How many of the user's messages to the group have not reached the server."""
+        return sum(1 for item in self.outbox.items() if item.group_id == group_id)
+
     async def leave_group(self, group_id: int) -> None:
-        await self.rest.leave_group(group_id)
+        """Leave on the server, then drop the group and its unsent messages (which could no
+        longer be delivered). A group the server no longer has us in counts as left."""
+        try:
+            await self.rest.leave_group(group_id)
+        except NotFoundError:
+            self.journal.record(
+                "state", f"{self.sync.group_name(group_id)} was already left on the server."
+            )
+        dropped = [item for item in self.outbox.items() if item.group_id == group_id]
+        for item in dropped:
+            self.outbox.remove(item.client_msg_id)
+            self.timeline(group_id).drop_pending(item.client_msg_id)
+        if dropped:
+            self.journal.record(
+                "discarded",
+                f"{len(dropped)} unsent message(s) to {self.sync.group_name(group_id)} dropped "
+                "on leaving it.",
+                group_id,
+            )
+            self.listener.on_outbox_changed(self.outbox.count())
         self.sync.on_group_left({"group_id": group_id})

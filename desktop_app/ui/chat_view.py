@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.models.message_model import MessageModel, MessageRoles
 from desktop_app.ui import theme
-from desktop_app.ui.icons import icon
+from desktop_app.ui.icons import menu_icon
 from desktop_app.ui.message_delegate import MessageDelegate
 from desktop_app.ui.tail_window import REVEAL_ROWS, TailWindow
 
@@ -345,6 +345,8 @@ class ChatView(QListView):
         menu.addAction("Copy text", self.copy_selection)
         if index.data(MessageRoles.STATE) == "failed":
             cid = str(index.data(MessageRoles.CLIENT_MSG_ID))
-            menu.addAction(icon("retry"), "Retry", lambda: self.retry_requested.emit(cid))
-            menu.addAction(icon("discard"), "Discard", lambda: self.discard_requested.emit(cid))
+            menu.addAction(menu_icon("retry"), "Retry", lambda: self.retry_requested.emit(cid))
+            menu.addAction(
+                menu_icon("discard"), "Discard", lambda: self.discard_requested.emit(cid)
+            )
         menu.exec(event.globalPos())

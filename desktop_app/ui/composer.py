@@ -25,8 +25,20 @@ MAX_VISIBLE_LINES = 8
 HINT_SLACK_PX = 6
 # The length count appears once the text is this close to the limit.
 COUNT_WARNING_MARGIN = 200
+# Text given back to a composer that holds a draft goes after the draft, this far apart.
+GIVE_BACK_SEPARATOR = "\n\n"
 # Typing notices go out at most this often (the server drops extras anyway).
 TYPING_NOTICE_INTERVAL_MS = int(limits.TYPING_INTERVAL_SECONDS * 1000) + 500
+
+
+def join_draft(draft: str, text: str) -> str:
+    """The draft with `text` after it, a blank line apart; a draft of only whitespace holds
+    nothing worth keeping and gives way."""
+    if not draft.strip():
+        return text
+    # Complete the blank line with as many newlines as the draft lacks.
+    trailing = len(draft) - len(draft.rstrip("\n"))
+    return draft + GIVE_BACK_SEPARATOR[min(trailing, len(GIVE_BACK_SEPARATOR)) :] + text
 
 
 class ComposerEdit(QPlainTextEdit):
@@ -100,6 +112,7 @@ class Composer(QFrame):
         self._body_max = body_max
         self._group_id: int | None = None
         self._loading = False
+        self._giving_back = False
         self._typing_gate = QTimer(self, singleShot=True, interval=TYPING_NOTICE_INTERVAL_MS)
         self._setup_ui()
 
@@ -158,6 +171,28 @@ class Composer(QFrame):
     def text(self) -> str:
         return self.edit.toPlainText()
 
+    def give_back(self, text: str) -> None:
+        """Put text the user wrote back into the editor (a discarded message), never over the
+        draft (see `join_draft`). The caret goes to the end and focus here; Ctrl+Z takes it
+        out again."""
+        draft = self.text()
+        joined = join_draft(draft, text)
+        cursor = self.edit.textCursor()
+        if joined.startswith(draft):
+            cursor.movePosition(cursor.MoveOperation.End)
+            joined = joined[len(draft) :]
+        else:
+            cursor.select(cursor.SelectionType.Document)
+        self._giving_back = True
+        try:
+            cursor.insertText(joined)
+        finally:
+            self._giving_back = False
+        cursor.movePosition(cursor.MoveOperation.End)
+        self.edit.setTextCursor(cursor)
+        self.edit.ensureCursorVisible()
+        self.edit.setFocus()
+
     def set_body_max(self, body_max: int) -> None:
         self._body_max = body_max
         self._on_text_changed()
@@ -195,6 +230,9 @@ class Composer(QFrame):
         if self._loading or self._group_id is None:
             return
         self.draft_changed.emit(self._group_id, text)
+        # Text given back is not the user typing: nobody should see "… is typing".
+        if self._giving_back:
+            return
         if text.strip() and not self._typing_gate.isActive():
             self._typing_gate.start()
             self.typing.emit()

@@ -25,6 +25,8 @@ from desktop_app.ui.icons import icon
 from desktop_app.ui.status import describe
 
 REFRESH_MS = 1000
+# Wide enough for most journal sentences without scrolling sideways.
+DEFAULT_SIZE = (1040, 600)
 # Counters shown first, in this order, with these labels; others follow as they come.
 COUNTER_LABELS = {
     "received_live": "Received live (open group)",
@@ -86,7 +88,7 @@ class DiagnosticsWindow(QWidget):
         self._timer.timeout.connect(self._refresh_numbers)
         self._timer.start()
         self._refresh_numbers()
-        self.resize(820, 560)
+        self.resize(*DEFAULT_SIZE)
 
     def _setup_ui(self) -> None:
         self.state_label = QLabel(self)

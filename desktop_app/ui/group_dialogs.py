@@ -1,4 +1,4 @@
-"""The "New group" and "Add member" dialogs."""
+"""The "New group", "Add member" and "Leave group" dialogs."""
 
 from __future__ import annotations
 
@@ -19,11 +19,14 @@ from PySide6.QtWidgets import (
 from chat_protocol import limits
 from chat_protocol.models import Group
 from desktop_app.models.bridge import SessionBridge
+from desktop_app.net.errors import AuthError
 from desktop_app.net.rest import ApiError, ServerUnreachable
 from desktop_app.tasks import spawn
 from desktop_app.ui.field import Field
 from desktop_app.ui.icons import icon
 from desktop_app.ui.user_lookup import UserLookup
+
+LEAVE_DIALOG_WIDTH = 420
 
 
 def _plain_error(exc: ApiError, username: str | None = None) -> str:
@@ -64,8 +67,10 @@ class NewGroupDialog(QDialog):
         add.clicked.connect(self.add_typed_member)
         self.members = QListWidget(self)
         self.members.setMaximumHeight(110)
-        remove = QPushButton("Remove selected", self)
-        remove.clicked.connect(self._remove_selected)
+        self.remove = QPushButton("Remove selected", self)
+        self.remove.setEnabled(False)
+        self.remove.clicked.connect(self._remove_selected)
+        self.members.itemSelectionChanged.connect(self._on_member_selection)
         self.error = QLabel(self)
         self.error.setObjectName("formError")
         self.error.setWordWrap(True)
@@ -78,7 +83,10 @@ class NewGroupDialog(QDialog):
         form.addRow("Name:", self.name)
         form.addRow("Members:", member_row)
         form.addRow("", self.members)
-        form.addRow("", remove)
+        remove_row = QHBoxLayout()
+        remove_row.addStretch(1)
+        remove_row.addWidget(self.remove)
+        form.addRow("", remove_row)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -111,6 +119,9 @@ class NewGroupDialog(QDialog):
         if name and name not in self.member_names() and name != self._bridge.user.username:
             self.members.addItem(name)
         self.member.clear()
+
+    def _on_member_selection(self) -> None:
+        self.remove.setEnabled(bool(self.members.selectedItems()))
 
     def _remove_selected(self) -> None:
         for item in self.members.selectedItems():
@@ -193,4 +204,95 @@ class AddMemberDialog(QDialog):
         finally:
             self.ok.setEnabled(True)
         self.added.emit(username)
+        self.accept()
+
+
+def _leave_error(exc: ApiError) -> str:
+    if isinstance(exc, ServerUnreachable):
+        return (
+            "Can't reach the server right now, so you are still in the group. "
+            "Try again when the status bar says Live."
+        )
+    if isinstance(exc, AuthError):
+        return "The server no longer accepts your sign-in. Sign in again, then try again."
+    return f"The server did not let you leave: {exc.message or exc.status}"
+
+
+def leave_question(group_name: str, unsent: int) -> str:
+    """What the confirmation says: the consequences, and the unsent messages it drops."""
+    text = (
+        f"You will stop getting messages from “{group_name}” and it leaves your group list. "
+        "To come back, a member has to add you again."
+    )
+    if unsent:
+        noun = "message" if unsent == 1 else "messages"
+        text += f"\n\nYour {unsent} unsent {noun} to it will be dropped."
+    return text
+
+
+class LeaveGroupDialog(QDialog):
+    """Asks before leaving a group, names it, then leaves; emits `left(group_id)`. A refusal
+    shows under the question and the dialog stays open."""
+
+    left = Signal(int)
+
+    def __init__(
+        self, bridge: SessionBridge, group_id: int, group_name: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self._group_id = group_id
+        self.setWindowTitle("Leave group")
+        self.setWindowIcon(icon("leave-group"))
+        self.setMinimumWidth(LEAVE_DIALOG_WIDTH)
+        self._setup_ui(group_name, bridge.unsent_count(group_id))
+
+    def _setup_ui(self, group_name: str, unsent: int) -> None:
+        self.question = QLabel(f"Leave “{group_name}”?", self)
+        self.question.setObjectName("dialogQuestion")
+        self.question.setTextFormat(Qt.TextFormat.PlainText)
+        self.question.setWordWrap(True)
+        self.details = QLabel(leave_question(group_name, unsent), self)
+        self.details.setTextFormat(Qt.TextFormat.PlainText)
+        self.details.setWordWrap(True)
+        self.error = QLabel(self)
+        self.error.setObjectName("formError")
+        self.error.setWordWrap(True)
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
+        self.error.hide()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        # Named before it joins the box, so the style sheet paints it as destructive.
+        self.ok = QPushButton("Leave group", self)
+        self.ok.setObjectName("destructiveButton")
+        self.buttons.addButton(self.ok, QDialogButtonBox.ButtonRole.DestructiveRole)
+        self.ok.setAutoDefault(False)
+        # Enter must not leave a group by accident: Cancel is the default.
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setDefault(True)
+        cancel.setFocus()
+        self.ok.clicked.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.setSpacing(10)
+        layout.addWidget(self.question)
+        layout.addWidget(self.details)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+
+    def submit(self) -> None:
+        self.ok.setEnabled(False)
+        self.error.hide()
+        spawn(self._leave(), name="leave-group")
+
+    async def _leave(self) -> None:
+        try:
+            await self._bridge.leave_group(self._group_id)
+        except ApiError as exc:
+            self.error.setText(_leave_error(exc))
+            self.error.show()
+            self.adjustSize()  # the wrapped lines need the height; Qt won't grow it alone
+            return
+        finally:
+            self.ok.setEnabled(True)
+        self.left.emit(self._group_id)
         self.accept()

@@ -9,6 +9,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPoint,
     QRect,
     QRectF,
     QSize,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QListView,
+    QMenu,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -33,7 +35,7 @@ from PySide6.QtWidgets import (
 from desktop_app.models.group_list_model import GroupListModel, GroupRoles
 from desktop_app.ui import theme
 from desktop_app.ui.formatting import initials, list_time, one_line
-from desktop_app.ui.icons import icon
+from desktop_app.ui.icons import icon, menu_icon
 
 ROW_HEIGHT = 62
 PAD_X = 12
@@ -155,11 +157,13 @@ class GroupFilter(QSortFilterProxyModel):
 
 
 class GroupListPanel(QWidget):
-    """Left pane: filter, list, "New group" and "Add member" buttons."""
+    """Left pane: filter, list, "New group" and "Add member" buttons; a group's context menu
+    opens it or asks to leave it (`leave_requested(group_id)`)."""
 
     group_selected = Signal(int)
     new_group_requested = Signal()
     add_member_requested = Signal()
+    leave_requested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -210,6 +214,8 @@ class GroupListPanel(QWidget):
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.clicked.connect(self._on_clicked)
         self.list.activated.connect(self._on_clicked)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._on_context_menu)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -242,6 +248,24 @@ class GroupListPanel(QWidget):
         group_id = index.data(GroupRoles.GROUP_ID)
         if isinstance(group_id, int):
             self.group_selected.emit(group_id)
+
+    def context_menu(self, group_id: int) -> QMenu:
+        """The menu a right click on the group's row shows."""
+        menu = QMenu(self)
+        menu.addAction("Open", lambda: self.group_selected.emit(group_id))
+        menu.addSeparator()
+        menu.addAction(
+            menu_icon("leave-group"), "Leave Group…", lambda: self.leave_requested.emit(group_id)
+        )
+        return menu
+
+    def _on_context_menu(self, pos: QPoint) -> None:
+        group_id = self.list.indexAt(pos).data(GroupRoles.GROUP_ID)
+        if not isinstance(group_id, int):
+            return
+        menu = self.context_menu(group_id)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.list.viewport().mapToGlobal(pos))
 
     def select_group(self, group_id: int | None) -> None:
         self._current = group_id

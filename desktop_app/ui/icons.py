@@ -1,7 +1,7 @@
 """Icons for the UI, loaded from `resources/icons/<name>.svg` with a graceful fallback.
 
 Names the UI uses (each one `resources/icons/<name>.svg`):
-app, send, new-group, add-member, search, settings, diagnostics, retry, discard,
+app, send, new-group, add-member, leave-group, search, settings, diagnostics, retry, discard,
 pending, failed, arrow-down, sun, moon, new-window, quit, tray, tray-unread.
 
 A missing file falls back to a theme icon of the platform, then to a standard Qt
@@ -17,6 +17,7 @@ from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication, QStyle
 
+from desktop_app.ui import theme
 from desktop_app.ui.paths import resource_path
 
 ICON_NAMES = (
@@ -24,6 +25,7 @@ ICON_NAMES = (
     "send",
     "new-group",
     "add-member",
+    "leave-group",
     "search",
     "settings",
     "diagnostics",
@@ -45,6 +47,7 @@ _THEME_FALLBACK = {
     "send": "mail-send",
     "new-group": "list-add",
     "add-member": "contact-new",
+    "leave-group": "list-remove",
     "search": "edit-find",
     "settings": "preferences-system",
     "diagnostics": "utilities-system-monitor",
@@ -116,6 +119,12 @@ def icon(name: str, color: str | None = None) -> QIcon:
     if standard is not None and isinstance(app, QApplication):
         return app.style().standardIcon(standard)
     return QIcon()
+
+
+def menu_icon(name: str) -> QIcon:
+    """`name` in the theme's muted colour: the icon set's own grey is lost on a dark menu.
+    Whoever keeps one should ask again when the theme changes."""
+    return icon(name, theme.colors().muted.name())
 
 
 def has_svg(name: str) -> bool:

@@ -13,11 +13,13 @@ from desktop_app.models.bridge import SessionBridge
 from desktop_app.models.group_list_model import GroupRoles
 from desktop_app.session.state import ConnectionStatus, ConnState
 from desktop_app.settings import Profile
+from desktop_app.ui import theme
 from desktop_app.ui.chat_pane import ChatPane
+from desktop_app.ui.composer import join_draft
 from desktop_app.ui.diagnostics import DiagnosticsWindow
-from desktop_app.ui.group_dialogs import AddMemberDialog, NewGroupDialog
+from desktop_app.ui.group_dialogs import AddMemberDialog, LeaveGroupDialog, NewGroupDialog
 from desktop_app.ui.group_list import GroupListPanel
-from desktop_app.ui.icons import icon
+from desktop_app.ui.icons import icon, menu_icon
 from desktop_app.ui.quick_switcher import QuickSwitcher
 from desktop_app.ui.status import ConnectionStatusBar
 from desktop_app.ui.theme import ThemeChoice
@@ -68,6 +70,8 @@ class MainWindow(QMainWindow):
         self._left_group = False  # "You left that group." stays until another group opens
         self._diagnostics: DiagnosticsWindow | None = None
         self._switcher: QuickSwitcher | None = None
+        self._leave_dialog: LeaveGroupDialog | None = None
+        self._successor: int | None = None  # opens when the group on screen goes away
         self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self.profile.save)
         # Header and title follow the group list at most once per frame, not per message.
@@ -75,7 +79,12 @@ class MainWindow(QMainWindow):
         self._refresh_timer.timeout.connect(self._refresh_now)
         self.setWindowIcon(icon("app"))
         self._setup_ui()
+        self._menu_icons: list[tuple[QAction, str]] = []
         self._setup_menus()
+        self._apply_menu_icons()
+        manager = theme.manager()
+        if manager is not None:
+            manager.changed.connect(self._apply_menu_icons)
         self._setup_shortcuts()
         self._connect_bridge()
         self._restore_layout()
@@ -108,12 +117,13 @@ class MainWindow(QMainWindow):
         self.groups.group_selected.connect(self.open_group)
         self.groups.new_group_requested.connect(self.new_group)
         self.groups.add_member_requested.connect(self.add_member)
+        self.groups.leave_requested.connect(self.leave_group)
         composer = self.chat.composer
         composer.send_requested.connect(self._on_send)
         composer.typing.connect(self._on_typing)
         composer.draft_changed.connect(self._on_draft_changed)
         self.chat.view.retry_requested.connect(self.bridge.retry)
-        self.chat.view.discard_requested.connect(self.bridge.discard)
+        self.chat.view.discard_requested.connect(self._on_discard)
         self.setMinimumSize(*MIN_SIZE)
         self.resize(*DEFAULT_SIZE)
 
@@ -139,6 +149,9 @@ class MainWindow(QMainWindow):
         self.add_member_action = self._action(
             file_menu, "&Add Member…", "add-member", None, self.add_member
         )
+        self.leave_group_action = self._action(
+            file_menu, "&Leave Group…", "leave-group", None, self.leave_group
+        )
         file_menu.addSeparator()
         self._action(file_menu, "Sign &Out", None, None, lambda: self._host.sign_out(self))
         self._action(file_menu, "&Close Window", None, QKeySequence.StandardKey.Close, self.close)
@@ -156,7 +169,8 @@ class MainWindow(QMainWindow):
         )
         self._action(go, "&Filter Groups", "search", "Ctrl+F", self.groups.focus_filter)
         view = bar.addMenu("&View")
-        theme_menu = view.addMenu(icon("sun"), "&Theme")
+        theme_menu = view.addMenu("&Theme")
+        self._menu_icons.append((theme_menu.menuAction(), "sun"))
         self._theme_group = QActionGroup(self)
         self.theme_actions: dict[ThemeChoice, QAction] = {}
         current = self._host.theme_choice()
@@ -165,13 +179,19 @@ class MainWindow(QMainWindow):
             (ThemeChoice.LIGHT, "&Light", "sun"),
             (ThemeChoice.DARK, "&Dark", "moon"),
         ):
-            action = theme_menu.addAction(icon(icon_name), label)
+            action = theme_menu.addAction(label)
+            self._menu_icons.append((action, icon_name))
             action.setCheckable(True)
             action.setChecked(choice is current)
             action.triggered.connect(lambda _c=False, ch=choice: self._host.set_theme(ch))
             self._theme_group.addAction(action)
             self.theme_actions[choice] = action
         self._action(view, "&Diagnostics…", "diagnostics", "Ctrl+Shift+D", self.show_diagnostics)
+
+    def _apply_menu_icons(self, *_args: object) -> None:
+        # Drawn in the theme's colours, and again when the theme changes.
+        for action, name in self._menu_icons:
+            action.setIcon(menu_icon(name))
 
     def show_theme_choice(self, choice: ThemeChoice) -> None:
         """Tick the theme in this window's menu (the choice may come from another window)."""
@@ -189,7 +209,7 @@ class MainWindow(QMainWindow):
     ) -> QAction:
         action = QAction(text, self)
         if icon_name:
-            action.setIcon(icon(icon_name))
+            self._menu_icons.append((action, icon_name))
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         action.triggered.connect(lambda _checked=False: slot())
@@ -209,6 +229,7 @@ class MainWindow(QMainWindow):
             (b.message_received, self._on_message_received),
             (b.group_added, self._on_group_added),
             (b.group_removed, self._on_group_removed),
+            (b.groups.rowsAboutToBeRemoved, self._on_groups_about_to_be_removed),
             (b.groups.total_unread_changed, self._on_groups_data_changed),
             (b.groups.dataChanged, self._on_groups_data_changed),
             (b.groups.rowsInserted, self._pick_initial_group),
@@ -315,6 +336,7 @@ class MainWindow(QMainWindow):
         has_group = self._group_id is not None
         self.groups.add_button.setEnabled(has_group)
         self.add_member_action.setEnabled(has_group)
+        self.leave_group_action.setEnabled(has_group)
 
     def _refresh_header(self) -> None:
         if self._group_id is None:
@@ -349,12 +371,33 @@ class MainWindow(QMainWindow):
         if self._group_id is None:
             self.open_group(group_id)
 
+    def _on_groups_about_to_be_removed(self, _parent: QModelIndex, first: int, last: int) -> None:
+        # The group that takes the place of the one on screen: the next one down the list as
+        # shown, else the one above (known only while the row is still there).
+        model = self.bridge.groups
+        leaving = {model.group_id_at(row) for row in range(first, last + 1)}
+        if self._group_id not in leaving:
+            return
+        ids = self.groups.visible_group_ids()
+        if self._group_id not in ids:
+            ids = [
+                g for g in (model.group_id_at(r) for r in range(model.rowCount())) if g is not None
+            ]
+        position = ids.index(self._group_id) if self._group_id in ids else 0
+        after = [g for g in ids[position + 1 :] if g not in leaving]
+        before = [g for g in reversed(ids[:position]) if g not in leaving]
+        self._successor = next(iter(after + before), None)
+
     def _on_group_removed(self, group_id: int) -> None:
         if self._group_id == group_id:
+            successor, self._successor = self._successor, None
             self._group_id = None
             self.chat.view.show_model(None)
             self.chat.composer.set_group(None)
-            self._pick_initial_group()
+            if successor is not None:
+                self.open_group(successor)
+            else:
+                self._pick_initial_group()
             if self._group_id is None:
                 self._left_group = True
                 self.chat.show_empty("You left that group.")
@@ -413,6 +456,16 @@ class MainWindow(QMainWindow):
             return
         self.bridge.send(self._group_id, body)
         self.chat.view.scroll_to_newest()
+
+    def _on_discard(self, client_msg_id: str) -> None:
+        # Nothing the user typed is lost: the text goes back where it can be edited and resent.
+        item = self.bridge.discard(client_msg_id)
+        if item is None:
+            return
+        if item.group_id == self._group_id:
+            self.chat.composer.give_back(item.body)
+            return
+        self._on_draft_changed(item.group_id, join_draft(self._draft(item.group_id), item.body))
 
     def _on_typing(self) -> None:
         if self._group_id is not None:
@@ -494,6 +547,19 @@ class MainWindow(QMainWindow):
             return
         dialog = AddMemberDialog(self.bridge, self._group_id, self.current_group_name() or "", self)
         dialog.open()
+
+    def leave_group(self, group_id: int | None = None) -> None:
+        """Ask before leaving a group (the one on screen unless another is named)."""
+        target = group_id if group_id is not None else self._group_id
+        if target is None:
+            return
+        index = self._group_index(target)
+        if index is None:
+            return
+        name = str(index.data(GroupRoles.NAME) or "")
+        self._leave_dialog = LeaveGroupDialog(self.bridge, target, name, self)
+        self._leave_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._leave_dialog.open()
 
     # --- closing ----------------------------------------------------------------------------------
 

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QAbstractItemView, QDialog, QLineEdit, QListView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop_app.models.group_list_model import GroupListModel, GroupRoles
-from desktop_app.ui.group_list import GroupDelegate, GroupFilter
+from desktop_app.ui.group_list import ROW_HEIGHT, GroupDelegate, GroupFilter
+
+SWITCHER_WIDTH = 420
+# The list grows with the matches up to this many rows, then scrolls.
+MAX_VISIBLE_ROWS = 6
 
 
 class QuickSwitcher(QDialog):
@@ -33,17 +45,34 @@ class QuickSwitcher(QDialog):
         self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.list.activated.connect(self._choose)
         self.list.clicked.connect(self._choose)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.no_match = QLabel(self)
+        self.no_match.setObjectName("switcherNoMatch")
+        self.no_match.setTextFormat(Qt.TextFormat.PlainText)
+        self.no_match.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.input)
         layout.addWidget(self.list)
-        self.resize(420, 360)
+        layout.addWidget(self.no_match)
+        self.setFixedWidth(SWITCHER_WIDTH)
         self._on_text("")
 
     def _on_text(self, text: str) -> None:
         self._filter.setFilterFixedString(text)
         if self._filter.rowCount():
             self.list.setCurrentIndex(self._filter.index(0, 0))
+        self._fit(text)
+
+    def _fit(self, text: str) -> None:
+        # As tall as the matches, so a popup with one match is not mostly empty.
+        rows = self._filter.rowCount()
+        self.list.setVisible(rows > 0)
+        self.no_match.setVisible(rows == 0)
+        self.no_match.setText(f"No group matches “{text}”." if text else "No groups yet.")
+        frame = 2 * self.list.frameWidth()
+        self.list.setFixedHeight(min(rows, MAX_VISIBLE_ROWS) * ROW_HEIGHT + frame)
+        self.adjustSize()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (

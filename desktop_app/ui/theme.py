@@ -153,6 +153,8 @@ def _stylesheet(name: str, c: ThemeColors) -> str:
         "@separator": c.separator.name(),
         "@selection": c.selection.name(),
         "@failed": c.failed.name(),
+        # Images the sheets draw with (url(@themes/check.svg)), wherever resources/ lives.
+        "@themes": resource_path("themes").as_posix(),
     }
     # Longest first so "@accent_text" is not eaten by "@accent".
     for token in sorted(tokens, key=len, reverse=True):

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RESOURCES = ROOT / "resources"
 # Every icon the UI asks for (desktop_app/ui/icons.py) plus the tray's.
 ICONS = (
-    "app send new-group add-member search settings diagnostics retry discard pending failed "
+    "app send new-group add-member leave-group search settings diagnostics retry discard pending failed "
     "arrow-down sun moon user group tray tray-unread new-window quit"
 ).split()
 HICOLOR_PNG_SIZES = (48, 128, 256)

@@ -214,3 +214,62 @@ def test_an_empty_group_says_so_and_a_loading_one_does_not(
     window.chat.composer.submit()
     wait_for(lambda: bodies(window) == ["first words"])
     assert window.chat.view.empty_hint_shown() == ""
+
+
+def test_the_quick_switcher_is_as_tall_as_its_matches_and_says_when_none_match(
+    desktop: DesktopApp, server: Any, users: Any, sign_in: Any, arun: Any, wait_for: Any
+) -> None:
+    (name,) = users(1)
+    window: MainWindow = sign_in(desktop, server.url, name)
+    ids = [arun(window.bridge.create_group(n, [])).id for n in ("North", "South", "East")]
+    wait_for(lambda: all(window.bridge.groups.row_of(g) is not None for g in ids))
+    window.show_switcher()
+    switcher = window._switcher
+    assert switcher is not None
+    wait_for(switcher.isVisible)
+    all_three = switcher.height()
+    switcher.input.setText("nor")
+    one = switcher.height()
+    assert switcher.list.isVisible() and switcher.list.model().rowCount() == 1
+    assert one < all_three
+    switcher.input.setText("zzz")
+    assert not switcher.list.isVisible()
+    assert switcher.no_match.isVisible()
+    assert switcher.no_match.text() == "No group matches “zzz”."
+    assert switcher.height() < one
+
+
+def test_dark_theme_draws_field_and_check_box_outlines_that_can_be_seen(
+    desktop: DesktopApp, qtbot: QtBot
+) -> None:
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QCheckBox, QLineEdit, QVBoxLayout, QWidget
+
+    from desktop_app.ui import theme
+
+    desktop.set_theme(ThemeChoice.DARK)
+    try:
+        form = QWidget()
+        qtbot.addWidget(form)
+        edit = QLineEdit(form)
+        box = QCheckBox("Create a new account", form)
+        layout = QVBoxLayout(form)
+        layout.addWidget(edit)
+        layout.addWidget(box)
+        form.show()
+        qtbot.waitExposed(form)
+        window = QColor(theme.colors().window)
+
+        def contrast(widget: QWidget) -> int:
+            image = widget.grab().toImage()
+            y = image.height() // 2
+            return max(
+                abs(image.pixelColor(x, y).lightness() - window.lightness())
+                for x in range(min(20, image.width()))
+            )
+
+        # The outline (or the box) stands out from the window by a visible step.
+        assert contrast(edit) > 25
+        assert contrast(box) > 25
+    finally:
+        desktop.set_theme(ThemeChoice.LIGHT)
