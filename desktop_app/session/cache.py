@@ -88,6 +88,9 @@ _INSERT_ROW = (
 )
 
 Window = tuple[int, int, bool]  # lo, hi, at_start of the cached block
+# What a flush last wrote for a group: its list row's signature, its block, the timeline's
+# reset count (after a reset the rows on disk may no longer be the server's: rewrite them).
+Written = tuple[tuple[object, ...] | None, Window | None, int]
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,7 @@ class LocalCache:
         self.user_id = user_id
         self.journal = journal
         self._db: sqlite3.Connection | None = None
-        self._written: dict[int, tuple[tuple[object, ...] | None, Window | None]] = {}
+        self._written: dict[int, Written] = {}
         self._last_messages: dict[int, Message] = {}
 
     @property
@@ -243,9 +246,9 @@ class LocalCache:
             lo, hi, at_start = window
             held = [r for r in rows[gid] if r.seq is not None and lo <= r.seq <= hi]
             histories[gid] = CachedHistory(lo, hi, at_start, held)
-            self._written[gid] = (None, window)
+            self._written[gid] = (None, window, 0)
         for gid in windows:
-            self._written.setdefault(gid, (None, None))
+            self._written.setdefault(gid, (None, None, 0))
         return CacheSnapshot(groups, histories)
 
     def _row(
@@ -274,7 +277,11 @@ class LocalCache:
         db = self._db
         if db is None:
             return 0
-        plan = self._plan(registry, timelines)
+        try:
+            plan = self._plan(registry, timelines)
+        except ValueError as exc:  # a list row the wire model refuses: a bug, not a crash
+            self._give_up(f"a group could not be written ({exc})")
+            return 0
         if not plan.changed and not plan.gone:
             return 0
         try:
@@ -294,8 +301,8 @@ class LocalCache:
         except sqlite3.Error as exc:
             self._give_up(f"writing failed ({exc})")
             return 0
-        for gid, sig, window in plan.changed:
-            self._written[gid] = (sig, window)
+        for gid, record in plan.changed:
+            self._written[gid] = record
         for gid in plan.gone:
             self._written.pop(gid, None)
             self._last_messages.pop(gid, None)
@@ -307,14 +314,15 @@ class LocalCache:
         for gid, state in registry.by_id.items():
             tl = timelines.get(gid)
             window = _window(tl)
-            sig = _signature(state)
+            resets = tl.resets if tl is not None else 0
+            now: Written = (_signature(state), window, resets)
             before = self._written.get(gid)
-            if before is not None and before == (sig, window):
+            if before == now:
                 continue
-            old_window = before[1] if before is not None else None
+            on_disk = before[1] if before is not None and before[2] == resets else None
             payload = self._payload(state, tl)
-            rows = _rows_to_write(tl, window, old_window) if tl is not None else []
-            plan.changed.append((gid, sig, window))
+            rows = _rows_to_write(tl, window, on_disk) if tl is not None else []
+            plan.changed.append((gid, now))
             plan.groups.append((gid, payload, window))
             plan.rows.extend(rows)
         plan.gone = [gid for gid in self._written if gid not in registry.by_id]
@@ -411,7 +419,7 @@ class LocalCache:
 class _Plan:
     """What one flush writes."""
 
-    changed: list[tuple[int, tuple[object, ...], Window | None]] = field(default_factory=list)
+    changed: list[tuple[int, Written]] = field(default_factory=list)
     groups: list[tuple[int, str, Window | None]] = field(default_factory=list)
     rows: list[tuple[object, ...]] = field(default_factory=list)
     gone: list[int] = field(default_factory=list)

@@ -121,6 +121,7 @@ class Timeline:
         self.lo: int | None = None
         self.hi: int | None = None
         self.at_start = False
+        self.resets = 0  # how often `reset` dropped the rows (a cache then rewrites them all)
         self.observer: TimelineObserver | None = None
 
     # --- reading ---------------------------------------------------------------------
@@ -179,6 +180,7 @@ class Timeline:
                 self.observer.end_remove()
         self.lo = self.hi = None
         self.at_start = False
+        self.resets += 1
         return n
 
     def mark_start(self) -> None:

@@ -336,3 +336,48 @@ def test_scrolling_back_from_cached_history_pages_older_messages_from_the_server
     assert seqs(model) == list(range(1, total + 2)), "contiguous from 1, each once"
     assert not model.has_older()
     peer.close()
+
+
+def test_server_data_replaced_behind_the_cache_shows_the_servers_messages_not_the_cached(
+    fresh_server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+    arun: Callable[..., Any],
+    tmp_path: Path,
+) -> None:
+    alice, bob = register(fresh_server.url), register(fresh_server.url)
+    peer = Peer(fresh_server.url, bob)
+    group = peer.create_group("Old", [alice[0]["username"]])
+    for i in range(1, 6):
+        peer.send(group, f"old {i}")
+    first = make_bridge(fresh_server.url, alice, profile="alice")
+    wait_for(lambda: len(bodies(first.message_model(group))) == 5)
+    arun(first.stop())
+    peer.close()
+    fresh_server.stop()
+    # The operator starts over with an empty data dir on the same address: the same ids
+    # come back (alice is user 1 again, the group is group 1) with other messages.
+    replaced = ServerProcess(tmp_path / "replaced", port=fresh_server.port).start()
+    try:
+        alice2, bob2 = register(replaced.url), register(replaced.url)
+        assert (alice2[0]["id"], bob2[0]["id"]) == (alice[0]["id"], bob[0]["id"])
+        peer = Peer(replaced.url, bob2)
+        assert peer.create_group("New", [alice2[0]["username"]]) == group
+        peer.send(group, "new 1")
+        peer.send(group, "new 2")
+
+        second = make_bridge(replaced.url, alice2, profile="alice")
+        model = second.message_model(group)
+        wait_for(lambda: live(second))
+        wait_for(lambda: bodies(model) == ["new 1", "new 2"])
+        assert any("ahead of the server" in t for t in second.journal.texts("cache_dropped"))
+        arun(second.stop())
+        replaced.stop()
+
+        third = make_bridge(replaced.url, alice2, profile="alice")  # offline: the cache only
+        assert bodies(third.message_model(group)) == ["new 1", "new 2"]
+        assert listed(third)[group]["name"] == "New"
+        peer.close()
+    finally:
+        replaced.stop()
