@@ -3,6 +3,8 @@
 Feeds N events (default 100,000) spread over 20 groups through the same entry point the
 socket uses (Connection.on_event, after the JSON the socket delivers is decoded), headless,
 into per-group MessageModels and the GroupListModel, and reports messages/s and peak RSS.
+The local cache is open, and flushed every CACHE_FLUSH_INTERVAL seconds inside the timed
+part, as the session's timer would (each flush's time is reported too).
 Then fills one group with 100,000 messages (as catch-up pages of 200) and times opening it:
 set_active_group + its model + the rows a view paints, and the same with a QListView shown
 offscreen. Writes bench/results/client_ingest.json and prints one line.
@@ -34,6 +36,7 @@ from PySide6.QtWidgets import QApplication, QListView
 from chat_protocol.models import Group, Message, User
 from desktop_app.models.bridge import SessionBridge
 from desktop_app.models.message_model import MessageRoles
+from desktop_app.session.cache import CACHE_FLUSH_INTERVAL
 from desktop_app.settings import HOME_ENV, Profile
 
 RESULT_PATH = Path(__file__).parent / "results" / "client_ingest.json"
@@ -98,6 +101,11 @@ async def ingest(bridge: SessionBridge, n: int, groups: int) -> dict[str, Any]:
         bridge.message_model(gid)
     senders = [{"id": i, "username": f"user{i}", "display_name": f"User {i}"} for i in range(2, 12)]
     seqs = [0] * (groups + 1)
+    session = bridge.session
+    if session.cache is not None:
+        session.cache.load()  # what Session.start does first
+    flush_ms: list[float] = []
+    last_flush = time.perf_counter()
     rss_before = current_rss_mb()
     on_event = bridge.session.connection.on_event
     loads = json.loads
@@ -115,6 +123,10 @@ async def ingest(bridge: SessionBridge, n: int, groups: int) -> dict[str, Any]:
         for raw in wire:
             on_event("message:new", loads(raw))
         await asyncio.sleep(0)
+        if time.perf_counter() - last_flush >= CACHE_FLUSH_INTERVAL:
+            flush_started = last_flush = time.perf_counter()
+            session.flush_cache()
+            flush_ms.append((time.perf_counter() - flush_started) * 1000)
         elapsed += time.perf_counter() - started
         cpu += time.process_time() - cpu_started
     held = sum(bridge.message_model(g).rowCount() for g in range(1, groups + 1))
@@ -128,8 +140,10 @@ async def ingest(bridge: SessionBridge, n: int, groups: int) -> dict[str, Any]:
         "cpu_seconds": round(cpu, 3),
         "messages_per_cpu_second": round(n / cpu),
         "rss_mb_before_feed": round(rss_before, 1),
+        "cache_flushes": len(flush_ms),
+        "cache_flush_ms_max": round(max(flush_ms, default=0.0), 2),
         "includes": "json.loads of each event, pydantic validation, sync engine, journal, "
-        "MessageModel/GroupListModel updates and bridge signals",
+        "MessageModel/GroupListModel updates, bridge signals and the local cache's flushes",
         "rss_mb_after_feed": round(current_rss_mb(), 1),
     }
 
@@ -202,6 +216,8 @@ async def run(args: argparse.Namespace, app: QApplication) -> dict[str, Any]:
         result["peak_rss_mb"] = round(rss_mb(), 1)
         bridge.session.sync.close()
         bridge.session.outbox.close()
+        if bridge.session.cache is not None:
+            bridge.session.cache.close()
         await bridge.session.rest.aclose()
     return result
 
@@ -230,7 +246,8 @@ def main() -> int:
     print(
         f"client_ingest: {result['messages_per_second']} msg/s applied "
         f"({result['messages_per_cpu_second']} per CPU-second) "
-        f"({result['messages']} over {result['groups']} groups), open 100k group "
+        f"({result['messages']} over {result['groups']} groups; {result['cache_flushes']} cache "
+        f"flushes, slowest {result['cache_flush_ms_max']} ms), open 100k group "
         f"{result['open_model_ms']} ms (model) / {result['open_with_qlistview_ms']} ms (QListView), "
         f"peak RSS {result['peak_rss_mb']} MB"
     )

@@ -238,7 +238,8 @@ class DesktopApp(QObject):
         if window in self.windows:
             self.windows.remove(window)
         bridge = window.bridge
-        if not any(w.bridge is bridge for w in self.windows):
+        # While quitting, `shutdown` stops every session itself and waits for it.
+        if not any(w.bridge is bridge for w in self.windows) and not self._quitting:
             for key, b in list(self.sessions.items()):
                 if b is bridge:
                     del self.sessions[key]
@@ -370,14 +371,16 @@ class DesktopApp(QObject):
     async def shutdown(self) -> None:
         """Close windows, stop sessions and the embedded server, wait for background tasks."""
         self._quitting = True
+        # Taken before the windows close: closing a session's last window forgets the session
+        # and spawns its stop, which `shutdown_tasks` below would cancel before it ever ran.
+        bridges = list(self.sessions.values())
+        self.sessions.clear()
         # Newest first: windows of one profile share its saved layout, and the first window
         # (the one the user set up) should be the one to write it last.
         for w in list(reversed(self.windows)):
             w.close()
         for dialog in list(self._dialogs):
             dialog.close()
-        bridges = list(self.sessions.values())
-        self.sessions.clear()
         for bridge in bridges:
             try:
                 await asyncio.wait_for(bridge.stop(), STOP_TIMEOUT_SECONDS)

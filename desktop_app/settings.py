@@ -1,4 +1,4 @@
-"""Profiles: where a signed-in identity keeps its server, token, UI state and outbox."""
+"""Profiles: where a signed-in identity keeps its server, token, UI state, outbox and cache."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ PROFILE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 SETTINGS_FILE = "settings.json"
 TOKEN_FILE = "token"
 OUTBOX_FILE = "outbox.sqlite3"
+CACHE_FILE = "cache.sqlite3"
 TOKEN_MODE = 0o600
 DIR_MODE = 0o700
 
@@ -78,6 +79,11 @@ class Profile:
     def outbox_path(self) -> Path:
         """The SQLite file holding messages not yet confirmed by the server."""
         return self.data_dir / OUTBOX_FILE
+
+    @property
+    def cache_path(self) -> Path:
+        """The SQLite file holding the group list and recent history of the last run."""
+        return self.data_dir / CACHE_FILE
 
     def _read(self) -> None:
         path = self.config_dir / SETTINGS_FILE

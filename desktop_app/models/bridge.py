@@ -52,7 +52,13 @@ class SessionBridge(QObject):
         super().__init__(parent)
         self._profile = profile
         self._session = Session(
-            server_url, token, user, profile.outbox_path, self, **session_options
+            server_url,
+            token,
+            user,
+            profile.outbox_path,
+            self,
+            cache_path=profile.cache_path,
+            **session_options,
         )
         self._groups = GroupListModel(self._session.sync.registry, self)
         self._models: dict[int, MessageModel] = {}

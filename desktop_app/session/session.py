@@ -22,6 +22,7 @@ from desktop_app.net.realtime import (
     Realtime,
 )
 from desktop_app.net.rest import RestClient
+from desktop_app.session.cache import CACHE_FLUSH_INTERVAL, STALE_CACHE_GAP, LocalCache
 from desktop_app.session.connection import PING_INTERVAL, Connection
 from desktop_app.session.journal import Journal
 from desktop_app.session.outbox import Outbox, OutboxItem
@@ -72,6 +73,9 @@ class Session:
         send_retry_max: float = RETRY_DELAY_MAX,
         catchup_page: int = CATCHUP_PAGE,
         history_page: int = HISTORY_PAGE,
+        cache_path: Path | None = None,
+        cache_flush_interval: float = CACHE_FLUSH_INTERVAL,
+        stale_cache_gap: int = STALE_CACHE_GAP,
     ) -> None:
         self.server_url = server_url.rstrip("/")
         self.token = token
@@ -86,6 +90,7 @@ class Session:
             self,
             catchup_page=catchup_page,
             history_page=history_page,
+            stale_cache_gap=stale_cache_gap,
         )
         self.connection = Connection(
             self.sync,
@@ -112,6 +117,13 @@ class Session:
             retry_delay_min=send_retry_min,
             retry_delay_max=send_retry_max,
         )
+        self.cache = (
+            LocalCache(cache_path, self.server_url, user.id, self.journal)
+            if cache_path is not None
+            else None
+        )
+        self.cache_flush_interval = cache_flush_interval
+        self._cache_task: asyncio.Task[None] | None = None
         self._sender_task: asyncio.Task[None] | None = None
         self._typing_sent: dict[int, float] = {}
         self._started = False
@@ -123,13 +135,17 @@ class Session:
         return self.connection.status
 
     async def start(self) -> None:
-        """Load the group list (if the server answers), restore the outbox, connect."""
+        """Show the cached groups and history and the unsent messages, then load the group
+        list (if the server answers) and connect."""
         if self._started:
             return
         self._started = True
         self.journal.record(
             "state", f"Session of {self.user.username} on {self.server_url} starting."
         )
+        cached_groups, cached_messages = self._load_cache()
+        # Also with a refused token: the unsent messages show, and go once `set_token` resumes.
+        self._restore_outbox()
         refused: AuthError | None = None
         try:
             await self.sync.refresh_groups()
@@ -138,10 +154,16 @@ class Session:
         except ApiError as exc:
             # Offline start: the socket's reconnect loop brings the list once the server is back.
             self.journal.record("error", f"Could not load the group list yet ({exc.message}).")
+            if cached_groups:
+                self.journal.record(
+                    "offline_start",
+                    f"Started offline: showing {cached_groups} group(s) and {cached_messages} "
+                    "cached message(s) from the last run; they sync when the server answers.",
+                )
         if not self._started:
             return  # stopped (window closed, app quitting) while the list was loading
-        # Also with a refused token: the unsent messages show, and go once `set_token` resumes.
-        self._restore_outbox()
+        if self.cache is not None:
+            self._cache_task = spawn(self._flush_cache_periodically(), name="cache-flush")
         self._sender_task = spawn(self.sender.run(), name="sender")
         if refused is not None:
             self.connection.auth_failed(refused.message)  # pauses the sender
@@ -155,6 +177,7 @@ class Session:
         self._started = False
         self.sender.stop()
         self.sync.close()
+        self._close_cache()  # before any await: a later session may claim the file
         await self.connection.stop()
         if self._sender_task is not None:
             self._sender_task.cancel()
@@ -173,6 +196,8 @@ class Session:
         except ApiError as exc:
             log.info("logout: %s", exc)
         await self.stop()
+        if self.cache is not None:
+            self.cache.delete()  # a signed-out profile leaves no readable history
 
     async def set_token(self, token: str) -> None:
         """Use a new token (after signing in again): REST at once, the socket from its next
@@ -184,6 +209,43 @@ class Session:
             await self.realtime.stop()
             self.journal.record("state", "Signed in again with a new token; reconnecting.")
             self.connection.start(self.realtime)
+
+    # --- the local cache ---------------------------------------------------------------
+
+    def _load_cache(self) -> tuple[int, int]:
+        """Put the last run's groups and history on screen; returns (groups, messages)."""
+        if self.cache is None:
+            return 0, 0
+        snapshot = self.cache.load()
+        if not snapshot.groups:
+            return 0, 0
+        self.sync.restore(snapshot)
+        groups, messages = len(snapshot.groups), snapshot.message_count
+        self.journal.record(
+            "cache_loaded",
+            f"Showing {groups} group(s) and {messages} message(s) from the local cache of the "
+            "last run while the server is asked for what is new.",
+        )
+        return groups, messages
+
+    def flush_cache(self) -> int:
+        """Write what changed to the local cache now; returns the message rows written."""
+        if self.cache is None:
+            return 0
+        return self.cache.flush(self.sync.registry, self.sync.timelines)
+
+    async def _flush_cache_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self.cache_flush_interval)
+            self.flush_cache()
+
+    def _close_cache(self) -> None:
+        if self._cache_task is not None:
+            self._cache_task.cancel()
+            self._cache_task = None
+        if self.cache is not None:
+            self.flush_cache()
+            self.cache.close()
 
     def _connected(self) -> None:
         self.sender.wake()
@@ -250,7 +312,13 @@ class Session:
         return item
 
     def _restore_outbox(self) -> None:
-        items = self.outbox.items()
+        items = []
+        for item in self.outbox.items():
+            if self.timeline(item.group_id).index_of_cid(item.client_msg_id) is not None:
+                # Stored and cached already (the app stopped before the outbox heard of it).
+                self.outbox.remove(item.client_msg_id)
+            else:
+                items.append(item)
         for item in items:
             row = Row(
                 id=None,

@@ -20,6 +20,7 @@ from chat_protocol.models import (
 )
 from desktop_app.net.errors import ApiError, AuthError, NotFoundError
 from desktop_app.net.rest import RestClient
+from desktop_app.session.cache import STALE_CACHE_GAP, CacheSnapshot
 from desktop_app.session.groups import GroupRegistry, GroupState
 from desktop_app.session.journal import Journal
 from desktop_app.session.reads import ReadMarkers
@@ -79,6 +80,7 @@ class SyncEngine:
         *,
         catchup_page: int = CATCHUP_PAGE,
         history_page: int = HISTORY_PAGE,
+        stale_cache_gap: int = STALE_CACHE_GAP,
     ) -> None:
         self.rest = rest
         self.journal = journal
@@ -86,6 +88,7 @@ class SyncEngine:
         self.listener = listener
         self.catchup_page = catchup_page
         self.history_page = history_page
+        self.stale_cache_gap = stale_cache_gap
         self.registry = GroupRegistry(me.id)
         self.timelines: dict[int, Timeline] = {}
         self._names: dict[int, str] = {me.id: me.display_name}
@@ -93,6 +96,9 @@ class SyncEngine:
         self._fetching: dict[int, asyncio.Task[int]] = {}
         self._older_loading: set[int] = set()
         self._refresh_task: asyncio.Task[None] | None = None
+        # Groups whose history came from the local cache and has not met the server yet,
+        # with the cached `hi` (see session/cache.py).
+        self._restored: dict[int, int] = {}
         self.reads = ReadMarkers(rest, journal, self.registry, self.timeline, me.id, self._upsert)
 
     def close(self) -> None:
@@ -125,6 +131,38 @@ class SyncEngine:
     def group_name(self, group_id: int) -> str:
         state = self.registry.get(group_id)
         return f"'{state.name}'" if state else f"group {group_id}"
+
+    # --- the local cache --------------------------------------------------------------
+
+    def restore(self, snapshot: CacheSnapshot) -> None:
+        """Show the last run's groups and history before the server answers: each group's
+        cached block is anchored as a loaded timeline (catch-up resumes after its `hi`), and
+        the list goes through the same path as the server's."""
+        for gid, history in snapshot.histories.items():
+            tl = self.timeline(gid)
+            if tl.loaded or len(tl):
+                continue  # never mix cached rows into a timeline already in use
+            tl.merge(history.rows)
+            tl.anchor(history.lo, history.at_start)
+            self._restored[gid] = tl.hi or 0
+        for group in snapshot.groups:
+            self._upsert(group)
+
+    def _forget_history(self, group_id: int, why: str) -> None:
+        """Drop a restored group's cached rows; its next catch-up loads the newest page."""
+        tl = self.timeline(group_id)
+        cached_hi = self._restored.pop(group_id, tl.hi)
+        dropped = tl.reset()
+        state = self.registry.get(group_id)
+        if state is not None:
+            # The rows counted as unread are gone; the reload counts them again, once.
+            state.extra_unread = 0
+        self.journal.record(
+            "cache_dropped",
+            f"The cached history of {self.group_name(group_id)} (up to #{cached_hi}) {why}; "
+            f"dropped its {dropped} cached message(s) and loading the newest page instead.",
+            group_id,
+        )
 
     # --- groups ----------------------------------------------------------------------
 
@@ -187,6 +225,7 @@ class SyncEngine:
             # Nothing is on screen until the UI opens another group; a stale active group
             # would be marked read (and fail) at the next catch-up.
             self.reads.active_group = None
+        self._restored.pop(group_id, None)
         if self.registry.remove(group_id):
             self.journal.record("group_removed", f"Group {name} {why}.", group_id)
             self.listener.on_group_removed(group_id)
@@ -390,11 +429,15 @@ class SyncEngine:
             tl = self.timeline(gid)
             state = self.registry.by_id[gid]
             target = heads.get(gid, state.base_seq)
+            cached_hi = self._restored.get(gid)
+            if cached_hi is not None and cached_hi > target:
+                self._forget_history(gid, f"is ahead of the server, which is at #{target}")
             if not tl.loaded or (tl.hi or 0) < target:
                 tasks.append(self.ensure(gid, target))
         results = await asyncio.gather(*tasks) if tasks else []
         if any(r < 0 for r in results):
             raise SyncFailed("some groups could not be caught up")
+        self._restored.clear()  # every cached group has met the server
         active = self.reads.active_group
         if active is not None and active in self.registry:
             self.reads.mark_read(active)
@@ -428,9 +471,21 @@ class SyncEngine:
     async def _catch_up(self, group_id: int) -> int:
         """Fetch until `hi` reaches the wanted seq; returns messages added, or -1 on failure."""
         tl = self.timeline(group_id)
+        cached_hi = self._restored.get(group_id)
+        if cached_hi is not None and tl.loaded:
+            behind = self._want.get(group_id, 0) - (tl.hi or 0)
+            if behind > self.stale_cache_gap:
+                self._forget_history(
+                    group_id,
+                    f"is {behind} messages behind the server, more than one catch-up "
+                    f"should fetch ({self.stale_cache_gap})",
+                )
         start_hi = tl.hi
         fetched = 0
-        news = self._news_for(group_id) if start_hi is not None else None
+        # What a restored group catches up on arrived while the app was closed: shown in
+        # unread counts, not announced (a first load without a cache does not either).
+        quiet = start_hi is None or cached_hi is not None
+        news = None if quiet else self._news_for(group_id)
         try:
             while group_id in self.registry:
                 if not tl.loaded:
@@ -463,6 +518,7 @@ class SyncEngine:
         finally:
             if self._fetching.get(group_id) is asyncio.current_task():
                 del self._fetching[group_id]
+        self._restored.pop(group_id, None)
         self._announce(group_id, news)
         if start_hi is not None and fetched:
             self.journal.record(
@@ -534,6 +590,8 @@ class SyncEngine:
                 return len(tl) - before
             lo = tl.lo or 1
             page = await self.rest.messages(group_id, before_seq=lo, limit=self.history_page)
+            if tl.lo != lo:
+                return 0  # the history was reloaded meanwhile (a stale cache dropped)
             added = len(self._apply_page(group_id, page.messages))
             if page.messages:
                 tl.anchor(page.messages[0].seq, at_start=not page.has_more)

@@ -121,6 +121,7 @@ class Timeline:
         self.lo: int | None = None
         self.hi: int | None = None
         self.at_start = False
+        self.resets = 0  # how often `reset` dropped the rows (a cache then rewrites them all)
         self.observer: TimelineObserver | None = None
 
     # --- reading ---------------------------------------------------------------------
@@ -165,6 +166,22 @@ class Timeline:
             self.hi = lo - 1
         self.at_start = self.at_start or at_start or lo <= 1
         self._advance_hi()
+
+    def reset(self) -> int:
+        """Forget every confirmed row and the anchor (pending echoes stay), so the next
+        catch-up loads the newest page afresh; returns how many rows were dropped."""
+        n = len(self.confirmed)
+        if n:
+            if self.observer is not None:
+                self.observer.begin_remove(0, n - 1)
+            self.confirmed.clear()
+            self.seqs.clear()
+            if self.observer is not None:
+                self.observer.end_remove()
+        self.lo = self.hi = None
+        self.at_start = False
+        self.resets += 1
+        return n
 
     def mark_start(self) -> None:
         """Nothing older exists on the server."""
