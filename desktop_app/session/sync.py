@@ -1,11 +1,12 @@
-"""The sync engine: applies live events and REST pages so each group holds its history once, in order."""
+"""The sync engine: applies live events and REST pages so each group holds its history once, in order.
+
+`SyncFailed` and `SyncListener` live in sync_listener.py and are re-exported here."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -24,46 +25,16 @@ from desktop_app.session.cache import STALE_CACHE_GAP, CacheSnapshot
 from desktop_app.session.groups import GroupRegistry, GroupState
 from desktop_app.session.journal import Journal
 from desktop_app.session.reads import ReadMarkers
+from desktop_app.session.sync_listener import CatchUpNews, SyncFailed, SyncListener
 from desktop_app.session.timeline import Row, Timeline
 from desktop_app.tasks import spawn
+
+__all__ = ["CATCHUP_PAGE", "HISTORY_PAGE", "SyncEngine", "SyncFailed", "SyncListener"]
 
 log = logging.getLogger(__name__)
 
 CATCHUP_PAGE = 200  # the protocol's maximum: catch-up wants few round trips
 HISTORY_PAGE = 50  # one screenful and a bit: opening a group and each scroll-back
-
-
-class SyncFailed(Exception):
-    """A catch-up could not finish (the server was unreachable); the caller retries."""
-
-
-class SyncListener(Protocol):
-    """What the engine tells the rest of the session (and through it, the UI)."""
-
-    def on_message_received(self, group_id: int, message: Message) -> None: ...
-    def on_caught_up(self, group_id: int, newest: Message, count: int) -> None: ...
-    def on_own_confirmed(self, client_msg_ids: list[str]) -> None: ...
-    def on_group_added(self, group_id: int) -> None: ...
-    def on_group_removed(self, group_id: int) -> None: ...
-    def on_typing(self, group_id: int, display_name: str) -> None: ...
-
-
-@dataclass
-class _News:
-    """Messages from others that a catch-up brought, newer than `floor` (a read marker):
-    announced once per group and catch-up (the newest, with the count), not one by one."""
-
-    floor: int
-    count: int = 0
-    newest: Message | None = None
-
-    def collect(self, messages: list[Message], new_rows: list[Row], my_id: int) -> None:
-        new_seqs = {row.seq for row in new_rows if row.sender_id != my_id}
-        for message in messages:
-            if message.seq in new_seqs and message.seq > self.floor:
-                self.count += 1
-                if self.newest is None or message.seq > self.newest.seq:
-                    self.newest = message
 
 
 class SyncEngine:
@@ -529,17 +500,17 @@ class SyncEngine:
             )
         return fetched
 
-    def _news_for(self, group_id: int) -> _News:
+    def _news_for(self, group_id: int) -> CatchUpNews:
         """What a catch-up brings was missed live, so it is announced as live messages are
         (the UI decides whether the group is in front of the user). For a group not on
         screen, messages already read elsewhere (another device) are left out; the marker of
         the group on screen is this client's own, raised before the catch-up fetched them."""
         state = self.registry.get(group_id)
         if state is None or group_id == self.reads.active_group:
-            return _News(0)
-        return _News(state.last_read_seq)
+            return CatchUpNews(0)
+        return CatchUpNews(state.last_read_seq)
 
-    def _announce(self, group_id: int, news: _News | None) -> None:
+    def _announce(self, group_id: int, news: CatchUpNews | None) -> None:
         if news is None or news.newest is None or group_id not in self.registry:
             return
         newest = news.newest

@@ -1,0 +1,42 @@
+"""What the sync engine tells the rest of the session, and the news a catch-up brings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from chat_protocol.models import Message
+from desktop_app.session.timeline import Row
+
+
+class SyncFailed(Exception):
+    """A catch-up could not finish (the server was unreachable); the caller retries."""
+
+
+class SyncListener(Protocol):
+    """What the engine tells the rest of the session (and through it, the UI)."""
+
+    def on_message_received(self, group_id: int, message: Message) -> None: ...
+    def on_caught_up(self, group_id: int, newest: Message, count: int) -> None: ...
+    def on_own_confirmed(self, client_msg_ids: list[str]) -> None: ...
+    def on_group_added(self, group_id: int) -> None: ...
+    def on_group_removed(self, group_id: int) -> None: ...
+    def on_typing(self, group_id: int, display_name: str) -> None: ...
+
+
+@dataclass
+class CatchUpNews:
+    """Messages from others that a catch-up brought, newer than `floor` (a read marker):
+    announced once per group and catch-up (the newest, with the count), not one by one."""
+
+    floor: int
+    count: int = 0
+    newest: Message | None = None
+
+    def collect(self, messages: list[Message], new_rows: list[Row], my_id: int) -> None:
+        new_seqs = {row.seq for row in new_rows if row.sender_id != my_id}
+        for message in messages:
+            if message.seq in new_seqs and message.seq > self.floor:
+                self.count += 1
+                if self.newest is None or message.seq > self.newest.seq:
+                    self.newest = message
