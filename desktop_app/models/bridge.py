@@ -12,7 +12,7 @@ from desktop_app.models.group_list_model import GroupListModel
 from desktop_app.models.message_model import MessageModel
 from desktop_app.session.journal import Journal
 from desktop_app.session.outbox import OutboxItem
-from desktop_app.session.session import Session
+from desktop_app.session.session import Session, Undeliverable
 from desktop_app.session.state import ConnectionStatus
 from desktop_app.settings import Profile
 from desktop_app.tasks import spawn
@@ -36,6 +36,7 @@ class SessionBridge(QObject):
     messages_caught_up = Signal(int, object, int)
     group_added = Signal(int)
     group_removed = Signal(int)
+    undeliverable = Signal(object)  # session.Undeliverable: shown once, by one window
     auth_failed = Signal()
     journal_entry = Signal(object)
     outbox_changed = Signal(int)
@@ -199,6 +200,9 @@ class SessionBridge(QObject):
 
     def on_group_removed(self, group_id: int) -> None:
         self.group_removed.emit(group_id)
+
+    def on_undeliverable(self, notice: Undeliverable) -> None:
+        self.undeliverable.emit(notice)
 
     def on_typing(self, group_id: int, display_name: str) -> None:
         self.typing.emit(group_id, display_name)

@@ -187,6 +187,11 @@ class RestClient:
         except (httpx.TransportError, OSError) as exc:
             # Connect refused, reset, DNS, timeouts: all mean "try again later".
             raise ServerUnreachable(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+        except RuntimeError as exc:
+            if not self._http.is_closed:
+                raise
+            # The session is stopping: a request still in flight ends like an unreachable one.
+            raise ServerUnreachable(f"{method} {path}: the client is closed") from exc
 
     @staticmethod
     def _parse(model: type[M], response: httpx.Response) -> M:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -38,6 +39,17 @@ log = logging.getLogger(__name__)
 TYPING_SEND_INTERVAL = max(3.0, TYPING_INTERVAL_SECONDS)
 
 
+@dataclass
+class Undeliverable:
+    """Unsent messages to a group the user is no longer in (removed by someone else, or the
+    group is gone): taken out of the outbox, their text handed to the UI to give back once."""
+
+    group_id: int
+    group_name: str
+    bodies: list[str]
+    shown: bool = False
+
+
 class SessionListener(Protocol):
     """What the session tells its owner (the Qt bridge), all on the event loop."""
 
@@ -47,6 +59,7 @@ class SessionListener(Protocol):
     def on_caught_up(self, group_id: int, newest: Message, count: int) -> None: ...
     def on_group_added(self, group_id: int) -> None: ...
     def on_group_removed(self, group_id: int) -> None: ...
+    def on_undeliverable(self, notice: Undeliverable) -> None: ...
     def on_typing(self, group_id: int, display_name: str) -> None: ...
     def on_outbox_changed(self, length: int) -> None: ...
 
@@ -391,7 +404,24 @@ class Session:
     def on_group_added(self, group_id: int) -> None:
         self.listener.on_group_added(group_id)
 
-    def on_group_removed(self, group_id: int) -> None:
+    def on_group_removed(self, group_id: int, name: str) -> None:
+        stranded = [item for item in self.outbox.items() if item.group_id == group_id]
+        for item in stranded:
+            self.outbox.remove(item.client_msg_id)
+            self.timeline(group_id).drop_pending(item.client_msg_id)
+        if stranded:
+            # Removed by someone else (our own Leave drops them first, after asking): the
+            # messages cannot be delivered any more, so the user gets their text back.
+            self.journal.record(
+                "undeliverable",
+                f"{len(stranded)} unsent message(s) to '{name}' cannot be delivered: you are no "
+                "longer a member. Their text was handed back to you.",
+                group_id,
+            )
+            self.listener.on_outbox_changed(self.outbox.count())
+            self.listener.on_undeliverable(
+                Undeliverable(group_id, name, [item.body for item in stranded])
+            )
         self.listener.on_group_removed(group_id)
 
     def on_typing(self, group_id: int, display_name: str) -> None:

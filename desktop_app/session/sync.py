@@ -192,6 +192,8 @@ class SyncEngine:
 
     def _remove(self, group_id: int, why: str) -> None:
         name = self.group_name(group_id)
+        state = self.registry.get(group_id)
+        plain_name = state.name if state is not None else f"group {group_id}"
         if self.reads.active_group == group_id:
             # Nothing is on screen until the UI opens another group; a stale active group
             # would be marked read (and fail) at the next catch-up.
@@ -199,7 +201,7 @@ class SyncEngine:
         self._restored.pop(group_id, None)
         if self.registry.remove(group_id):
             self.journal.record("group_removed", f"Group {name} {why}.", group_id)
-            self.listener.on_group_removed(group_id)
+            self.listener.on_group_removed(group_id, plain_name)
 
     # --- live events -----------------------------------------------------------------
 

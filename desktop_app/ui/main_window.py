@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter
 from chat_protocol.models import Group, Message
 from desktop_app.models.bridge import SessionBridge
 from desktop_app.models.group_list_model import GroupRoles
+from desktop_app.session.session import Undeliverable
 from desktop_app.session.state import ConnectionStatus, ConnState
 from desktop_app.settings import Profile
 from desktop_app.ui import theme
@@ -23,6 +24,7 @@ from desktop_app.ui.icons import icon, menu_icon
 from desktop_app.ui.quick_switcher import QuickSwitcher
 from desktop_app.ui.status import ConnectionStatusBar
 from desktop_app.ui.theme import ThemeChoice
+from desktop_app.ui.undeliverable import UndeliverableDialog
 
 APP_TITLE = "desktop-app"
 DEFAULT_SIZE = (1000, 680)
@@ -71,6 +73,7 @@ class MainWindow(QMainWindow):
         self._diagnostics: DiagnosticsWindow | None = None
         self._switcher: QuickSwitcher | None = None
         self._leave_dialog: LeaveGroupDialog | None = None
+        self.undeliverable_dialog: UndeliverableDialog | None = None
         self._successor: int | None = None  # opens when the group on screen goes away
         self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self.profile.save)
@@ -229,6 +232,7 @@ class MainWindow(QMainWindow):
             (b.message_received, self._on_message_received),
             (b.group_added, self._on_group_added),
             (b.group_removed, self._on_group_removed),
+            (b.undeliverable, self._on_undeliverable),
             (b.groups.rowsAboutToBeRemoved, self._on_groups_about_to_be_removed),
             (b.groups.total_unread_changed, self._on_groups_data_changed),
             (b.groups.dataChanged, self._on_groups_data_changed),
@@ -403,6 +407,14 @@ class MainWindow(QMainWindow):
                 self.chat.show_empty("You left that group.")
             self._sync_group_actions()
         self._update_title()
+
+    def _on_undeliverable(self, notice: Undeliverable) -> None:
+        # Every window of the session hears it; the first one still open shows it, once.
+        if notice.shown:
+            return
+        notice.shown = True
+        self.undeliverable_dialog = UndeliverableDialog(notice, self)
+        self.undeliverable_dialog.show()
 
     def step_group(self, step: int) -> None:
         ids = self.groups.visible_group_ids()

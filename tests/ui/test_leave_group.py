@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import shiboken6
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
@@ -15,6 +17,7 @@ from chat_protocol import limits
 from desktop_app.app import DesktopApp
 from desktop_app.ui.group_dialogs import LeaveGroupDialog
 from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.undeliverable import UndeliverableDialog
 from tests.ui.helpers import bodies, shown_rows
 
 
@@ -188,3 +191,55 @@ def test_leaving_while_the_server_is_down_says_so_and_keeps_the_group(
     assert dialog.ok.isEnabled()  # it can be tried again
     assert alice.bridge.groups.row_of(team) is not None
     assert alice.current_group == team
+
+
+def test_unsent_messages_to_a_group_left_on_another_device_are_handed_back(
+    desktop: DesktopApp,
+    server: Any,
+    users: Any,
+    sign_in: Any,
+    arun: Any,
+    wait_for: Any,
+    qtbot: QtBot,
+) -> None:
+    """Alice leaves a group on another device while this window still holds unsent messages
+    to it: they cannot be delivered any more, so one window shows their text, copyable, and
+    the outbox no longer counts them."""
+    alice, _bob, (alpha, beta) = _setup(
+        desktop, server, users, sign_in, arun, wait_for, ("Alpha", "Beta")
+    )
+    desktop.new_window(alice)  # a second window of the same session
+    second = desktop.windows[-1]
+    assert second.bridge is alice.bridge
+    alice.open_group(beta)
+    alice.bridge.session.sender.pause()  # as while the server is unreachable
+    alice.bridge.send(beta, "first thought")
+    alice.bridge.send(beta, "second thought\nwith two lines")
+    alice.bridge.send(alpha, "this one stays")
+    assert alice.bridge.outbox_length == 3
+
+    other_device = httpx.delete(
+        f"{server.url}/api/groups/{beta}/members/me",
+        headers={"Authorization": f"Bearer {alice.bridge.session.token}"},
+    )
+    assert other_device.status_code == 204
+
+    wait_for(lambda: alice.bridge.groups.row_of(beta) is None)
+    dialogs = [w.undeliverable_dialog for w in (alice, second) if w.undeliverable_dialog]
+    assert len(dialogs) == 1, "shown once, not once per window"
+    dialog = dialogs[0]
+    assert isinstance(dialog, UndeliverableDialog)
+    wait_for(dialog.isVisible)
+    assert "“Beta”" in dialog.explanation.text()
+    assert dialog.text.toPlainText() == "first thought\n\nsecond thought\nwith two lines"
+    dialog.copy_button.click()
+    assert QGuiApplication.clipboard().text() == dialog.text.toPlainText()
+    assert alice.bridge.outbox_length == 1, "only the message to Alpha is still queued"
+    alice.bridge.session.sender.resume()
+    alice.open_group(alpha)
+    wait_for(
+        lambda: [r["state"] for r in shown_rows(alice) if r["body"] == "this one stays"] == ["sent"]
+    )
+    assert any(
+        "cannot be delivered" in text for text in alice.bridge.journal.texts("undeliverable")
+    )
