@@ -7,6 +7,7 @@ from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -52,7 +53,18 @@ COUNTER_LABELS = {
     "group_removed": "Groups removed",
     "auth_failed": "Sign-ins refused",
     "state": "Connection state changes",
+    "retry": "Retried by you",
+    "discarded": "Discarded by you",
+    "undeliverable": "Handed back (no longer a member)",
+    "read": "Read elsewhere",
+    "offline_start": "Started offline",
+    "cache_loaded": "Loaded from the local cache",
+    "cache_flushed": "Local cache writes",
+    "cache_cleared": "Local cache cleared",
+    "cache_dropped": "Local cache dropped",
+    "cache_deleted": "Local cache deleted",
 }
+COUNTER_COLUMNS = 2  # label/value pairs per row, so new kinds do not push the journal down
 # Shown from the start (even at 0): the figures a person debugging delivery asks for first.
 ALWAYS_SHOWN = (
     "received_live",
@@ -105,13 +117,14 @@ class DiagnosticsWindow(QWidget):
         conn.addRow("Last error:", self.error_label)
         conn_box = QGroupBox("Connection", self)
         conn_box.setLayout(conn)
-        self.counters_form = QFormLayout()
+        self.counters_grid = QGridLayout()
+        self.counters_grid.setHorizontalSpacing(12)
         self._counter_labels: dict[str, QLabel] = {}
         counters_box = QGroupBox("Counters", self)
-        counters_box.setLayout(self.counters_form)
+        counters_box.setLayout(self.counters_grid)
         top = QHBoxLayout()
         top.addWidget(conn_box, 1)
-        top.addWidget(counters_box, 1)
+        top.addWidget(counters_box, 2)
         self.filter_edit = QLineEdit(self)
         self.filter_edit.setPlaceholderText("Filter the journal (text, kind or g<group id>)")
         self.filter_edit.setClearButtonEnabled(True)
@@ -194,9 +207,17 @@ class DiagnosticsWindow(QWidget):
             label = self._counter_labels.get(key)
             if label is None:
                 label = QLabel(self)
-                self._counter_labels[key] = label
-                self.counters_form.addRow(COUNTER_LABELS.get(key, key) + ":", label)
+                self._add_counter(key, label)
             label.setText(str(counters.get(key, 0)))
+
+    def _add_counter(self, key: str, value: QLabel) -> None:
+        index = len(self._counter_labels)
+        self._counter_labels[key] = value
+        row, column = divmod(index, COUNTER_COLUMNS)
+        name = QLabel(COUNTER_LABELS.get(key, key.replace("_", " ").capitalize()) + ":", self)
+        value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.counters_grid.addWidget(name, row, column * 2)
+        self.counters_grid.addWidget(value, row, column * 2 + 1)
 
     def closeEvent(self, event: object) -> None:  # type: ignore[override]
         self._timer.stop()
