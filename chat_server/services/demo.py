@@ -30,7 +30,7 @@ DEMO_HISTORY: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "Design": (
         ("bob", "I pushed the new icon set, dark and light."),
-        ("alice", "The unread badge reads much better now 👍"),
+        ("alice", "The unread badge reads much better now."),
     ),
     "Random": (
         ("carol", "Who's up for lunch at the noodle place?"),
