@@ -71,6 +71,15 @@ class EventClient:
     async def close(self) -> None:
         if self.sio.connected:
             await self.sio.disconnect()
+        await _close_http(self.sio)
+
+
+async def _close_http(sio: socketio.AsyncClient) -> None:
+    """engine.io keeps its aiohttp session after the server dropped the connection or refused
+    it; close it, so the run does not end with "Unclosed client session"."""
+    http = getattr(sio.eio, "http", None)
+    if http is not None and not http.closed:
+        await http.close()
 
 
 async def connect(url: str, token: str, transports: list[str] | None = None) -> EventClient:
@@ -99,7 +108,7 @@ async def connect_error(url: str, auth: Any, namespace: str = "/") -> Any:
             wait_timeout=WAIT_SECONDS,
         )
     except socketio.exceptions.ConnectionError:
-        pass
+        await _close_http(sio)
     else:
         await sio.disconnect()
         raise AssertionError("the server accepted the connection")
