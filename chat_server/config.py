@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from chat_protocol import limits
 from chat_protocol.limits import Limits
+from chat_server.security import ARGON2_MIN_MEMORY_KIB
 
 ENV_PREFIX = "CHAT_"
 APP_NAME = "chat-server"
@@ -78,7 +79,9 @@ class Settings(BaseModel):
     )
     demo: bool = Field(False, description="create the demo users and groups on start")
     argon2_time_cost: int = Field(3, ge=1, description="argon2id iterations")
-    argon2_memory_kib: int = Field(65536, ge=8, description="argon2id memory in KiB")
+    argon2_memory_kib: int = Field(
+        65536, ge=ARGON2_MIN_MEMORY_KIB, description="argon2id memory in KiB"
+    )
     # protocol limits (chat_protocol.limits); the defaults are protocol v1's
     body_max: int = Field(limits.BODY_MAX, ge=1, description="longest message body, characters")
     request_body_max_bytes: int = Field(

@@ -11,13 +11,21 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 TOKEN_BYTES = 32  # 256 bits of randomness
 ADMIN_KEY_BYTES = 32
+ARGON2_PARALLELISM = 4  # argon2-cffi's default lanes
+# argon2 needs at least 8 KiB of memory per lane; less fails at the first hash.
+ARGON2_MIN_MEMORY_KIB = 8 * ARGON2_PARALLELISM
 
 
 class Passwords:
     """argon2id hashing run in a worker thread, so a login never stalls other clients."""
 
     def __init__(self, time_cost: int = 3, memory_kib: int = 65536) -> None:
-        self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, type=Type.ID)
+        self._hasher = PasswordHasher(
+            time_cost=time_cost,
+            memory_cost=memory_kib,
+            parallelism=ARGON2_PARALLELISM,
+            type=Type.ID,
+        )
         # Verifying against this keeps "unknown user" as slow as "wrong password".
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
 

@@ -130,6 +130,30 @@ def test_serve_help_lists_every_limit() -> None:
         assert "CHAT_" + field.upper() in result.stdout.replace("\n", "").replace(" ", ""), field
 
 
+def test_a_setting_argon2_cannot_use_is_refused_before_starting(tmp_path: Path) -> None:
+    """argon2 needs 8 KiB per lane: a smaller memory cost is a clear settings error, not a
+    traceback from the first hash at start-up."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "chat_server",
+            "serve",
+            "--argon2-memory-kib",
+            "8",
+            "--data-dir",
+            str(tmp_path),
+            "--port",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "argon2_memory_kib" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_user_add_creates_a_user_who_can_log_in(tmp_path: Path) -> None:
     env = {**TEST_ENV, "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
