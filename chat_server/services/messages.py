@@ -16,6 +16,7 @@ from chat_server.ratelimit_shared import LocalSendLimiter, SendLimiter
 from chat_server.services.fanout import Caller, Fanout
 from chat_server.storage import groups, messages
 from chat_server.storage.db import Database
+from chat_server.storage.pg_send import PgSendPath
 from chat_server.storage.sqlite_writer import SendRequest, SqliteSendWriter
 from chat_server.wire import MessageDict, message_from_row, message_from_tuple, now_utc, utc_z
 
@@ -78,6 +79,8 @@ class MessageService:
             return await self._store_sqlite(
                 self.db.send_writer, caller, group_id, client_msg_id, body
             )
+        if self.db.pg_send is not None:
+            return await self._store_pg(self.db.pg_send, caller, group_id, client_msg_id, body)
         async with self.db.write() as conn:
             if not await groups.is_member(conn, group_id, caller.id):
                 raise errors.GroupNotFound()
@@ -104,6 +107,21 @@ class MessageService:
     ) -> tuple[MessageDict, bool]:
         now = now_utc()
         outcome = await writer.store(SendRequest(caller.id, group_id, client_msg_id, body, now))
+        if outcome.status == "not_member":
+            raise errors.GroupNotFound()
+        if outcome.status == "existing":
+            assert outcome.row is not None
+            return self._replay_message(message_from_tuple(outcome.row), group_id), False
+        return self._new_message(
+            outcome.message_id, outcome.seq, caller, group_id, client_msg_id, body, now
+        ), True
+
+    async def _store_pg(
+        self, path: PgSendPath, caller: Caller, group_id: int, client_msg_id: str, body: str
+    ) -> tuple[MessageDict, bool]:
+        now = now_utc()
+        sender = (caller.username, caller.display_name)
+        outcome = await path.store(caller.id, sender, group_id, client_msg_id, body, now)
         if outcome.status == "not_member":
             raise errors.GroupNotFound()
         if outcome.status == "existing":

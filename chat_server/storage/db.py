@@ -15,6 +15,7 @@ from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from chat_server.storage.pg_send import PgSendPath
 from chat_server.storage.sqlite_writer import SqliteSendWriter
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,10 @@ class Database:
         self.send_writer: SqliteSendWriter | None = None
         if self.is_sqlite and self.url.database and self.url.database != ":memory:":
             self.send_writer = SqliteSendWriter(self.url.database)
+        # ... and on PostgreSQL (asyncpg) it is one statement on the raw connection; see pg_send.
+        self.pg_send: PgSendPath | None = None
+        if self.url.get_backend_name() == "postgresql" and self.url.get_driver_name() == "asyncpg":
+            self.pg_send = PgSendPath(self.engine)
 
     def _create_engine(self, url: str) -> AsyncEngine:
         if not self.is_sqlite:

@@ -49,6 +49,23 @@ async def test_reusing_a_client_msg_id_in_another_group_is_refused(server: Serve
     assert (await alice.messages(second))["messages"] == []
 
 
+async def test_a_non_member_send_or_replay_is_404_and_leaves_no_gap(server: ServerProcess) -> None:
+    alice, bob = await Api.new_user(server.url), await Api.new_user(server.url)
+    group_id = await group_of(alice, bob)
+    cmid = str(uuid.uuid4())
+    assert (await bob.send(group_id, "before leaving", cmid)).status_code == 201
+    assert (await bob.request("DELETE", f"/api/groups/{group_id}/members/me")).status_code == 204
+    # Neither a new message nor a replay of a stored one: the group is gone for bob.
+    for response in (
+        await bob.send(group_id, "after leaving"),
+        await bob.send(group_id, "x", cmid),
+    ):
+        assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+    # Nothing was counted for the refused sends: the next message is #2.
+    assert (await alice.send(group_id, "next")).json()["seq"] == 2
+    assert [m["seq"] for m in (await alice.messages(group_id))["messages"]] == [1, 2]
+
+
 async def test_pages_after_before_and_newest(server: ServerProcess) -> None:
     alice, bob = await Api.new_user(server.url), await Api.new_user(server.url)
     group_id = await group_of(alice, bob)
