@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from chat_protocol import limits
+from chat_protocol.validation import NUL, is_blank
 
 
 def _utc_z(value: datetime) -> str:
@@ -47,9 +48,20 @@ def _canonical_uuid(value: str) -> str:
 
 
 def _not_blank(value: str) -> str:
-    if not value.strip():
+    if is_blank(value):
         raise ValueError("must not be only whitespace")
     return value
+
+
+def _no_nul(value: str) -> str:
+    # No database stores it in text (PostgreSQL refuses it), and no person types it.
+    if NUL in value:
+        raise ValueError("must not contain the NUL character (U+0000)")
+    return value
+
+
+# Every string a client sends is Text: strict (no coercion) and without NUL.
+Text = Annotated[StrictStr, AfterValidator(_no_nul)]
 
 
 UtcTime = Annotated[datetime, AfterValidator(_aware), PlainSerializer(_utc_z, return_type=str)]
@@ -57,21 +69,19 @@ Id = Annotated[StrictInt, Field(ge=1)]
 Seq = Annotated[StrictInt, Field(ge=0)]
 ClientMsgId = Annotated[StrictStr, AfterValidator(_canonical_uuid)]
 Username = Annotated[StrictStr, Field(pattern=limits.USERNAME_PATTERN)]
-Password = Annotated[
-    StrictStr, Field(min_length=limits.PASSWORD_MIN, max_length=limits.PASSWORD_MAX)
-]
+Password = Annotated[Text, Field(min_length=limits.PASSWORD_MIN, max_length=limits.PASSWORD_MAX)]
 DisplayName = Annotated[
-    StrictStr,
+    Text,
     Field(min_length=limits.DISPLAY_NAME_MIN, max_length=limits.DISPLAY_NAME_MAX),
     AfterValidator(_not_blank),
 ]
 GroupName = Annotated[
-    StrictStr,
+    Text,
     Field(min_length=limits.GROUP_NAME_MIN, max_length=limits.GROUP_NAME_MAX),
     AfterValidator(_not_blank),
 ]
 # The body's upper bound is a server setting; see chat_protocol.validation.check_body.
-Body = Annotated[StrictStr, Field(min_length=limits.BODY_MIN), AfterValidator(_not_blank)]
+Body = Annotated[Text, Field(min_length=limits.BODY_MIN), AfterValidator(_not_blank)]
 
 
 class WireModel(BaseModel):
@@ -140,17 +150,17 @@ class RegisterRequest(RequestModel):
 
 class LoginRequest(RequestModel):
     # Login does not enforce the registration rules, so a bad guess is 401, not 422.
-    username: Annotated[StrictStr, Field(min_length=1, max_length=limits.USERNAME_MAX)]
-    password: Annotated[StrictStr, Field(min_length=1, max_length=limits.PASSWORD_MAX)]
+    username: Annotated[Text, Field(min_length=1, max_length=limits.USERNAME_MAX)]
+    password: Annotated[Text, Field(min_length=1, max_length=limits.PASSWORD_MAX)]
 
 
 class CreateGroupRequest(RequestModel):
     name: GroupName
-    members: Annotated[list[StrictStr], Field(max_length=1000)] = Field(default_factory=list)
+    members: Annotated[list[Text], Field(max_length=1000)] = Field(default_factory=list)
 
 
 class AddMemberRequest(RequestModel):
-    username: StrictStr
+    username: Text
 
 
 class SendMessageRequest(RequestModel):

@@ -90,15 +90,75 @@ class GroupNotFound(NotFound):
         super().__init__("No such group.")
 
 
+class Unavailable(ApiError):
+    """The database could not be reached: try again shortly (clients retry 5xx anyway)."""
+
+    status = 503
+    code = ErrorCode.UNAVAILABLE
+    retry_after = 1
+
+    def __init__(
+        self, message: str = "The server's database is not reachable right now; try again."
+    ) -> None:
+        super().__init__(message, headers={"Retry-After": str(self.retry_after)})
+
+
+# SQLSTATE classes that mean "cannot use the database now", not "this request is wrong":
+# connection exception, insufficient resources (too many connections), operator
+# intervention (shutdown, cannot connect now), no such database, not accepting connections.
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57", "3D000", "55000")
+
+
+def database_unavailable(exc: BaseException) -> Unavailable | None:
+    """An Unavailable for errors that mean "the database is down or unreachable"; None for
+    anything else (a bug stays a 500). Looks through SQLAlchemy's wrapping to the driver's
+    error and its SQLSTATE."""
+    from asyncpg.exceptions import InterfaceError as PgInterfaceError
+    from asyncpg.exceptions import PostgresConnectionError
+    from sqlalchemy.exc import DBAPIError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    unreachable = (OSError, PoolTimeout, PostgresConnectionError, PgInterfaceError)
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, unreachable) or isinstance(current, OperationalError):
+            return Unavailable()
+        if isinstance(current, DBAPIError):
+            if current.connection_invalidated:
+                return Unavailable()
+            todo.append(current.orig)
+        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if isinstance(state, str) and state.startswith(_UNAVAILABLE_SQLSTATES):
+            return Unavailable()
+        todo += [current.__cause__, current.__context__]
+    return None
+
+
 def validation_message(errors: list[Any]) -> str:
     """One readable line from pydantic / FastAPI validation errors."""
     if not errors:
         return "The request is not valid."
     parts = []
     for err in errors[:3]:
-        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body",)) or "request"
-        parts.append(f"{loc}: {err.get('msg', 'invalid')}")
+        where = list(err.get("loc", ()))
+        if len(where) > 1 and where[0] in _PARAM_PLACES:
+            where = where[1:]  # FastAPI's ("query", "limit"): the name is what the user needs
+        loc = ".".join(str(p) for p in where) or "request"
+        parts.append(f"{loc}: {_plain(err.get('msg', 'invalid'))}")
     return "; ".join(parts)
+
+
+_PARAM_PLACES = ("body", "query", "path", "header")
+
+
+def _plain(message: str) -> str:
+    # pydantic prefixes the text of a ValueError raised by a validator.
+    return message.removeprefix("Value error, ")
 
 
 # Ids and seqs are stored as 64-bit integers; anything larger cannot name a row.

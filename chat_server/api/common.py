@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, TypeVar
 
 import orjson
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from chat_server import errors
 from chat_server.context import AppContext
 from chat_server.services.fanout import Caller
 
 M = TypeVar("M", bound=BaseModel)
+
+# Ids, seqs and limits in paths and queries: digits only, no sign, no leading zero, no
+# spaces, no "1.0" (pydantic's lax int parsing would take each of those).
+_PLAIN_INT = re.compile(r"0|[1-9][0-9]*")
+
+
+def _plain_int(value: Any) -> Any:
+    if isinstance(value, str) and not _PLAIN_INT.fullmatch(value):
+        raise ValueError("must be a whole number written in plain digits")
+    return value
+
+
+PlainInt = Annotated[int, BeforeValidator(_plain_int)]
+GroupId = Annotated[PlainInt, Path(ge=1, le=errors.MAX_INT64, description="group id")]
 
 MAX_INT64 = errors.MAX_INT64
 check_int64 = errors.check_int64

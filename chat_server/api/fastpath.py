@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 
-FAST_PATH = re.compile(r"^/api/groups/([0-9]{1,19})/(messages|read)$")
+FAST_PATH = re.compile(r"^/api/groups/([1-9][0-9]{0,18})/(messages|read)$")
 JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
@@ -66,7 +66,14 @@ class FastSend:
             context.metrics.rejected_events.labels(str(exc.code)).inc()
             await _respond(send, exc.status, orjson.dumps(exc.body()), exc.headers)
             return
-        except Exception:
+        except Exception as exc:
+            unavailable = errors.database_unavailable(exc)
+            if unavailable is not None:
+                log.warning("database unavailable: %s", type(exc).__name__)
+                await _respond(
+                    send, unavailable.status, orjson.dumps(unavailable.body()), unavailable.headers
+                )
+                return
             log.exception("request failed", extra={"path": scope["path"], "method": "POST"})
             failure = {
                 "error": {

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from chat_protocol.models import (
@@ -17,8 +15,8 @@ from chat_protocol.models import (
     ReadRequest,
 )
 from chat_server.api.common import (
-    MAX_INT64,
     CallerDep,
+    GroupId,
     body_doc,
     check_int64,
     ctx,
@@ -28,8 +26,6 @@ from chat_server.api.common import (
 )
 
 router = APIRouter(prefix="/api/groups", tags=["groups"])
-
-GroupId = Annotated[int, Path(ge=1, le=MAX_INT64, description="group id")]
 
 
 @router.get("", response_model=GroupsResponse)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chat_protocol.errors import ErrorCode
@@ -14,6 +16,13 @@ from chat_server import errors
 from chat_server.api.common import json_response
 
 log = logging.getLogger(__name__)
+
+_DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    OSError,
+    SQLAlchemyError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
 
 _STATUS_CODES = {
     400: ErrorCode.VALIDATION_ERROR,
@@ -66,6 +75,13 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
+    unavailable = errors.database_unavailable(exc)
+    if unavailable is not None:
+        log.warning(
+            "database unavailable: %s", type(exc).__name__, extra={"path": request.url.path}
+        )
+        _rejected(request, str(unavailable.code))
+        return json_response(unavailable.body(), unavailable.status, unavailable.headers)
     log.error(
         "request failed", exc_info=exc, extra={"path": request.url.path, "method": request.method}
     )
@@ -76,4 +92,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(errors.ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    # Database errors get a handler of their own: Starlette re-raises whatever reaches the
+    # catch-all `Exception` handler (logged as a crash, keep-alive connection dropped).
+    for kind in _DATABASE_ERRORS:
+        app.add_exception_handler(kind, on_unexpected)
     app.add_exception_handler(Exception, on_unexpected)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from chat_protocol.models import Message, MessagesPage, SendMessageRequest
 from chat_server.api.common import (
     MAX_INT64,
     CallerDep,
+    GroupId,
+    PlainInt,
     body_doc,
     ctx,
     json_response,
@@ -19,8 +21,7 @@ from chat_server.api.common import (
 
 router = APIRouter(prefix="/api/groups", tags=["messages"])
 
-GroupId = Annotated[int, Path(ge=1, le=MAX_INT64, description="group id")]
-SeqQuery = Annotated[int | None, Query(ge=0, le=MAX_INT64)]
+SeqQuery = Annotated[PlainInt | None, Query(ge=0, le=MAX_INT64)]
 
 
 @router.get("/{group_id}/messages", response_model=MessagesPage)
@@ -30,7 +31,7 @@ async def list_messages(
     caller: CallerDep,
     after_seq: SeqQuery = None,
     before_seq: SeqQuery = None,
-    limit: Annotated[int | None, Query(ge=1, le=MAX_INT64)] = None,
+    limit: Annotated[PlainInt | None, Query(ge=1, le=MAX_INT64)] = None,
 ) -> Response:
     page, has_more = await ctx(request).messages.page(
         caller, group_id, after_seq=after_seq, before_seq=before_seq, limit=limit

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from chat_protocol.models import User, UsersResponse
+from chat_protocol.validation import NUL
+from chat_server import errors
 from chat_server.api.common import CallerDep, ctx, json_response
 
 router = APIRouter(prefix="/api", tags=["users"])
@@ -26,4 +28,6 @@ async def search_users(
     caller: CallerDep,
     q: Annotated[str, Query(max_length=QUERY_MAX)] = "",
 ) -> Response:
+    if NUL in q:
+        raise errors.ValidationFailed("q: must not contain the NUL character (U+0000)")
     return json_response({"users": await ctx(request).users.search(q)})

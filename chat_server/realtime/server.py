@@ -223,9 +223,13 @@ class Realtime:
                     ack = error_ack(
                         errors.ValidationFailed(errors.validation_message(exc.errors()))
                     )
-                except Exception:
-                    log.exception("socket event failed", extra={"event": event.value})
-                    ack = _error(ErrorCode.INTERNAL, "The server failed to handle this event.")
+                except Exception as exc:
+                    unavailable = errors.database_unavailable(exc)
+                    if unavailable is not None:
+                        ack = error_ack(unavailable)
+                    else:
+                        log.exception("socket event failed", extra={"event": event.value})
+                        ack = _error(ErrorCode.INTERNAL, "The server failed to handle this event.")
             self.admin.mirror(
                 "in", event.value, data, ack, sid=sid, user=caller.username if caller else None
             )

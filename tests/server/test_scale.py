@@ -224,3 +224,41 @@ async def test_shared_limiter_lets_requests_through_when_redis_is_unreachable() 
     assert await limiters.login_by_name.retry_after("alice") == 0.0
     assert loop.time() - started < 5 * 3 * REDIS_LIMIT_TIMEOUT
     await limiters.aclose()
+
+
+@needs_postgres
+@pytest.mark.postgres
+async def test_database_refusing_connections_is_503_then_recovers(
+    make_server: Callable[..., ServerProcess], database: str
+) -> None:
+    """PostgreSQL stops accepting connections (maintenance, failover): requests answer 503
+    `unavailable` with Retry-After (clients retry), not 500; when it is back, so is the server."""
+    server = make_server(args=["--database", database])
+    alice = await Api.new_user(server.url)
+    group_id = await group_of(alice)
+    name = make_url(database).database
+    assert DATABASE_URL
+    admin_dsn = (
+        make_url(DATABASE_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+        )
+        # The token is cached by the node, so these reach the database.
+        for response in (
+            await alice.request("GET", "/api/groups"),
+            await alice.send(group_id, "while the database is away"),
+        ):
+            assert response.status_code == 503, response.text
+            assert response.json()["error"]["code"] == "unavailable"
+            assert response.headers["Retry-After"] == "1"
+    finally:
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await admin.close()
+    assert (await alice.send(group_id, "back again")).status_code == 201
+    assert [m["seq"] for m in (await alice.messages(group_id))["messages"]] == [1]
+    assert "Traceback" not in server.log_tail(200)
+    await alice.close()
