@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from datetime import datetime
 
 from sqlalchemy import Row
@@ -40,6 +42,11 @@ class MessageService:
         self.fanout = fanout
         self.metrics = metrics
         self.bucket = bucket or LocalSendLimiter(settings.send_burst, settings.send_window_seconds)
+        # A lock lives while some send holds or awaits it (weak values), so idle groups cost
+        # nothing.
+        self._group_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     async def send(
         self, caller: Caller, group_id: int, client_msg_id: str, body: str
@@ -59,6 +66,21 @@ class MessageService:
                 self.metrics.rejected_events.labels("send_rate_limited").inc()
                 raise errors.RateLimited("Sending too fast; slow down.", wait)
             return self._replay(row, group_id), False
+        if self.db.send_writer is not None:
+            # The SQLite writer hands results back in commit order: announced in seq order.
+            return await self._store_and_announce(caller, group_id, client_msg_id, body)
+        # On PostgreSQL two sends to one group may return in either order; one at a time
+        # per group on this node, so this node announces a group's messages in seq order
+        # (the row lock serialises them in the database anyway).
+        lock = self._group_locks.get(group_id)
+        if lock is None:
+            lock = self._group_locks[group_id] = asyncio.Lock()
+        async with lock:
+            return await self._store_and_announce(caller, group_id, client_msg_id, body)
+
+    async def _store_and_announce(
+        self, caller: Caller, group_id: int, client_msg_id: str, body: str
+    ) -> tuple[MessageDict, bool]:
         for _ in range(INSERT_ATTEMPTS):
             try:
                 message, created = await self._store(caller, group_id, client_msg_id, body)
