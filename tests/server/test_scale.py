@@ -60,6 +60,7 @@ async def test_postgres_gap_free_idempotent_and_durable(
     members = [await Api.new_user(server.url) for _ in range(6)]
     group_id = await group_of(members[0], *members[1:])
     per_sender = 20
+    watcher = await connect(server.url, members[1].token or "")
 
     async def burst(api: Api) -> list[int]:
         responses = await asyncio.gather(
@@ -73,6 +74,10 @@ async def test_postgres_gap_free_idempotent_and_durable(
     seqs = [s for chunk in await asyncio.gather(*(burst(m) for m in members)) for s in chunk]
     total = per_sender * len(members)
     assert sorted(seqs) == list(range(1, total + 1))
+    # One node announces a group's messages in seq order, however the sends raced.
+    await watcher.wait_for("message:new", lambda m: m["seq"] == total)
+    assert [m["seq"] for m in watcher.events["message:new"]] == list(range(1, total + 1))
+    await watcher.close()
     cmid = str(uuid.uuid4())
     retries = await asyncio.gather(*(members[0].send(group_id, "once", cmid) for _ in range(4)))
     assert sorted(r.status_code for r in retries) == [200, 200, 200, 201]
