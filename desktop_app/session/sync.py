@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 CATCHUP_PAGE = 200  # the protocol's maximum: catch-up wants few round trips
 HISTORY_PAGE = 50  # one screenful and a bit: opening a group and each scroll-back
+# How long a skipped seq may take to arrive live before it is fetched from REST.
+GAP_GRACE_SECONDS = 0.3
 
 
 class SyncEngine:
@@ -51,6 +53,7 @@ class SyncEngine:
         *,
         catchup_page: int = CATCHUP_PAGE,
         history_page: int = HISTORY_PAGE,
+        gap_grace: float = GAP_GRACE_SECONDS,
         stale_cache_gap: int = STALE_CACHE_GAP,
     ) -> None:
         self.rest = rest
@@ -59,12 +62,14 @@ class SyncEngine:
         self.listener = listener
         self.catchup_page = catchup_page
         self.history_page = history_page
+        self.gap_grace = gap_grace
         self.stale_cache_gap = stale_cache_gap
         self.registry = GroupRegistry(me.id)
         self.timelines: dict[int, Timeline] = {}
         self._names: dict[int, str] = {me.id: me.display_name}
         self._want: dict[int, int] = {}
         self._fetching: dict[int, asyncio.Task[int]] = {}
+        self._gap_waits: dict[int, asyncio.Task[None]] = {}
         self._older_loading: set[int] = set()
         self._refresh_task: asyncio.Task[None] | None = None
         # Groups whose history came from the local cache and has not met the server yet,
@@ -74,7 +79,7 @@ class SyncEngine:
 
     def close(self) -> None:
         """Cancel every fetch and read-marker task (the session is stopping)."""
-        for task in [*self._fetching.values(), self._refresh_task]:
+        for task in [*self._fetching.values(), *self._gap_waits.values(), self._refresh_task]:
             if task is not None and not task.done():
                 task.cancel()
         self.reads.close()
@@ -275,10 +280,11 @@ class SyncEngine:
         elif message.seq > hi:
             self.journal.record(
                 "gap_detected",
-                f"Live message #{message.seq} in {name} skips #{hi + 1}; fetching the gap from REST.",
+                f"Live message #{message.seq} in {name} skips #{hi + 1}; fetching the gap from "
+                f"REST unless it arrives within {self.gap_grace:g} s.",
                 gid,
             )
-            self.ensure(gid, message.seq)
+            self._fetch_gap_soon(gid, message.seq)
 
     def on_group_joined(self, data: Any) -> None:
         try:
@@ -431,6 +437,29 @@ class SyncEngine:
                     head.id,
                 )
                 self.ensure(head.id, head.last_seq)
+
+    def _fetch_gap_soon(self, group_id: int, target: int) -> None:
+        """A skipped seq is usually the message before arriving second (two server nodes, or
+        two sends racing): wait `gap_grace` for it, then fetch what is still missing."""
+        self._want[group_id] = max(self._want.get(group_id, 0), target)
+        waiting = self._gap_waits.get(group_id)
+        if waiting is None or waiting.done():
+            self._gap_waits[group_id] = spawn(self._gap_after_grace(group_id), name="gap-grace")
+
+    async def _gap_after_grace(self, group_id: int) -> None:
+        await asyncio.sleep(self.gap_grace)
+        if group_id not in self.registry:
+            return
+        want, hi = self._want.get(group_id, 0), self.timeline(group_id).hi or 0
+        if hi < want:
+            self.ensure(group_id, want)
+        else:
+            self.journal.record(
+                "gap_filled_live",
+                f"The missing message(s) of {self.group_name(group_id)} arrived live, out of "
+                f"order; complete up to #{hi} without a fetch.",
+                group_id,
+            )
 
     def ensure(self, group_id: int, target: int) -> asyncio.Task[int]:
         """Make sure the group holds everything up to `target` (and its newest page)."""

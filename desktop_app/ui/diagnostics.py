@@ -47,6 +47,7 @@ COUNTER_LABELS = {
     "send_retry": "Send retries",
     "rate_limited": "Rate limited",
     "gap_detected": "Gaps detected",
+    "gap_filled_live": "Gaps filled live (no fetch)",
     "history_loaded": "History pages loaded",
     "outbox_restored": "Restored from the outbox",
     "group_added": "Groups added",

@@ -182,6 +182,46 @@ def test_gap_in_live_stream_is_repaired(
     peer.close()
 
 
+def test_messages_arriving_out_of_order_fill_the_gap_without_a_fetch(
+    server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+) -> None:
+    """With several server nodes #2 can arrive just after #3: the client waits a moment
+    for it instead of asking REST, and the group is complete and in order either way."""
+    alice, bob = register(server.url), register(server.url)
+    peer = Peer(server.url, bob)
+    group = peer.create_group("Racy", [alice[0]["username"]])
+    bridge = make_bridge(server.url, alice)
+    wait_for(lambda: live(bridge))
+    model = bridge.message_model(group)
+    peer.send(group, "one")
+    wait_for(lambda: bodies(model) == ["one"])
+    held: list[Any] = []
+    connection = bridge.session.connection
+
+    def two_after_three(event: str, data: Any) -> bool:
+        if event == "message:new" and data.get("body") == "two":
+            held.append(data)
+            return False
+        if event == "message:new" and data.get("body") == "three":
+            asyncio.get_running_loop().call_later(0.05, connection.on_event, event, held[0])
+        return True
+
+    bridge.session.realtime.inbound_filter = two_after_three
+    fetches_before = sum(1 for m, p, q in bridge.session.rest.history if "after_seq" in q)
+    peer.send(group, "two")
+    peer.send(group, "three")
+
+    wait_for(lambda: bodies(model) == ["one", "two", "three"])
+    wait_for(lambda: bool(bridge.journal.texts("gap_filled_live")))
+    fetches_after = sum(1 for m, p, q in bridge.session.rest.history if "after_seq" in q)
+    assert fetches_after == fetches_before, "no REST fetch for a message that came live"
+    assert [model.data(model.index(r), MessageRoles.SEQ) for r in range(3)] == [1, 2, 3]
+    peer.close()
+
+
 def test_lost_last_message_is_fetched_by_the_ping_safety_net(
     server: ServerProcess,
     register: Callable[..., Auth],
