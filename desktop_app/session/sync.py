@@ -142,6 +142,7 @@ class SyncEngine:
         seen = set()
         for group in groups:
             seen.add(group.id)
+            self.reads.server_has(group.id, group.last_read_seq)
             self._upsert(group)
         for gid in self.registry.ids():
             if gid not in seen:
@@ -149,6 +150,7 @@ class SyncEngine:
 
     def apply_groups_add(self, group: Group) -> None:
         """A group we just created or joined (the server also sends group:joined)."""
+        self.reads.server_has(group.id, group.last_read_seq)
         self._upsert(group)
         self.ensure(group.id, group.last_seq)
 
@@ -286,6 +288,7 @@ class SyncEngine:
         except ValidationError as exc:
             self.journal.record("error", f"Ignored a malformed group:joined event: {exc}")
             return
+        self.reads.server_has(group.id, group.last_read_seq)
         self._upsert(group)
         self.ensure(group.id, group.last_seq)
 
@@ -395,6 +398,7 @@ class SyncEngine:
 
     async def on_ready(self, ready: Ready) -> tuple[int, int]:
         """Catch up every group the `ready` heads show ahead; returns (messages, groups)."""
+        await self.reads.resend()
         await self.refresh_groups()
         heads = {h.id: h.last_seq for h in ready.groups}
         tasks = []
