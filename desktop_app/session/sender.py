@@ -83,7 +83,11 @@ class Sender:
             if item is None:
                 await self._wait(None)
                 continue
-            outcome = await self._send(item)
+            try:
+                outcome = await self._send(item)
+            except Exception:  # a bug must not end the one sender: the outbox would stall
+                log.exception("sending %s failed unexpectedly", item.client_msg_id)
+                outcome = -1
             if outcome is None:
                 delay = self._delay_min
             elif outcome > 0:

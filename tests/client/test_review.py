@@ -134,3 +134,28 @@ def test_a_read_marker_that_could_not_be_sent_is_sent_later_and_unread_stays_zer
     ).json()
     assert own["last_read_seq"] == 2, "the server never learned of the read"
     peer.close()
+
+
+def test_an_answer_that_does_not_decode_does_not_stop_sending(
+    server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+) -> None:
+    alice, bob = register(server.url), register(server.url)
+    peer = Peer(server.url, bob)
+    group = peer.create_group("Proxy", [alice[0]["username"]])
+    rest, transport = tampering_rest(server.url, alice)
+    bridge = make_bridge(server.url, alice, rest=rest)
+    wait_for(lambda: live(bridge))
+
+    transport.garble(post_to("/messages"))  # stored, but the answer is a broken gzip stream
+    bridge.send(group, "first")
+    wait_for(lambda: transport.garbled == 1)
+    bridge.send(group, "second")
+
+    wait_for(lambda: [m["body"] for m in peer.all_messages(group)] == ["first", "second"])
+    wait_for(lambda: bridge.outbox_length == 0)
+    model = bridge.message_model(group)
+    assert [model.row_at(i).body for i in range(model.rowCount())] == ["first", "second"]
+    peer.close()
