@@ -136,6 +136,37 @@ def test_a_read_marker_that_could_not_be_sent_is_sent_later_and_unread_stays_zer
     peer.close()
 
 
+def test_a_group_joined_while_the_group_list_is_loading_stays_in_the_list(
+    server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+) -> None:
+    alice, bob = register(server.url), register(server.url)
+    peer = Peer(server.url, bob)
+    peer.create_group("Old", [alice[0]["username"]])
+    rest, transport = tampering_rest(server.url, alice)
+    bridge = make_bridge(server.url, alice, rest=rest)
+    wait_for(lambda: live(bridge))
+    undeliverable: list[Any] = []
+    bridge.undeliverable.connect(undeliverable.append)
+
+    # A reconnect fetches the list; its answer is slow to arrive (the server made it already).
+    transport.hold(get_groups)
+    asyncio.get_event_loop().create_task(bridge.session.realtime.disconnect_now())
+    wait_for(lambda: transport.held == 1)
+    new = peer.create_group("New", [alice[0]["username"]])  # group:joined arrives now
+    wait_for(lambda: bridge.groups.row_of(new) is not None)
+    bridge.send(new, "typed at once")
+    transport.release()
+    wait_for(lambda: live(bridge))
+
+    assert bridge.groups.row_of(new) is not None, "the new group vanished from the list"
+    assert undeliverable == []
+    wait_for(lambda: [m["body"] for m in peer.all_messages(new)] == ["typed at once"])
+    peer.close()
+
+
 def test_an_answer_that_does_not_decode_does_not_stop_sending(
     server: ServerProcess,
     register: Callable[..., Auth],
