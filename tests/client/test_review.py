@@ -17,7 +17,7 @@ from desktop_app.models.bridge import SessionBridge
 from desktop_app.net.rest import RestClient
 from desktop_app.session.state import ConnState
 from tests.client.peer import Peer
-from tests.support.server import ServerProcess
+from tests.support.server import PASSWORD, ServerProcess
 
 Auth = tuple[dict[str, Any], str]
 Rule = Callable[[httpx.Request], bool]
@@ -189,4 +189,39 @@ def test_an_answer_that_does_not_decode_does_not_stop_sending(
     wait_for(lambda: bridge.outbox_length == 0)
     model = bridge.message_model(group)
     assert [model.row_at(i).body for i in range(model.rowCount())] == ["first", "second"]
+    peer.close()
+
+
+def test_unsent_message_to_a_group_left_while_signed_out_is_handed_back(
+    server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+    arun: Callable[..., Any],
+) -> None:
+    alice, bob = register(server.url), register(server.url)
+    peer = Peer(server.url, bob)
+    group = peer.create_group("Left on the phone", [alice[0]["username"]])
+    rest, transport = tampering_rest(server.url, alice)
+    transport.fail(post_to("/messages"), 1000)  # sends do not get through this evening
+    first = make_bridge(server.url, alice, profile="alice", rest=rest)
+    wait_for(lambda: live(first))
+    first.send(group, "never delivered")
+    wait_for(lambda: transport.failed >= 1)
+    arun(first.sign_out())  # the cache goes; the outbox keeps the message
+    # Alice leaves the group on her phone, then signs in on this computer again.
+    token = httpx.post(
+        f"{server.url}/api/auth/login",
+        json={"username": alice[0]["username"], "password": PASSWORD},
+    ).json()["token"]
+    phone = {"Authorization": f"Bearer {token}"}
+    httpx.delete(f"{server.url}/api/groups/{group}/members/me", headers=phone).raise_for_status()
+
+    second = make_bridge(server.url, (alice[0], token), profile="alice")
+    handed_back: list[Any] = []
+    second.undeliverable.connect(handed_back.append)
+    wait_for(lambda: live(second))
+
+    wait_for(lambda: second.outbox_length == 0)
+    assert [n.bodies for n in handed_back] == [["never delivered"]], "the text is given back"
     peer.close()
