@@ -184,8 +184,10 @@ class RestClient:
         self.history.append((method, prefix + path, str(params or "")))
         try:
             return await self._http.request(method, prefix + path, headers=headers, **kwargs)
-        except (httpx.TransportError, OSError) as exc:
-            # Connect refused, reset, DNS, timeouts: all mean "try again later".
+        except (httpx.RequestError, OSError) as exc:
+            # Connect refused, reset, DNS, timeouts, a body that does not decode (a proxy's
+            # broken gzip): all mean "try again later". Anything else escaping here would end
+            # the sender's or a catch-up's task for good.
             raise ServerUnreachable(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
         except RuntimeError as exc:
             if not self._http.is_closed:

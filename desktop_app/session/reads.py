@@ -70,6 +70,21 @@ class ReadMarkers:
         if task is None or task.done():
             self._tasks[group_id] = spawn(self._send(group_id), name=f"read-{group_id}")
 
+    def server_has(self, group_id: int, seq: int) -> None:
+        """The server's list showed this marker: nothing up to it needs sending."""
+        self._sent[group_id] = max(self._sent.get(group_id, 0), seq)
+
+    async def resend(self) -> None:
+        """Send every marker the server has not confirmed (a request failed, e.g. offline),
+        before the group list is fetched again: its unread counts come from the server's
+        marker, and a read the server never heard of would show as unread again."""
+        for group_id in self.registry.ids():
+            task = self._tasks.get(group_id)
+            if task is not None and not task.done():
+                await asyncio.shield(task)
+            else:
+                await self._send(group_id)
+
     async def _send(self, group_id: int) -> None:
         # One request in flight per group; a newer target found meanwhile is sent next.
         while (state := self.registry.get(group_id)) is not None:
@@ -124,6 +139,8 @@ class ReadMarkers:
 
     async def _refresh_group(self, group_id: int) -> None:
         try:
-            self._upsert(await self.rest.group(group_id))
+            group = await self.rest.group(group_id)
+            self.server_has(group_id, group.last_read_seq)
+            self._upsert(group)
         except ApiError as exc:
             log.info("refreshing group %s failed: %s", group_id, exc)

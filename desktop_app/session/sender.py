@@ -8,7 +8,7 @@ import random
 from typing import Protocol
 
 from chat_protocol.models import Message
-from desktop_app.net.errors import BAD_RESPONSE, ApiError, AuthError, RateLimited
+from desktop_app.net.errors import BAD_RESPONSE, ApiError, AuthError, NotFoundError, RateLimited
 from desktop_app.net.rest import RestClient
 from desktop_app.session.journal import Journal
 from desktop_app.session.outbox import Outbox, OutboxItem
@@ -27,7 +27,7 @@ class SendOutcome(Protocol):
     """Where the sender reports what happened to each item."""
 
     def on_delivered(self, item: OutboxItem, message: Message) -> None: ...
-    def on_rejected(self, item: OutboxItem, reason: str) -> None: ...
+    def on_rejected(self, item: OutboxItem, reason: str, *, not_member: bool = False) -> None: ...
     def on_auth_failed(self) -> None: ...
 
 
@@ -83,7 +83,11 @@ class Sender:
             if item is None:
                 await self._wait(None)
                 continue
-            outcome = await self._send(item)
+            try:
+                outcome = await self._send(item)
+            except Exception:  # a bug must not end the one sender: the outbox would stall
+                log.exception("sending %s failed unexpectedly", item.client_msg_id)
+                outcome = -1
             if outcome is None:
                 delay = self._delay_min
             elif outcome > 0:
@@ -112,7 +116,8 @@ class Sender:
             return -1
         except ApiError as exc:
             if exc.permanent:
-                self._outcome.on_rejected(item, exc.message or exc.code)
+                not_member = isinstance(exc, NotFoundError)
+                self._outcome.on_rejected(item, exc.message or exc.code, not_member=not_member)
                 return None
             if exc.code == BAD_RESPONSE and 200 <= exc.status < 300:
                 return self._unreadable_answer(item, exc)

@@ -374,7 +374,12 @@ class Session:
         )
         self.listener.on_outbox_changed(self.outbox.count())
 
-    def on_rejected(self, item: OutboxItem, reason: str) -> None:
+    def on_rejected(self, item: OutboxItem, reason: str, *, not_member: bool = False) -> None:
+        if not_member and item.group_id not in self.sync.registry:
+            # A group the list does not show (left elsewhere while no cache remembered it):
+            # failed there, the message would be out of sight for good; give the text back.
+            self._hand_back(item.group_id, f"group {item.group_id}")
+            return
         self.outbox.mark_failed(item.client_msg_id, reason)
         self.timeline(item.group_id).set_pending_state(item.client_msg_id, FAILED, reason)
         self.journal.record(
@@ -405,6 +410,10 @@ class Session:
         self.listener.on_group_added(group_id)
 
     def on_group_removed(self, group_id: int, name: str) -> None:
+        self._hand_back(group_id, name)
+        self.listener.on_group_removed(group_id)
+
+    def _hand_back(self, group_id: int, name: str) -> None:
         stranded = [item for item in self.outbox.items() if item.group_id == group_id]
         for item in stranded:
             self.outbox.remove(item.client_msg_id)
@@ -422,7 +431,6 @@ class Session:
             self.listener.on_undeliverable(
                 Undeliverable(group_id, name, [item.body for item in stranded])
             )
-        self.listener.on_group_removed(group_id)
 
     def on_typing(self, group_id: int, display_name: str) -> None:
         self.listener.on_typing(group_id, display_name)

@@ -75,6 +75,10 @@ class SyncEngine:
         # Groups whose history came from the local cache and has not met the server yet,
         # with the cached `hi` (see session/cache.py).
         self._restored: dict[int, int] = {}
+        # Live membership changes (group:joined/left, a group created), numbered, with the
+        # number of each group's latest: a list fetched before one must not undo it.
+        self._membership_changes = 0
+        self._membership_changed: dict[int, int] = {}
         self.reads = ReadMarkers(rest, journal, self.registry, self.timeline, me.id, self._upsert)
 
     def close(self) -> None:
@@ -142,23 +146,38 @@ class SyncEngine:
 
     # --- groups ----------------------------------------------------------------------
 
-    def apply_groups(self, groups: list[Group]) -> None:
-        """Reconcile with the server's list: add new groups, refresh known ones, drop gone ones."""
+    def apply_groups(self, groups: list[Group], asked_at: int | None = None) -> None:
+        """Reconcile with the server's list: add new groups, refresh known ones, drop gone ones.
+        `asked_at`: the membership change count when the list was requested; a group joined or
+        left live since then keeps what the live event said."""
         seen = set()
         for group in groups:
             seen.add(group.id)
+            if self._changed_since(group.id, asked_at) and group.id not in self.registry:
+                continue  # left after the server made the list
+            self.reads.server_has(group.id, group.last_read_seq)
             self._upsert(group)
         for gid in self.registry.ids():
-            if gid not in seen:
+            if gid not in seen and not self._changed_since(gid, asked_at):
                 self._remove(gid, "is no longer in your group list")
+
+    def _changed_since(self, group_id: int, asked_at: int | None) -> bool:
+        return asked_at is not None and self._membership_changed.get(group_id, 0) > asked_at
+
+    def _membership_change(self, group_id: int) -> None:
+        self._membership_changes += 1
+        self._membership_changed[group_id] = self._membership_changes
 
     def apply_groups_add(self, group: Group) -> None:
         """A group we just created or joined (the server also sends group:joined)."""
+        self._membership_change(group.id)
+        self.reads.server_has(group.id, group.last_read_seq)
         self._upsert(group)
         self.ensure(group.id, group.last_seq)
 
     async def refresh_groups(self) -> None:
-        self.apply_groups(await self.rest.groups())
+        asked_at = self._membership_changes
+        self.apply_groups(await self.rest.groups(), asked_at)
 
     def _refresh_soon(self) -> None:
         if self._refresh_task is None or self._refresh_task.done():
@@ -292,6 +311,8 @@ class SyncEngine:
         except ValidationError as exc:
             self.journal.record("error", f"Ignored a malformed group:joined event: {exc}")
             return
+        self._membership_change(group.id)
+        self.reads.server_has(group.id, group.last_read_seq)
         self._upsert(group)
         self.ensure(group.id, group.last_seq)
 
@@ -301,6 +322,7 @@ class SyncEngine:
         except ValidationError as exc:
             self.journal.record("error", f"Ignored a malformed group:left event: {exc}")
             return
+        self._membership_change(left.group_id)
         self._remove(left.group_id, "was left (you left or were removed)")
 
     def on_typing(self, data: Any) -> None:
@@ -401,6 +423,7 @@ class SyncEngine:
 
     async def on_ready(self, ready: Ready) -> tuple[int, int]:
         """Catch up every group the `ready` heads show ahead; returns (messages, groups)."""
+        await self.reads.resend()
         await self.refresh_groups()
         heads = {h.id: h.last_seq for h in ready.groups}
         tasks = []
