@@ -51,6 +51,7 @@ class SessionBridge(QObject):
         **session_options: Any,
     ) -> None:
         super().__init__(parent)
+        self.undelivered: list[Undeliverable] = []
         self._profile = profile
         self._session = Session(
             server_url,
@@ -202,7 +203,14 @@ class SessionBridge(QObject):
         self.group_removed.emit(group_id)
 
     def on_undeliverable(self, notice: Undeliverable) -> None:
+        self.undelivered.append(notice)
         self.undeliverable.emit(notice)
+
+    def take_undelivered(self) -> list[Undeliverable]:
+        """Notices no window has shown yet (one came before any window was listening)."""
+        waiting = [n for n in self.undelivered if not n.shown]
+        self.undelivered.clear()
+        return waiting
 
     def on_typing(self, group_id: int, display_name: str) -> None:
         self.typing.emit(group_id, display_name)

@@ -243,6 +243,8 @@ class MainWindow(QMainWindow):
     def _connect_bridge(self) -> None:
         for signal, slot in self._bridge_connections():
             signal.connect(slot)
+        for notice in self.bridge.take_undelivered():
+            self._on_undeliverable(notice)
 
     def _disconnect_bridge(self) -> None:
         # A shared session outlives this window: nothing of it may call into a closed window.
@@ -413,6 +415,8 @@ class MainWindow(QMainWindow):
         if notice.shown:
             return
         notice.shown = True
+        if notice in self.bridge.undelivered:
+            self.bridge.undelivered.remove(notice)
         self.undeliverable_dialog = UndeliverableDialog(notice, self)
         self.undeliverable_dialog.show()
 

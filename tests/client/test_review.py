@@ -223,5 +223,7 @@ def test_unsent_message_to_a_group_left_while_signed_out_is_handed_back(
     wait_for(lambda: live(second))
 
     wait_for(lambda: second.outbox_length == 0)
-    assert [n.bodies for n in handed_back] == [["never delivered"]], "the text is given back"
+    # Heard live, or kept for the first window when it came before anyone listened.
+    notices = handed_back or second.take_undelivered()
+    assert [n.bodies for n in notices] == [["never delivered"]], "the text is given back"
     peer.close()

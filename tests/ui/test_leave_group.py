@@ -243,3 +243,26 @@ def test_unsent_messages_to_a_group_left_on_another_device_are_handed_back(
     assert any(
         "cannot be delivered" in text for text in alice.bridge.journal.texts("undeliverable")
     )
+
+
+def test_a_notice_that_came_before_any_window_is_shown_by_the_next_window(
+    desktop: DesktopApp,
+    server: Any,
+    users: Any,
+    sign_in: Any,
+    wait_for: Any,
+) -> None:
+    """At start-up the session can find undeliverable messages before a window listens:
+    the notice waits in the bridge and the first window to open shows it."""
+    from desktop_app.session.session import Undeliverable
+
+    (alice_name,) = users(1)
+    alice = sign_in(desktop, server.url, alice_name)
+    notice = Undeliverable(99, "Gone", ["kept for you"])
+    alice.bridge.undelivered.append(notice)  # as if emitted before any window connected
+    desktop.new_window(alice)
+    second = desktop.windows[-1]
+    assert second.undeliverable_dialog is not None
+    wait_for(second.undeliverable_dialog.isVisible)
+    assert second.undeliverable_dialog.text.toPlainText() == "kept for you"
+    assert notice.shown and alice.bridge.take_undelivered() == []
