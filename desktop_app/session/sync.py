@@ -12,20 +12,19 @@ from pydantic import ValidationError
 
 from chat_protocol.models import (
     Group,
-    GroupHead,
     GroupLeft,
     Message,
-    Ready,
     TypingNotice,
     User,
 )
-from desktop_app.net.errors import ApiError, AuthError, NotFoundError
+from desktop_app.net.errors import ApiError
 from desktop_app.net.rest import RestClient
 from desktop_app.session.cache import STALE_CACHE_GAP, CacheSnapshot
+from desktop_app.session.catchup import CatchUp
 from desktop_app.session.groups import GroupRegistry, GroupState
 from desktop_app.session.journal import Journal
 from desktop_app.session.reads import ReadMarkers
-from desktop_app.session.sync_listener import CatchUpNews, SyncFailed, SyncListener
+from desktop_app.session.sync_listener import SyncFailed, SyncListener
 from desktop_app.session.timeline import Row, Timeline
 from desktop_app.tasks import spawn
 
@@ -39,7 +38,7 @@ HISTORY_PAGE = 50  # one screenful and a bit: opening a group and each scroll-ba
 GAP_GRACE_SECONDS = 0.3
 
 
-class SyncEngine:
+class SyncEngine(CatchUp):
     """Keeps a Timeline per group and `hi` (the contiguous last seq) for each. Live messages
     are applied at once; a skipped seq, a `ready` or a ping head ahead of `hi` starts a REST
     catch-up from `hi`, paged until `has_more` is false. Everything is deduplicated by id."""
@@ -418,216 +417,3 @@ class SyncEngine:
             state.set_pending(pending[-1].body, pending[-1].created_at)
         else:
             state.set_pending(None)
-
-    # --- catch-up --------------------------------------------------------------------
-
-    async def on_ready(self, ready: Ready) -> tuple[int, int]:
-        """Catch up every group the `ready` heads show ahead; returns (messages, groups)."""
-        await self.reads.resend()
-        await self.refresh_groups()
-        heads = {h.id: h.last_seq for h in ready.groups}
-        tasks = []
-        for gid in self.registry.ids():
-            tl = self.timeline(gid)
-            state = self.registry.by_id[gid]
-            target = heads.get(gid, state.base_seq)
-            cached_hi = self._restored.get(gid)
-            if cached_hi is not None and cached_hi > target:
-                self._forget_history(gid, f"is ahead of the server, which is at #{target}")
-            if not tl.loaded or (tl.hi or 0) < target:
-                tasks.append(self.ensure(gid, target))
-        results = await asyncio.gather(*tasks) if tasks else []
-        if any(r < 0 for r in results):
-            raise SyncFailed("some groups could not be caught up")
-        self._restored.clear()  # every cached group has met the server
-        active = self.reads.active_group
-        if active is not None and active in self.registry:
-            self.reads.mark_read(active)
-        return sum(results), len(tasks)
-
-    def check_heads(self, heads: list[GroupHead]) -> None:
-        """The ping's safety net: any group whose head is ahead of what we hold is fetched."""
-        for head in heads:
-            if head.id not in self.registry:
-                self._refresh_soon()
-                continue
-            tl = self.timeline(head.id)
-            if tl.loaded and head.last_seq > (tl.hi or 0) and head.id not in self._fetching:
-                self.journal.record(
-                    "gap_detected",
-                    f"The ping shows {self.group_name(head.id)} at #{head.last_seq} but we hold "
-                    f"up to #{tl.hi}: a live message was missed; fetching it.",
-                    head.id,
-                )
-                self.ensure(head.id, head.last_seq)
-
-    def _fetch_gap_soon(self, group_id: int, target: int) -> None:
-        """A skipped seq is usually the message before arriving second (two server nodes, or
-        two sends racing): wait `gap_grace` for it, then fetch what is still missing."""
-        self._want[group_id] = max(self._want.get(group_id, 0), target)
-        waiting = self._gap_waits.get(group_id)
-        if waiting is None or waiting.done():
-            self._gap_waits[group_id] = spawn(self._gap_after_grace(group_id), name="gap-grace")
-
-    async def _gap_after_grace(self, group_id: int) -> None:
-        await asyncio.sleep(self.gap_grace)
-        if group_id not in self.registry:
-            return
-        want, hi = self._want.get(group_id, 0), self.timeline(group_id).hi or 0
-        if hi < want:
-            self.ensure(group_id, want)
-        else:
-            self.journal.record(
-                "gap_filled_live",
-                f"The missing message(s) of {self.group_name(group_id)} arrived live, out of "
-                f"order; complete up to #{hi} without a fetch.",
-                group_id,
-            )
-
-    def ensure(self, group_id: int, target: int) -> asyncio.Task[int]:
-        """Make sure the group holds everything up to `target` (and its newest page)."""
-        self._want[group_id] = max(self._want.get(group_id, 0), target)
-        task = self._fetching.get(group_id)
-        if task is None or task.done():
-            task = spawn(self._catch_up(group_id), name=f"catch-up-{group_id}")
-            self._fetching[group_id] = task
-        return task
-
-    async def _catch_up(self, group_id: int) -> int:
-        """Fetch until `hi` reaches the wanted seq; returns messages added, or -1 on failure."""
-        tl = self.timeline(group_id)
-        cached_hi = self._restored.get(group_id)
-        if cached_hi is not None and tl.loaded:
-            behind = self._want.get(group_id, 0) - (tl.hi or 0)
-            if behind > self.stale_cache_gap:
-                self._forget_history(
-                    group_id,
-                    f"is {behind} messages behind the server, more than one catch-up "
-                    f"should fetch ({self.stale_cache_gap})",
-                )
-        start_hi = tl.hi
-        fetched = 0
-        # What a restored group catches up on arrived while the app was closed: shown in
-        # unread counts, not announced (a first load without a cache does not either).
-        quiet = start_hi is None or cached_hi is not None
-        news = None if quiet else self._news_for(group_id)
-        try:
-            while group_id in self.registry:
-                if not tl.loaded:
-                    fetched += await self._load_newest(group_id, tl)
-                    continue
-                hi = tl.hi or 0
-                if hi >= self._want.get(group_id, 0):
-                    break
-                page = await self.rest.messages(group_id, after_seq=hi, limit=self.catchup_page)
-                new_rows = self._apply_page(group_id, page.messages)
-                fetched += len(new_rows)
-                if news is not None:
-                    news.collect(page.messages, new_rows, self.me.id)
-                if not page.messages or (not page.has_more and (tl.hi or 0) == hi):
-                    break  # the server has nothing more: the head we were told is not there
-        except NotFoundError:
-            self._remove(group_id, "is gone on the server (404)")
-            return fetched
-        except AuthError:
-            raise  # the token is refused: not a catch-up problem, the session must sign in again
-        except ApiError as exc:
-            self.journal.record(
-                "error",
-                f"Catch-up of {self.group_name(group_id)} stopped: {exc.message}. "
-                "It resumes on the next reconnect or ping.",
-                group_id,
-            )
-            self._announce(group_id, news)
-            return -1
-        finally:
-            if self._fetching.get(group_id) is asyncio.current_task():
-                del self._fetching[group_id]
-        self._restored.pop(group_id, None)
-        self._announce(group_id, news)
-        if start_hi is not None and fetched:
-            self.journal.record(
-                "gap_repaired",
-                f"Fetched {fetched} missing message(s) for {self.group_name(group_id)} "
-                f"after #{start_hi}; it is complete up to #{tl.hi}.",
-                group_id,
-            )
-        return fetched
-
-    def _news_for(self, group_id: int) -> CatchUpNews:
-        """What a catch-up brings was missed live, so it is announced as live messages are
-        (the UI decides whether the group is in front of the user). For a group not on
-        screen, messages already read elsewhere (another device) are left out; the marker of
-        the group on screen is this client's own, raised before the catch-up fetched them."""
-        state = self.registry.get(group_id)
-        if state is None or group_id == self.reads.active_group:
-            return CatchUpNews(0)
-        return CatchUpNews(state.last_read_seq)
-
-    def _announce(self, group_id: int, news: CatchUpNews | None) -> None:
-        if news is None or news.newest is None or group_id not in self.registry:
-            return
-        newest = news.newest
-        if self._newest_from_others(group_id) > newest.seq:
-            # A gap behind a live message: that newer one was announced already.
-            return
-        self.journal.record(
-            "caught_up_news",
-            f"Catch-up brought {news.count} new message(s) from others to "
-            f"{self.group_name(group_id)}; announcing the newest (#{newest.seq} from "
-            f"{newest.sender.display_name}) once.",
-            group_id,
-        )
-        self.listener.on_caught_up(group_id, newest, news.count)
-        self.listener.on_message_received(group_id, newest)
-
-    def _newest_from_others(self, group_id: int) -> int:
-        for row in reversed(self.timeline(group_id).confirmed):
-            if row.sender_id != self.me.id:
-                return row.seq or 0
-        return 0
-
-    async def _load_newest(self, group_id: int, tl: Timeline) -> int:
-        page = await self.rest.messages(group_id, limit=self.history_page)
-        added = len(self._apply_page(group_id, page.messages))
-        first = page.messages[0].seq if page.messages else 1
-        tl.anchor(first, at_start=not page.has_more)
-        self.journal.record(
-            "history_loaded",
-            f"Loaded the newest {len(page.messages)} message(s) of {self.group_name(group_id)}"
-            f" (up to #{tl.hi}).",
-            group_id,
-        )
-        return added
-
-    # --- history ---------------------------------------------------------------------
-
-    async def load_older(self, group_id: int) -> int:
-        """Fetch the page just older than what the group holds; returns rows inserted."""
-        tl = self.timeline(group_id)
-        if group_id in self._older_loading or not tl.has_older():
-            return 0
-        self._older_loading.add(group_id)
-        try:
-            if not tl.loaded:
-                before = len(tl)
-                await self.ensure(group_id, 0)
-                return len(tl) - before
-            lo = tl.lo or 1
-            page = await self.rest.messages(group_id, before_seq=lo, limit=self.history_page)
-            if tl.lo != lo:
-                return 0  # the history was reloaded meanwhile (a stale cache dropped)
-            added = len(self._apply_page(group_id, page.messages))
-            if page.messages:
-                tl.anchor(page.messages[0].seq, at_start=not page.has_more)
-            else:
-                tl.mark_start()
-            self.journal.record(
-                "history_loaded",
-                f"Loaded {added} older message(s) of {self.group_name(group_id)} "
-                f"(before #{lo}); {'more' if tl.has_older() else 'nothing'} older on the server.",
-                group_id,
-            )
-            return added
-        finally:
-            self._older_loading.discard(group_id)
