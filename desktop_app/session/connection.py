@@ -211,6 +211,18 @@ class Connection:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, SYNC_RETRY_MAX)
                 continue
+            except Exception as exc:  # a bug must not leave the status at "syncing" for good
+                if epoch != self._epoch:
+                    return
+                log.exception("catch-up after connecting failed")
+                self.journal.record(
+                    "error",
+                    f"Catch-up after connecting failed unexpectedly ({type(exc).__name__}: "
+                    f"{exc}); retrying.",
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, SYNC_RETRY_MAX)
+                continue
             if epoch != self._epoch:
                 return
             ms = (time.monotonic() - started) * 1000

@@ -142,3 +142,32 @@ def test_message_typed_offline_survives_client_restart_and_is_delivered_once(
     ]
     assert second.journal.texts("outbox_restored")
     peer.close()
+
+
+def test_an_unexpected_failure_of_the_catch_up_is_retried_not_left_syncing(
+    server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+    arun: Callable[..., Any],
+) -> None:
+    """A bug in the catch-up (here: one injected failure) must not leave the status bar at
+    "syncing" with no ping for the rest of the session: it is logged and tried again."""
+    alice = register(server.url)
+    bridge = make_bridge(server.url, alice)
+    wait_for(lambda: bridge.status.state is ConnState.LIVE)
+    sync = bridge.session.sync
+    real_on_ready = sync.on_ready
+    failures: list[str] = []
+
+    async def failing_once(ready: Any) -> tuple[int, int]:
+        if not failures:
+            failures.append("injected")
+            raise RuntimeError("injected failure")
+        return await real_on_ready(ready)
+
+    sync.on_ready = failing_once  # type: ignore[method-assign]
+    arun(bridge.session.realtime.disconnect_now())
+    wait_for(lambda: bool(failures))
+    wait_for(lambda: bridge.status.state is ConnState.LIVE)
+    assert any("unexpectedly" in t for t in bridge.journal.texts("error"))
