@@ -53,6 +53,7 @@ class Connection:
         self.realtime: Realtime | None = None
         self._epoch = 0
         self._ping_task: asyncio.Task[None] | None = None
+        self._resend_task: asyncio.Task[None] | None = None
         self._stopping = False
         self._dropped_at: float | None = None  # monotonic time of the drop being recovered
         self._attempts_since_drop = 0
@@ -271,4 +272,8 @@ class Connection:
             self._set(ConnState.LIVE, rtt_ms=rtt)
         if ack.ok:
             self.sync.check_heads(ack.groups)
+            # A read marker whose request failed while the socket stayed up goes out now,
+            # not only at the next reconnect.
+            if self._resend_task is None or self._resend_task.done():
+                self._resend_task = spawn(self.sync.reads.resend(), name="resend-reads")
         return rtt

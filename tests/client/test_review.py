@@ -136,6 +136,34 @@ def test_a_read_marker_that_could_not_be_sent_is_sent_later_and_unread_stays_zer
     peer.close()
 
 
+def test_a_failed_read_marker_is_sent_by_the_next_ping_while_the_socket_stays_up(
+    server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+) -> None:
+    alice, bob = register(server.url), register(server.url)
+    peer = Peer(server.url, bob)
+    group = peer.create_group("Read while blinking", [alice[0]["username"]])
+    rest, transport = tampering_rest(server.url, alice)
+    bridge = make_bridge(server.url, alice, rest=rest)  # pings every second in tests
+    wait_for(lambda: live(bridge))
+    peer.send(group, "one")
+    wait_for(lambda: bridge.groups.unread(group) == 1)
+    transport.fail(post_to("/read"))
+    bridge.set_active_group(group)
+    wait_for(lambda: transport.failed == 1)
+    headers = {"Authorization": f"Bearer {alice[1]}"}
+
+    def server_marker() -> int:
+        detail = httpx.get(f"{server.url}/api/groups/{group}", headers=headers).json()
+        return int(detail["last_read_seq"])
+
+    wait_for(lambda: server_marker() == 1)  # no reconnect needed
+    assert live(bridge)
+    peer.close()
+
+
 def test_a_group_joined_while_the_group_list_is_loading_stays_in_the_list(
     server: ServerProcess,
     register: Callable[..., Auth],
