@@ -70,6 +70,11 @@ class ReadMarkers:
         if task is None or task.done():
             self._tasks[group_id] = spawn(self._send(group_id), name=f"read-{group_id}")
 
+    def forget(self, group_id: int) -> None:
+        """The user is no longer in the group: if they are added again, their new membership
+        starts from the server's marker (0), so nothing we sent before counts."""
+        self._sent.pop(group_id, None)
+
     def server_has(self, group_id: int, seq: int) -> None:
         """The server's list showed this marker: nothing up to it needs sending."""
         self._sent[group_id] = max(self._sent.get(group_id, 0), seq)

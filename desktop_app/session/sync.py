@@ -222,6 +222,7 @@ class SyncEngine(CatchUp):
             # would be marked read (and fail) at the next catch-up.
             self.reads.active_group = None
         self._restored.pop(group_id, None)
+        self.reads.forget(group_id)
         if self.registry.remove(group_id):
             self.journal.record("group_removed", f"Group {name} {why}.", group_id)
             self.listener.on_group_removed(group_id, plain_name)

@@ -33,6 +33,10 @@ class Peer:
         r.raise_for_status()
         return dict(r.json())
 
+    def add_member(self, group_id: int, username: str) -> None:
+        r = self._http.post(f"/api/groups/{group_id}/members", json={"username": username})
+        r.raise_for_status()
+
     def mark_read(self, group_id: int, seq: int) -> None:
         r = self._http.post(f"/api/groups/{group_id}/read", json={"seq": seq})
         r.raise_for_status()

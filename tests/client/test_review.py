@@ -255,3 +255,37 @@ def test_unsent_message_to_a_group_left_while_signed_out_is_handed_back(
     notices = handed_back or second.take_undelivered()
     assert [n.bodies for n in notices] == [["never delivered"]], "the text is given back"
     peer.close()
+
+
+def test_reading_a_group_after_being_added_back_reaches_the_server(
+    server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+    arun: Callable[..., Any],
+) -> None:
+    """Re-added members start from the server's marker 0: a read of the same messages as
+    before must be sent again, or the group shows unread after the next refresh."""
+    alice, bob = register(server.url), register(server.url)
+    peer = Peer(server.url, bob)
+    group = peer.create_group("Back again", [alice[0]["username"]])
+    for body in ("one", "two", "three"):
+        peer.send(group, body)
+    bridge = make_bridge(server.url, alice)
+    wait_for(lambda: live(bridge) and bridge.groups.unread(group) == 3)
+    bridge.set_active_group(group)
+    headers = {"Authorization": f"Bearer {alice[1]}"}
+
+    def server_marker() -> int:
+        detail = httpx.get(f"{server.url}/api/groups/{group}", headers=headers).json()
+        return int(detail.get("last_read_seq", -1))
+
+    wait_for(lambda: server_marker() == 3)
+    bridge.set_active_group(None)
+    arun(bridge.session.leave_group(group))
+    peer.add_member(group, alice[0]["username"])
+    wait_for(lambda: bridge.groups.row_of(group) is not None)
+    wait_for(lambda: bridge.groups.unread(group) == 3)  # a new membership starts unread
+    bridge.set_active_group(group)
+    wait_for(lambda: server_marker() == 3)
+    peer.close()
