@@ -328,10 +328,12 @@ class Session:
         items = []
         for item in self.outbox.items():
             if self.timeline(item.group_id).index_of_cid(item.client_msg_id) is not None:
-                # Stored and cached already (the app stopped before the outbox heard of it).
-                self.outbox.remove(item.client_msg_id)
-            else:
-                items.append(item)
+                # Stored and cached already (the app stopped before the outbox heard of it):
+                # no second echo, but it stays queued. The send is idempotent, so the server
+                # answers with the stored original, and if the server lost it (restored from
+                # a backup) the retry stores it again. Only the server's answer settles it.
+                continue
+            items.append(item)
         for item in items:
             row = Row(
                 id=None,
@@ -354,7 +356,7 @@ class Session:
                 f"{len(items)} unsent message(s) from the last run are back as pending echoes "
                 "and will be delivered.",
             )
-            self.listener.on_outbox_changed(len(items))
+            self.listener.on_outbox_changed(self.outbox.count())
 
     # --- SendOutcome -----------------------------------------------------------------
 

@@ -381,3 +381,50 @@ def test_server_data_replaced_behind_the_cache_shows_the_servers_messages_not_th
         peer.close()
     finally:
         replaced.stop()
+
+
+def test_an_outbox_item_already_in_the_cache_stays_queued_until_the_server_confirms_it(
+    fresh_server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+    arun: Callable[..., Any],
+) -> None:
+    """The app stopped after its message was stored and cached but before the outbox heard
+    of it. At the next start the message shows once (no second echo), and it leaves the
+    outbox only on the server's answer; if the server lost it meanwhile (restored from a
+    backup), that same retry stores it again."""
+    from desktop_app.session.outbox import Outbox, OutboxItem
+
+    server = fresh_server
+    alice, bob = register(server.url), register(server.url)
+    peer = Peer(server.url, bob)
+    group = peer.create_group("Crash window", [alice[0]["username"]])
+    first = make_bridge(server.url, alice, profile="alice")
+    wait_for(lambda: live(first))
+    cid = first.send(group, "stored just before the crash")
+    wait_for(lambda: first.outbox_length == 0)
+    wait_for(lambda: states(first.message_model(group)) == ["sent"])
+    arun(first.stop())
+    # The crash window: put the message back into the outbox, as if it was never removed.
+    outbox = Outbox(Profile.load("alice").outbox_path, alice[0]["id"])
+    created = next(m for m in peer.all_messages(group) if m["client_msg_id"] == cid)
+    outbox.add(OutboxItem(cid, group, "stored just before the crash", datetime_of(created)))
+    outbox.close()
+
+    second = make_bridge(server.url, alice, profile="alice")
+    model = second.message_model(group)
+    assert bodies(model) == ["stored just before the crash"], "shown once, from the cache"
+    wait_for(lambda: live(second))
+    wait_for(lambda: second.outbox_length == 0)
+    posts = [p for m, p, _q in second.session.rest.history if m == "POST" and "messages" in p]
+    assert posts, "settled by the server's answer to a retry, not dropped at start"
+    assert bodies(model) == ["stored just before the crash"]
+    assert [m["body"] for m in peer.all_messages(group)] == ["stored just before the crash"]
+    peer.close()
+
+
+def datetime_of(message: dict[str, Any]) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(message["created_at"].replace("Z", "+00:00"))
