@@ -181,6 +181,9 @@ class GroupListPanel(QWidget):
             icon("search"), QLineEdit.ActionPosition.LeadingPosition
         )
         self.filter_edit.textChanged.connect(self._filter.setFilterFixedString)
+        # Filtering moves Qt's current row to whatever stays visible; put the highlight back
+        # on the group on screen (or on nothing while the filter hides it).
+        self.filter_edit.textChanged.connect(self._reselect)
         # Enter opens the first match, Escape clears the filter, Down walks into the list.
         self.filter_edit.returnPressed.connect(self._open_first_match)
         self.filter_edit.installEventFilter(self)
@@ -278,7 +281,9 @@ class GroupListPanel(QWidget):
         if row is None:
             return
         proxy_index = self._filter.mapFromSource(self._model.index(row, 0))
-        if proxy_index.isValid() and self.list.currentIndex() != proxy_index:
+        if not proxy_index.isValid():
+            self.list.selectionModel().clear()
+        elif self.list.currentIndex() != proxy_index:
             self.list.setCurrentIndex(proxy_index)
 
     def visible_group_ids(self) -> list[int]:

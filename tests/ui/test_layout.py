@@ -158,6 +158,37 @@ def test_the_group_filter_enter_opens_the_first_match_and_escape_clears_it(
     assert sorted(window.groups.visible_group_ids()) == sorted(ids)
 
 
+def test_the_highlight_stays_on_the_group_on_screen_while_filtering(
+    desktop: DesktopApp,
+    server: Any,
+    users: Any,
+    sign_in: Any,
+    arun: Any,
+    wait_for: Any,
+    qtbot: QtBot,
+) -> None:
+    """A filter that hides the open group highlights nothing (not another group), and
+    clearing it puts the highlight back on the group the chat shows."""
+    (name,) = users(1)
+    window: MainWindow = sign_in(desktop, server.url, name)
+    ids = [arun(window.bridge.create_group(n, [])).id for n in ("Project X", "Random")]
+    wait_for(lambda: all(window.bridge.groups.row_of(g) is not None for g in ids))
+    window.open_group(ids[0])
+
+    def highlighted() -> Any:
+        return window.groups.list.currentIndex().data(GroupRoles.GROUP_ID)
+
+    assert highlighted() == ids[0]
+    window.groups.focus_filter()
+    qtbot.keyClicks(window.groups.filter_edit, "ran")
+    assert window.groups.visible_group_ids() == [ids[1]]
+    assert not window.groups.list.selectionModel().selectedIndexes(), "nothing else lit"
+    qtbot.keyClick(window.groups.filter_edit, Qt.Key.Key_Escape)
+    assert window.current_group == ids[0]
+    assert highlighted() == ids[0]
+    assert [i.data(GroupRoles.GROUP_ID) for i in window.groups.list.selectedIndexes()] == [ids[0]]
+
+
 def test_before_the_first_connection_an_empty_list_is_not_called_no_groups(
     desktop: DesktopApp, server: Any, users: Any, sign_in: Any, wait_for: Any
 ) -> None:
