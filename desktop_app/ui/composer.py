@@ -54,6 +54,9 @@ class ComposerEdit(QPlainTextEdit):
         self.setPlaceholderText("Write a message…")
         self.setToolTip("Enter sends · Shift+Enter starts a new line")
         self.document().contentsChanged.connect(self._fit_height)
+        # A large paste is laid out lazily: its wrapped height is only known when the layout
+        # reports the new size, after contentsChanged.
+        self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
         self._fit_height()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:

@@ -304,3 +304,38 @@ def test_dark_theme_draws_field_and_check_box_outlines_that_can_be_seen(
         assert contrast(box) > 25
     finally:
         desktop.set_theme(ThemeChoice.LIGHT)
+
+
+def test_a_long_paste_grows_the_composer_like_typing_does(
+    desktop: DesktopApp,
+    server: Any,
+    users: Any,
+    sign_in: Any,
+    arun: Any,
+    wait_for: Any,
+    qtbot: QtBot,
+) -> None:
+    """Pasting 1,500 characters at once shows the composer at its full height at once, not
+    squashed to a line or two until the next keystroke."""
+    from PySide6.QtGui import QGuiApplication
+
+    from desktop_app.ui.composer import MAX_VISIBLE_LINES
+
+    (name,) = users(1)
+    window: MainWindow = sign_in(desktop, server.url, name)
+    group = arun(window.bridge.create_group("Paste here", [])).id
+    wait_for(lambda: window.bridge.groups.row_of(group) is not None)
+    window.open_group(group)
+    window.resize(900, 640)
+    window.show()
+    edit = window.chat.composer.edit
+    one_line = edit.height()
+    QGuiApplication.clipboard().setText("word " * 300)
+    edit.setFocus()
+    qtbot.keyClick(edit, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    qtbot.wait(50)
+    pasted = edit.height()
+    full = one_line + (MAX_VISIBLE_LINES - 1) * edit.fontMetrics().lineSpacing()
+    assert pasted >= full - 2, (one_line, pasted, full)
+    qtbot.keyClicks(edit, "x")
+    assert edit.height() == pasted, "a keystroke does not change what the paste showed"
