@@ -6,7 +6,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QByteArray, QEvent, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QSplitter
 
 from chat_protocol.models import Group, Message
 from desktop_app.models.bridge import SessionBridge
@@ -20,8 +20,10 @@ from desktop_app.ui.composer import join_draft
 from desktop_app.ui.diagnostics import DiagnosticsWindow
 from desktop_app.ui.group_dialogs import AddMemberDialog, LeaveGroupDialog, NewGroupDialog
 from desktop_app.ui.group_list import GroupListPanel
+from desktop_app.ui.group_steps import next_group, next_unread
 from desktop_app.ui.icons import icon, menu_icon
 from desktop_app.ui.quick_switcher import QuickSwitcher
+from desktop_app.ui.sign_out_prompt import ask_sign_out
 from desktop_app.ui.status import ConnectionStatusBar
 from desktop_app.ui.theme import ThemeChoice
 from desktop_app.ui.undeliverable import UndeliverableDialog
@@ -74,6 +76,7 @@ class MainWindow(QMainWindow):
         self._switcher: QuickSwitcher | None = None
         self._leave_dialog: LeaveGroupDialog | None = None
         self.undeliverable_dialog: UndeliverableDialog | None = None
+        self.sign_out_box: QMessageBox | None = None
         self._successor: int | None = None  # opens when the group on screen goes away
         self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self.profile.save)
@@ -156,7 +159,7 @@ class MainWindow(QMainWindow):
             file_menu, "&Leave Group…", "leave-group", None, self.leave_group
         )
         file_menu.addSeparator()
-        self._action(file_menu, "Sign &Out", None, None, lambda: self._host.sign_out(self))
+        self._action(file_menu, "Sign &Out", None, None, self.confirm_sign_out)
         self._action(file_menu, "&Close Window", None, QKeySequence.StandardKey.Close, self.close)
         self._action(file_menu, "&Quit", "quit", QKeySequence.StandardKey.Quit, self._host.quit)
         go = bar.addMenu("&Go")
@@ -410,6 +413,16 @@ class MainWindow(QMainWindow):
             self._sync_group_actions()
         self._update_title()
 
+    def confirm_sign_out(self) -> None:
+        """Sign out, after asking when messages are still waiting to be sent."""
+        waiting = self.bridge.outbox_length
+        if not waiting:
+            self._host.sign_out(self)
+            return
+        self.sign_out_box = ask_sign_out(
+            self, waiting, self.bridge.user.username, lambda: self._host.sign_out(self)
+        )
+
     def _on_undeliverable(self, notice: Undeliverable) -> None:
         # Every window of the session hears it; the first one still open shows it, once.
         if notice.shown:
@@ -421,27 +434,15 @@ class MainWindow(QMainWindow):
         self.undeliverable_dialog.show()
 
     def step_group(self, step: int) -> None:
-        ids = self.groups.visible_group_ids()
-        if not ids:
-            return
-        if self._group_id not in ids:
-            self.open_group(ids[0])
-            return
-        position = ids.index(self._group_id) + step
-        if 0 <= position < len(ids):
-            self.open_group(ids[position])
+        target = next_group(self.groups.visible_group_ids(), self._group_id, step)
+        if target is not None:
+            self.open_group(target)
 
     def step_unread(self, step: int) -> None:
         ids = self.groups.visible_group_ids()
-        if not ids:
-            return
-        start = ids.index(self._group_id) if self._group_id in ids else -1
-        position = start + step
-        while 0 <= position < len(ids):
-            if self.groups.unread_of(ids[position]) > 0:
-                self.open_group(ids[position])
-                return
-            position += step
+        target = next_unread(ids, self._group_id, step, self.groups.unread_of)
+        if target is not None:
+            self.open_group(target)
 
     # --- composing ------------------------------------------------------------------------------
 

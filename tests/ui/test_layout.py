@@ -339,3 +339,31 @@ def test_a_long_paste_grows_the_composer_like_typing_does(
     assert pasted >= full - 2, (one_line, pasted, full)
     qtbot.keyClicks(edit, "x")
     assert edit.height() == pasted, "a keystroke does not change what the paste showed"
+
+
+def test_sign_out_with_unsent_messages_asks_first(
+    desktop: DesktopApp,
+    server: Any,
+    users: Any,
+    sign_in: Any,
+    arun: Any,
+    wait_for: Any,
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    (name,) = users(1)
+    window: MainWindow = sign_in(desktop, server.url, name)
+    group = arun(window.bridge.create_group("Waiting", [])).id
+    wait_for(lambda: window.bridge.groups.row_of(group) is not None)
+    window.bridge.session.sender.pause()  # as while the server is unreachable
+    window.bridge.send(group, "not yet sent")
+    assert window.bridge.outbox_length == 1
+    window.confirm_sign_out()
+    box = window.sign_out_box
+    assert box is not None and box.isVisible()
+    assert box.text().startswith("1 message hasn't been sent yet.")
+    assert box.defaultButton() is box.button(QMessageBox.StandardButton.Cancel)
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    wait_for(lambda: not box.isVisible())
+    assert window in desktop.windows and window.isVisible(), "still signed in"
+    assert window.bridge.outbox_length == 1
