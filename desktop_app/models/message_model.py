@@ -15,7 +15,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from desktop_app.session.timeline import Row, Timeline
+from desktop_app.session.timeline import FAILED, PENDING, Row, Timeline
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -35,8 +35,22 @@ class MessageRoles(IntEnum):
     ERROR = Qt.ItemDataRole.UserRole + 10
 
 
+TOOLTIP_TIME_FORMAT = "%a %d %b %Y, %H:%M:%S"
+
+
+def _tooltip(row: Row) -> str:
+    """Who and exactly when (local time): grouped rows show no time of their own."""
+    when = row.created_at.astimezone().strftime(TOOLTIP_TIME_FORMAT)
+    if row.state == PENDING:
+        return f"{row.sender_name} · typed {when} · not sent yet"
+    if row.state == FAILED:
+        return f"{row.sender_name} · typed {when} · not sent: {row.error or 'refused'}"
+    return f"{row.sender_name} · {when}"
+
+
 _GETTERS: dict[int, Callable[[Row], Any]] = {
     Qt.ItemDataRole.DisplayRole: lambda r: r.body,
+    Qt.ItemDataRole.ToolTipRole: _tooltip,
     MessageRoles.ID: lambda r: r.id,
     MessageRoles.SEQ: lambda r: r.seq,
     MessageRoles.SENDER_ID: lambda r: r.sender_id,

@@ -126,3 +126,49 @@ def test_installed_pyside6_keeps_reference_counts() -> None:
         model.endInsertRows()
     assert abs(sys.getrefcount(True) - true_before) < 10
     assert abs(sys.getrefcount(None) - none_before) < 10
+
+
+def test_each_message_tells_its_sender_and_exact_time_on_hover() -> None:
+    """Grouped rows show no time of their own; the tooltip always has it."""
+    from datetime import UTC, datetime
+
+    from PySide6.QtCore import Qt
+
+    from desktop_app.models.message_model import MessageModel
+    from desktop_app.session.timeline import PENDING, SENT, Row, Timeline
+
+    when = datetime(2026, 11, 26, 3, 59, 12, tzinfo=UTC)
+    tl = Timeline(1)
+    tl.merge(
+        [
+            Row(
+                id=5,
+                seq=1,
+                sender_id=2,
+                sender_name="Bob",
+                body="hi",
+                created_at=when,
+                client_msg_id=None,
+                state=SENT,
+                is_own=False,
+            )
+        ]
+    )
+    tl.add_pending(
+        Row(
+            id=None,
+            seq=None,
+            sender_id=1,
+            sender_name="Alice",
+            body="wait",
+            created_at=when,
+            client_msg_id="c1",
+            state=PENDING,
+            is_own=True,
+        )
+    )
+    model = MessageModel(tl)
+    local = when.astimezone().strftime("%a %d %b %Y, %H:%M:%S")
+    assert model.data(model.index(0), Qt.ItemDataRole.ToolTipRole) == f"Bob · {local}"
+    tip = model.data(model.index(1), Qt.ItemDataRole.ToolTipRole)
+    assert tip == f"Alice · typed {local} · not sent yet"
