@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self._leave_dialog: LeaveGroupDialog | None = None
         self.undeliverable_dialog: UndeliverableDialog | None = None
         self.sign_out_box: QMessageBox | None = None
+        self._pick_pending = False
         self._successor: int | None = None  # opens when the group on screen goes away
         self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self.profile.save)
@@ -291,6 +292,18 @@ class MainWindow(QMainWindow):
         return None if row is None else self.bridge.groups.index(row, 0)
 
     def _pick_initial_group(self, *_args: object) -> None:
+        # Groups arrive one row at a time (cache, then server list): pick once the batch is
+        # in, so the group open at the last quit wins over whichever came first.
+        if self._group_id is not None:
+            return
+        if self.bridge.groups.rowCount() == 0:
+            self._pick_initial_now()  # nothing to pick: say why at once
+        elif not self._pick_pending:
+            self._pick_pending = True
+            QTimer.singleShot(0, self._pick_initial_now)
+
+    def _pick_initial_now(self) -> None:
+        self._pick_pending = False
         if self._group_id is not None:
             return
         last = self.profile.ui.get("last_group")
@@ -376,9 +389,8 @@ class MainWindow(QMainWindow):
         self._refresh_header()
         self._update_title()
 
-    def _on_group_added(self, group_id: int) -> None:
-        if self._group_id is None:
-            self.open_group(group_id)
+    def _on_group_added(self, _group_id: int) -> None:
+        self._pick_initial_group()  # nothing open yet: the remembered group, else the first
 
     def _on_groups_about_to_be_removed(self, _parent: QModelIndex, first: int, last: int) -> None:
         # The group that takes the place of the one on screen: the next one down the list as
@@ -406,7 +418,7 @@ class MainWindow(QMainWindow):
             if successor is not None:
                 self.open_group(successor)
             else:
-                self._pick_initial_group()
+                self._pick_initial_now()
             if self._group_id is None:
                 self._left_group = True
                 self.chat.show_empty("You left that group.")

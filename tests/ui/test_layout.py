@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -367,3 +368,28 @@ def test_sign_out_with_unsent_messages_asks_first(
     wait_for(lambda: not box.isVisible())
     assert window in desktop.windows and window.isVisible(), "still signed in"
     assert window.bridge.outbox_length == 1
+
+
+def test_the_group_open_at_the_last_quit_opens_again(
+    desktop: DesktopApp, server: Any, users: Any, sign_in: Any, wait_for: Any
+) -> None:
+    """Groups arrive one row at a time; the remembered one wins over whichever came first."""
+    from desktop_app.settings import Profile
+    from tests.client.peer import Peer
+    from tests.support.server import PASSWORD
+
+    alice_name, bob_name = users(2)
+    auth = httpx.post(
+        f"{server.url}/api/auth/login", json={"username": bob_name, "password": PASSWORD}
+    ).json()
+    peer = Peer(server.url, (auth["user"], auth["token"]))
+    ids = [peer.create_group(n, [alice_name]) for n in ("First", "Second", "Third")]
+    peer.send(ids[0], "newest activity, so First sorts on top")
+    profile = Profile.load(f"p-{alice_name}")
+    profile.ui["last_group"] = ids[2]
+    profile.save()
+    window: MainWindow = sign_in(desktop, server.url, alice_name)
+    wait_for(lambda: window.current_group is not None)
+    wait_for(lambda: len(window.groups.visible_group_ids()) == 3)
+    assert window.current_group == ids[2]
+    peer.close()
