@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -144,6 +144,9 @@ class DiagnosticsWindow(QWidget):
         self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.log.setMaximumBlockCount(5000)
+        # A tool window: Esc or Ctrl+W closes it (Esc first clears a filter being typed).
+        for keys in (QKeySequence(Qt.Key.Key_Escape), QKeySequence(QKeySequence.StandardKey.Close)):
+            QShortcut(keys, self, self._on_close_key)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(bar)
@@ -182,6 +185,12 @@ class DiagnosticsWindow(QWidget):
             self.log.appendPlainText(format_entry(entry))
             self.log.horizontalScrollBar().setValue(0)
         self._refresh_numbers()
+
+    def _on_close_key(self) -> None:
+        if self.filter_edit.hasFocus() and self.filter_edit.text():
+            self.filter_edit.clear()
+            return
+        self.close()
 
     def shown_text(self) -> str:
         return self.log.toPlainText()

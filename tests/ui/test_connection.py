@@ -102,3 +102,8 @@ def test_clicking_the_status_opens_diagnostics_with_the_journal(
     from PySide6.QtGui import QGuiApplication
 
     assert QGuiApplication.clipboard().text() == diag.shown_text()
+    # Esc closes it, like any tool window.
+    diag.activateWindow()
+    diag.setFocus()
+    qtbot.keyClick(diag, Qt.Key.Key_Escape)
+    wait_for(lambda: not diag.isVisible())
