@@ -54,6 +54,8 @@ async def seed_demo(
         owner = callers[members[0]]
         group = await groups.create(owner, name, list(members[1:]))
         for sender, body in DEMO_HISTORY.get(name, ()):
-            await messages.send(callers[sender], group["id"], str(uuid.uuid4()), body)
+            message, _ = await messages.send(callers[sender], group["id"], str(uuid.uuid4()), body)
+            # Whoever wrote a message had read the conversation up to it.
+            await groups.mark_read(callers[sender], group["id"], message["seq"])
     log.info("demo data created", extra={"users": [u for u, _ in DEMO_USERS]})
     return True
