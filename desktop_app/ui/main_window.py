@@ -181,13 +181,14 @@ class MainWindow(QMainWindow):
         self._theme_group = QActionGroup(self)
         self.theme_actions: dict[ThemeChoice, QAction] = {}
         current = self._host.theme_choice()
-        for choice, label, icon_name in (
-            (ThemeChoice.SYSTEM, "Follow the &System", "settings"),
-            (ThemeChoice.LIGHT, "&Light", "sun"),
-            (ThemeChoice.DARK, "&Dark", "moon"),
+        for choice, label in (
+            (ThemeChoice.SYSTEM, "Follow the &System"),
+            (ThemeChoice.LIGHT, "&Light"),
+            (ThemeChoice.DARK, "&Dark"),
         ):
+            # No icon: with one, styles show "checked" as a faint frame around it instead of
+            # a radio mark, and the current theme is hard to see.
             action = theme_menu.addAction(label)
-            self._menu_icons.append((action, icon_name))
             action.setCheckable(True)
             action.setChecked(choice is current)
             action.triggered.connect(lambda _c=False, ch=choice: self._host.set_theme(ch))
