@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
@@ -115,10 +116,36 @@ class NewGroupDialog(QDialog):
         return [self.members.item(i).text() for i in range(self.members.count())]
 
     def add_typed_member(self) -> None:
+        """Add the typed name to the list at once, then look it up: an unknown name is taken
+        out again with a word next to the list (the server checks once more on Create)."""
         name = self.member.text().strip().lower()
-        if name and name not in self.member_names() and name != self._bridge.user.username:
-            self.members.addItem(name)
         self.member.clear()
+        if not name:
+            return
+        if name == self._bridge.user.username:
+            self._say("You are in the group anyway; no need to add yourself.")
+            return
+        if name in self.member_names():
+            self._say(f"{name} is already in the list.")
+            return
+        self.members.addItem(name)
+        self._say(None)
+        spawn(self._check_member(name), name="check-member")
+
+    async def _check_member(self, name: str) -> None:
+        try:
+            found = await self._bridge.search_users(name)
+        except ApiError:
+            return  # offline or refused: Create will tell
+        if not shiboken6.isValid(self) or any(user.username == name for user in found):
+            return
+        for item in self.members.findItems(name, Qt.MatchFlag.MatchExactly):
+            self.members.takeItem(self.members.row(item))
+        self._say(f"There is no user called {name}.")
+
+    def _say(self, text: str | None) -> None:
+        self.error.setText(text or "")
+        self.error.setVisible(bool(text))
 
     def _on_member_selection(self) -> None:
         self.remove.setEnabled(bool(self.members.selectedItems()))
@@ -126,6 +153,7 @@ class NewGroupDialog(QDialog):
     def _remove_selected(self) -> None:
         for item in self.members.selectedItems():
             self.members.takeItem(self.members.row(item))
+        self._say(None)
 
     def submit(self) -> None:
         if self.member.text().strip():

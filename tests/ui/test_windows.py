@@ -333,3 +333,33 @@ def test_new_window_as_another_user_asks_to_sign_in_with_a_profile_of_its_own(
     assert isinstance(dialog, SignInDialog)
     assert dialog.server.text() == server.url
     assert dialog._profile.name != window.profile.name
+
+
+def test_new_group_dialog_checks_each_name_as_it_is_added(
+    desktop: DesktopApp,
+    server: Any,
+    users: Any,
+    sign_in: Any,
+    wait_for: Any,
+) -> None:
+    alice_name, bob_name = users(2)
+    alice = sign_in(desktop, server.url, alice_name)
+    dialog = NewGroupDialog(alice.bridge, alice)
+    dialog.open()
+    for typed in ("zed_nobody_here", bob_name, bob_name, alice_name):
+        dialog.member.setText(typed)
+        dialog.add_typed_member()
+        if typed == "zed_nobody_here":
+            wait_for(lambda: dialog.error.isVisible())
+            assert dialog.error.text() == "There is no user called zed_nobody_here."
+            assert dialog.member_names() == []
+    assert dialog.member_names() == [bob_name]
+    assert dialog.error.isVisible()
+    assert dialog.error.text() == "You are in the group anyway; no need to add yourself."
+    dialog.member.setText(bob_name)
+    dialog.add_typed_member()
+    assert dialog.error.text() == f"{bob_name} is already in the list."
+    dialog.members.setCurrentRow(0)
+    dialog.remove.click()
+    assert dialog.member_names() == [] and not dialog.error.isVisible()
+    dialog.reject()
