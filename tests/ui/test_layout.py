@@ -69,7 +69,7 @@ def test_enter_in_the_new_group_member_box_adds_the_member_and_does_not_create_t
     wait_for: Any,
     qtbot: QtBot,
 ) -> None:
-    alice_name, bob_name = users(2)
+    alice_name, bob_name, carol_name = users(3)
     alice: MainWindow = sign_in(desktop, server.url, alice_name)
     dialog = NewGroupDialog(alice.bridge, alice)
     dialog.open()
@@ -78,22 +78,24 @@ def test_enter_in_the_new_group_member_box_adds_the_member_and_does_not_create_t
     dialog.name.set_text("Typed by hand")
     dialog.member.setFocus()
     # The placeholder says "username, then Enter": Enter adds the name, nothing more.
-    qtbot.keyClicks(dialog.member, "nobody_here")
+    qtbot.keyClicks(dialog.member, carol_name)
     qtbot.keyClick(dialog.member, Qt.Key.Key_Return)
-    assert dialog.member_names() == ["nobody_here"]
+    assert dialog.member_names() == [carol_name]
     assert dialog.member.text() == ""
     assert dialog.isVisible()
     assert dialog.ok.isEnabled()  # "Create group" was not pressed
     assert not dialog.error.isVisible()
     # A suggestion picked with the keyboard joins the list and leaves the box empty.
-    qtbot.keyClicks(dialog.member, bob_name[:7])
+    qtbot.keyClicks(dialog.member, bob_name[:10])  # unique among the module's users
     popup = dialog.member.completer().popup()
     wait_for(popup.isVisible)
     qtbot.keyClick(popup, Qt.Key.Key_Down)
     qtbot.keyClick(popup, Qt.Key.Key_Return)
-    wait_for(lambda: dialog.member_names() == ["nobody_here", bob_name])
+    wait_for(lambda: dialog.member_names() == [carol_name, bob_name])
     wait_for(lambda: dialog.member.text() == "")
     assert dialog.ok.isEnabled()
+    qtbot.wait(200)  # both look-ups answered: both names are real, nothing was taken out
+    assert dialog.member_names() == [carol_name, bob_name] and not dialog.error.isVisible()
     dialog.reject()
 
 
