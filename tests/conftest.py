@@ -22,6 +22,9 @@ import pytest
 from tests.support.server import ServerProcess
 from tests.support.server import register as _register
 
+# wait_for, arun and app_home for the Qt suites (tests/client, tests/ui).
+pytest_plugins = ["tests.support.qt_fixtures"]
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:

@@ -19,23 +19,21 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 import qasync
 from PySide6.QtCore import QCoreApplication, QDeadlineTimer
-from pytestqt.qtbot import QtBot
 
 from chat_protocol.models import User
 from desktop_app.models.bridge import SessionBridge
-from desktop_app.settings import HOME_ENV, Profile
+from desktop_app.settings import Profile
 
 T = TypeVar("T")
 
 JOURNAL_DUMP_ENV = "CLIENT_JOURNAL_DUMP"  # set it and run pytest -s to read each test's story
-WAIT_SECONDS = 15.0
 TEARDOWN_MS = 3000
 # Fast settings so tests wait on events, never on long backoffs.
 FAST_SESSION: dict[str, Any] = {
@@ -77,31 +75,6 @@ def qloop(_session_loop: qasync.QEventLoop) -> Iterator[qasync.QEventLoop]:
             QCoreApplication.processEvents()
         asyncio.events._set_running_loop(None)
         asyncio.set_event_loop(None)
-
-
-@pytest.fixture
-def wait_for(qtbot: QtBot) -> Callable[..., None]:
-    def wait(predicate: Callable[[], bool], timeout: float = WAIT_SECONDS) -> None:
-        qtbot.waitUntil(lambda: bool(predicate()), timeout=int(timeout * 1000))
-
-    return wait
-
-
-@pytest.fixture
-def arun(qloop: qasync.QEventLoop, qtbot: QtBot) -> Callable[..., Any]:
-    def run(coro: Coroutine[Any, Any, T], timeout: float = WAIT_SECONDS) -> T:
-        task = qloop.create_task(coro)
-        qtbot.waitUntil(task.done, timeout=int(timeout * 1000))
-        return task.result()
-
-    return run
-
-
-@pytest.fixture
-def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "app-home"
-    monkeypatch.setenv(HOME_ENV, str(home))
-    return home
 
 
 @pytest.fixture

@@ -11,17 +11,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 import qasync
 from PySide6.QtCore import QCoreApplication, QDeadlineTimer
-from pytestqt.qtbot import QtBot
 
 from desktop_app.app import AppOptions, DesktopApp, make_qapplication, sign_in_with_password
-from desktop_app.settings import HOME_ENV, Profile
+from desktop_app.settings import Profile
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.sign_in import remember_user
 from desktop_app.ui.theme import ThemeChoice
@@ -29,7 +28,6 @@ from tests.support.server import PASSWORD, register, unique_name
 
 T = TypeVar("T")
 
-WAIT_SECONDS = 15.0
 TEARDOWN_MS = 3000
 FAST_SESSION: dict[str, Any] = {
     "reconnect_delay": 0.1,
@@ -70,31 +68,6 @@ def qloop(_session_loop: qasync.QEventLoop) -> Iterator[qasync.QEventLoop]:
     timer = QDeadlineTimer(TEARDOWN_MS)
     while any(not t.done() for t in pending) and not timer.hasExpired():
         QCoreApplication.processEvents()
-
-
-@pytest.fixture
-def wait_for(qtbot: QtBot) -> Callable[..., None]:
-    def wait(predicate: Callable[[], bool], timeout: float = WAIT_SECONDS) -> None:
-        qtbot.waitUntil(lambda: bool(predicate()), timeout=int(timeout * 1000))
-
-    return wait
-
-
-@pytest.fixture
-def arun(qloop: qasync.QEventLoop, qtbot: QtBot) -> Callable[..., Any]:
-    def run(coro: Coroutine[Any, Any, T], timeout: float = WAIT_SECONDS) -> T:
-        task = qloop.create_task(coro)
-        qtbot.waitUntil(task.done, timeout=int(timeout * 1000))
-        return task.result()
-
-    return run
-
-
-@pytest.fixture
-def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    monkeypatch.setenv(HOME_ENV, str(home))
-    return home
 
 
 @pytest.fixture

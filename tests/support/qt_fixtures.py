@@ -1,0 +1,44 @@
+"""Fixtures both Qt suites share (tests/client and tests/ui import them into their conftest):
+`wait_for` (qtbot.waitUntil on a real bool), `arun` (run a coroutine on the suite's `qloop`)
+and `app_home` (DESKTOP_APP_HOME in a temp dir, so profiles never touch the real ones)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import qasync
+from pytestqt.qtbot import QtBot
+
+from desktop_app.settings import HOME_ENV
+
+T = TypeVar("T")
+
+WAIT_SECONDS = 15.0
+
+
+@pytest.fixture
+def wait_for(qtbot: QtBot) -> Callable[..., None]:
+    def wait(predicate: Callable[[], bool], timeout: float = WAIT_SECONDS) -> None:
+        qtbot.waitUntil(lambda: bool(predicate()), timeout=int(timeout * 1000))
+
+    return wait
+
+
+@pytest.fixture
+def arun(qloop: qasync.QEventLoop, qtbot: QtBot) -> Callable[..., Any]:
+    def run(coro: Coroutine[Any, Any, T], timeout: float = WAIT_SECONDS) -> T:
+        task = qloop.create_task(coro)
+        qtbot.waitUntil(task.done, timeout=int(timeout * 1000))
+        return task.result()
+
+    return run
+
+
+@pytest.fixture
+def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "app-home"
+    monkeypatch.setenv(HOME_ENV, str(home))
+    return home
