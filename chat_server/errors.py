@@ -118,7 +118,13 @@ def database_unavailable(exc: BaseException) -> Unavailable | None:
     from sqlalchemy.exc import DBAPIError, OperationalError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    unreachable = (OSError, PoolTimeout, PostgresConnectionError, PgInterfaceError)
+    unreachable = (
+        OSError,
+        PoolTimeout,
+        OperationalError,
+        PostgresConnectionError,
+        PgInterfaceError,
+    )
     seen: set[int] = set()
     todo: list[BaseException | None] = [exc]
     while todo:
@@ -126,7 +132,7 @@ def database_unavailable(exc: BaseException) -> Unavailable | None:
         if current is None or id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, unreachable) or isinstance(current, OperationalError):
+        if isinstance(current, unreachable):
             return Unavailable()
         if isinstance(current, DBAPIError):
             if current.connection_invalidated:

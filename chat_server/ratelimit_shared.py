@@ -115,9 +115,18 @@ class LocalFailureWindow:
 
 
 class _FailOpen:
-    """Logs Redis trouble at most once per LOG_EVERY_SECONDS."""
+    """Runs a limiter script; Redis trouble lets the request through, logged at most once
+    per LOG_EVERY_SECONDS."""
 
     _last_logged = 0.0
+
+    async def _call(self, script: Any, key: str, args: list[Any], what: str) -> float:
+        try:
+            answer = await script(keys=[key], args=args)
+        except (RedisError, OSError, TimeoutError) as exc:
+            self.report(what, exc)
+            return 0.0
+        return float(answer)
 
     def report(self, what: str, exc: Exception) -> None:
         now = time.monotonic()
@@ -140,14 +149,8 @@ class RedisSendLimiter(_FailOpen):
         self._rate = burst / window_seconds
 
     async def _run(self, user_id: int, cost: int) -> float:
-        try:
-            answer = await self._script(
-                keys=[f"{self._prefix}:send:{user_id}"], args=[self._burst, self._rate, cost]
-            )
-        except (RedisError, OSError, TimeoutError) as exc:
-            self.report("send bucket", exc)
-            return 0.0
-        return float(answer)
+        key = f"{self._prefix}:send:{user_id}"
+        return await self._call(self._script, key, [self._burst, self._rate, cost], "send bucket")
 
     async def take(self, user_id: int) -> float:
         return await self._run(user_id, 1)
@@ -166,14 +169,8 @@ class RedisFailureWindow(_FailOpen):
         self._window = window_seconds
 
     async def _run(self, key: str, member: str) -> float:
-        try:
-            answer = await self._script(
-                keys=[f"{self._prefix}:{key}"], args=[self._limit, self._window, member]
-            )
-        except (RedisError, OSError, TimeoutError) as exc:
-            self.report("login failures", exc)
-            return 0.0
-        return float(answer)
+        args = [self._limit, self._window, member]
+        return await self._call(self._script, f"{self._prefix}:{key}", args, "login failures")
 
     async def retry_after(self, key: str) -> float:
         return await self._run(key, "")

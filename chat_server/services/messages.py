@@ -19,7 +19,7 @@ from chat_server.services.fanout import Caller, Fanout
 from chat_server.storage import groups, messages
 from chat_server.storage.db import Database
 from chat_server.storage.pg_send import PgSendPath
-from chat_server.storage.sqlite_writer import SendRequest, SqliteSendWriter
+from chat_server.storage.sqlite_writer import SendOutcome, SendRequest, SqliteSendWriter
 from chat_server.wire import MessageDict, message_from_row, message_from_tuple, now_utc, utc_z
 
 log = logging.getLogger(__name__)
@@ -129,14 +129,7 @@ class MessageService:
     ) -> tuple[MessageDict, bool]:
         now = now_utc()
         outcome = await writer.store(SendRequest(caller.id, group_id, client_msg_id, body, now))
-        if outcome.status == "not_member":
-            raise errors.GroupNotFound()
-        if outcome.status == "existing":
-            assert outcome.row is not None
-            return self._replay_message(message_from_tuple(outcome.row), group_id), False
-        return self._new_message(
-            outcome.message_id, outcome.seq, caller, group_id, client_msg_id, body, now
-        ), True
+        return self._settle(outcome, caller, group_id, client_msg_id, body, now)
 
     async def _store_pg(
         self, path: PgSendPath, caller: Caller, group_id: int, client_msg_id: str, body: str
@@ -144,6 +137,19 @@ class MessageService:
         now = now_utc()
         sender = (caller.username, caller.display_name)
         outcome = await path.store(caller.id, sender, group_id, client_msg_id, body, now)
+        return self._settle(outcome, caller, group_id, client_msg_id, body, now)
+
+    def _settle(
+        self,
+        outcome: SendOutcome,
+        caller: Caller,
+        group_id: int,
+        client_msg_id: str,
+        body: str,
+        now: datetime,
+    ) -> tuple[MessageDict, bool]:
+        """The answer to a send from the store's outcome (either fast path): 404, the stored
+        original, or the new message."""
         if outcome.status == "not_member":
             raise errors.GroupNotFound()
         if outcome.status == "existing":

@@ -21,13 +21,13 @@ SQLAlchemy path (`IntegrityError` → retry).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from chat_server.storage.sqlite_writer import SendOutcome
 
 SQL_SEND = """
 WITH member AS (
@@ -56,17 +56,6 @@ FROM existing e
 """
 
 
-@dataclass(frozen=True, slots=True)
-class PgSendOutcome:
-    """`status`: "created" (message_id, seq), "existing" (row as sqlite_writer's tuple) or
-    "not_member" (no row: not a member, or no such group)."""
-
-    status: str
-    message_id: int = 0
-    seq: int = 0
-    row: tuple[Any, ...] | None = None
-
-
 class PgSendPath:
     """Sends on the raw asyncpg connections of SQLAlchemy's pool (same pool, same limits)."""
 
@@ -81,7 +70,7 @@ class PgSendPath:
         client_msg_id: str,
         body: str,
         created_at: datetime,
-    ) -> PgSendOutcome:
+    ) -> SendOutcome:
         async with self._engine.connect() as conn:
             raw = await conn.get_raw_connection()
             driver: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
@@ -93,10 +82,10 @@ class PgSendPath:
                 # The same client_msg_id stored concurrently: the caller re-reads.
                 raise IntegrityError(SQL_SEND, None, exc) from exc
         if not records:
-            return PgSendOutcome("not_member")
+            return SendOutcome("not_member")
         record = records[0]
         if record["status"] == "created":
-            return PgSendOutcome("created", message_id=int(record["id"]), seq=int(record["seq"]))
+            return SendOutcome("created", message_id=int(record["id"]), seq=int(record["seq"]))
         username, display_name = sender
         row = (
             record["id"],
@@ -109,4 +98,4 @@ class PgSendPath:
             username,
             display_name,
         )
-        return PgSendOutcome("existing", row=row)
+        return SendOutcome("existing", row=row)

@@ -415,11 +415,18 @@ class Session:
         self._hand_back(group_id, name)
         self.listener.on_group_removed(group_id)
 
-    def _hand_back(self, group_id: int, name: str) -> None:
-        stranded = [item for item in self.outbox.items() if item.group_id == group_id]
-        for item in stranded:
+    def _drop_unsent(self, group_id: int) -> list[OutboxItem]:
+        """Take the group's unsent messages out of the outbox and off its timeline."""
+        dropped = [item for item in self.outbox.items() if item.group_id == group_id]
+        for item in dropped:
             self.outbox.remove(item.client_msg_id)
             self.timeline(group_id).drop_pending(item.client_msg_id)
+        if dropped:
+            self.listener.on_outbox_changed(self.outbox.count())
+        return dropped
+
+    def _hand_back(self, group_id: int, name: str) -> None:
+        stranded = self._drop_unsent(group_id)
         if stranded:
             # Removed by someone else (our own Leave drops them first, after asking): the
             # messages cannot be delivered any more, so the user gets their text back.
@@ -429,7 +436,6 @@ class Session:
                 "longer a member. Their text was handed back to you.",
                 group_id,
             )
-            self.listener.on_outbox_changed(self.outbox.count())
             self.listener.on_undeliverable(
                 Undeliverable(group_id, name, [item.body for item in stranded])
             )
@@ -493,10 +499,7 @@ class Session:
             self.journal.record(
                 "state", f"{self.sync.group_name(group_id)} was already left on the server."
             )
-        dropped = [item for item in self.outbox.items() if item.group_id == group_id]
-        for item in dropped:
-            self.outbox.remove(item.client_msg_id)
-            self.timeline(group_id).drop_pending(item.client_msg_id)
+        dropped = self._drop_unsent(group_id)
         if dropped:
             self.journal.record(
                 "discarded",
@@ -504,5 +507,4 @@ class Session:
                 "on leaving it.",
                 group_id,
             )
-            self.listener.on_outbox_changed(self.outbox.count())
         self.sync.on_group_left({"group_id": group_id})
