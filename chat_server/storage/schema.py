@@ -75,3 +75,24 @@ messages = Table(
     UniqueConstraint("group_id", "seq", name="uq_messages_group_seq"),
     UniqueConstraint("sender_id", "client_msg_id", name="uq_messages_sender_cmid"),
 )
+
+# One row per key; "instance_id" names this database (migration 0002), kept by backups.
+server_meta = Table(
+    "server_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", String(256), nullable=False),
+)
+
+# Changes every node must apply (token revoked, member left or removed), followed by id.
+control_log = Table(
+    "control_log",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("user_id", IdType, nullable=True),
+    Column("group_id", IdType, nullable=True),
+    Column("token_hash", String(64), nullable=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_control_log_at", "at"),
+)
