@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from PySide6.QtCore import QByteArray, QEvent, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QHideEvent,
+    QKeySequence,
+    QShortcut,
+    QShowEvent,
+)
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QSplitter
 
 from chat_protocol.models import Group, Message
@@ -131,6 +139,7 @@ class MainWindow(QMainWindow):
         composer.draft_changed.connect(self._on_draft_changed)
         self.chat.view.retry_requested.connect(self.bridge.retry)
         self.chat.view.discard_requested.connect(self._on_discard)
+        self.chat.view.seen.connect(self._on_seen)
         self.setMinimumSize(*MIN_SIZE)
         self.resize(*DEFAULT_SIZE)
 
@@ -340,7 +349,11 @@ class MainWindow(QMainWindow):
         self._left_group = False
         self.profile.ui["last_group"] = group_id
         self._save_timer.start()
-        self.chat.view.show_model(self.bridge.message_model(group_id))
+        self.chat.view.show_model(
+            self.bridge.message_model(group_id),
+            self.bridge.last_read_seq(group_id),
+            self.bridge.groups.unread(group_id),
+        )
         name = str(index.data(GroupRoles.NAME) or "")
         self.chat.composer.set_group(group_id, self._draft(group_id), name)
         self._refresh_header()
@@ -350,6 +363,7 @@ class MainWindow(QMainWindow):
         if self.isActiveWindow() or QApplication.activeWindow() is None:
             self.bridge.set_active_group(group_id)
         self._update_title()
+        self._update_reading()
         self.chat.composer.edit.setFocus()
         self._sync_group_actions()
         self.group_changed.emit(group_id)
@@ -383,12 +397,45 @@ class MainWindow(QMainWindow):
         return None if index is None else str(index.data(GroupRoles.NAME) or "")
 
     def _on_groups_data_changed(self, *args: object) -> None:
+        # At once: what the chat may count as read depends on the marker as it is now.
+        self._sync_unread()
         if not self._refresh_timer.isActive():
             self._refresh_timer.start()
 
     def _refresh_now(self) -> None:
         self._refresh_header()
         self._update_title()
+        self._sync_unread()
+
+    def _sync_unread(self) -> None:
+        """The chat's ↓ button and "New messages" line follow the group's unread count."""
+        gid = self._group_id
+        if gid is None:
+            return
+        self.chat.view.set_unread(
+            self.bridge.groups.unread(gid),
+            self.bridge.last_read_seq(gid),
+            self.bridge.first_unread(gid),
+        )
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def is_reading(self) -> bool:
+        """Whether the user can see this window's chat: shown, active and not minimised."""
+        return (
+            self._group_id is not None
+            and self.isVisible()
+            and self.isActiveWindow()
+            and not self.isMinimized()
+        )
+
+    def _update_reading(self) -> None:
+        self.chat.view.set_reading(self.is_reading())
+
+    def _on_seen(self, group_id: int, seq: int) -> None:
+        # A message is read once its row was in view of a user who could see it.
+        if group_id == self._group_id and self.is_reading():
+            self.bridge.mark_seen(group_id, seq)
 
     def _on_group_added(self, _group_id: int) -> None:
         self._pick_initial_group()  # nothing open yet: the remembered group, else the first
@@ -424,6 +471,7 @@ class MainWindow(QMainWindow):
                 self._left_group = True
                 self.chat.show_empty("You left that group.")
             self._sync_group_actions()
+            self._update_reading()
         self._update_title()
 
     def confirm_sign_out(self) -> None:
@@ -528,13 +576,24 @@ class MainWindow(QMainWindow):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
-            # With a shared session, the focused window decides which group counts as read.
+        kind = event.type()
+        if kind == QEvent.Type.ActivationChange and self.isActiveWindow():
+            # With a shared session, the focused window decides which group is on screen.
             self.bridge.set_active_group(self._group_id)
+        if kind in (QEvent.Type.ActivationChange, QEvent.Type.WindowStateChange):
+            self._update_reading()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._update_reading()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self._update_reading()
 
     def is_showing(self, group_id: int) -> bool:
         """Whether a person looking at this window sees `group_id` right now."""
-        return self.isActiveWindow() and not self.isMinimized() and self._group_id == group_id
+        return self._group_id == group_id and self.is_reading()
 
     # --- dialogs -----------------------------------------------------------------------------------
 
