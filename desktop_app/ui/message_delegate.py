@@ -136,6 +136,10 @@ class MessageDelegate(QStyledItemDelegate):
         """The layout of one row inside option.rect (also used for hit-testing clicks)."""
         rect: QRect = option.rect
         flags = row_flags(index)
+        has_divider = self._has_divider(index)
+        if has_divider and not flags.header:
+            # The "New messages" line starts a new run: the sender is named again below it.
+            flags = RowFlags(flags.day_separator, True, flags.failed)
         base, name_font, small = self._fonts(option.font)
         top = rect.top()
         separator = QRect()
@@ -143,7 +147,7 @@ class MessageDelegate(QStyledItemDelegate):
             separator = QRect(rect.left(), top, rect.width(), SEPARATOR_HEIGHT)
             top += SEPARATOR_HEIGHT
         divider = QRect()
-        if self._has_divider(index):
+        if has_divider:
             divider = QRect(rect.left(), top, rect.width(), DIVIDER_HEIGHT)
             top += DIVIDER_HEIGHT
         top += HEADER_TOP_PAD if flags.header else GROUPED_TOP_PAD
