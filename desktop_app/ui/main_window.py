@@ -7,7 +7,6 @@ from typing import Any, Protocol
 from PySide6.QtCore import QByteArray, QEvent, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QCloseEvent,
-    QGuiApplication,
     QHideEvent,
     QKeySequence,
     QShortcut,
@@ -34,6 +33,7 @@ from desktop_app.ui.sign_out_prompt import ask_sign_out
 from desktop_app.ui.status import ConnectionStatusBar
 from desktop_app.ui.theme import ThemeChoice
 from desktop_app.ui.undeliverable import UndeliverableDialog
+from desktop_app.ui.window_place import fit_to_screen
 
 APP_TITLE = "desktop-app"
 DEFAULT_SIZE = (1000, 680)
@@ -45,9 +45,6 @@ SAVE_DELAY_MS = 800
 REFRESH_DELAY_MS = 50
 NO_MESSAGES_HINT = "No messages here yet. Say hello below."
 CLOSED_CHAT_TEXT = "Pick a group on the left (Ctrl+K finds one by name)."
-# Room for a window manager's title bar and borders, which frameGeometry() knows only once
-# the window is shown: a first window must fit the screen with them.
-FRAME_ALLOWANCE = (16, 48)
 
 
 class WindowHost(Protocol):
@@ -219,28 +216,12 @@ class MainWindow(QMainWindow):
         if not isinstance(geometry, str) or not self.restoreGeometry(
             QByteArray.fromBase64(geometry.encode())
         ):
-            self._fit_to_screen()
+            fit_to_screen(self, DEFAULT_SIZE)
         if not isinstance(saved, dict):
             return
         splitter = saved.get("splitter")
         if isinstance(splitter, str):
             self.splitter.restoreState(QByteArray.fromBase64(splitter.encode()))
-
-    def _fit_to_screen(self) -> None:
-        """A window with no remembered place: the default size, made to fit the screen's free
-        area with its frame, centred in it (not left where the window system puts it)."""
-        screen = self.screen() or QGuiApplication.primaryScreen()
-        if screen is None:
-            return
-        area = screen.availableGeometry()
-        room_w, room_h = area.width() - FRAME_ALLOWANCE[0], area.height() - FRAME_ALLOWANCE[1]
-        width = max(self.minimumWidth(), min(DEFAULT_SIZE[0], room_w))
-        height = max(self.minimumHeight(), min(DEFAULT_SIZE[1], room_h))
-        self.resize(width, height)
-        self.move(
-            area.left() + max(0, (area.width() - width) // 2),
-            area.top() + max(0, (room_h - height) // 2),
-        )
 
     def _store_layout(self) -> None:
         self.profile.ui["window"] = {
