@@ -60,6 +60,8 @@ def _bounded(call: Callable[[], T], what: str) -> T:
     thread.join(KEYRING_TIMEOUT_SECONDS)
     if thread.is_alive():
         raise KeyringUnavailable(f"the keyring did not answer within {KEYRING_TIMEOUT_SECONDS:g} s")
+    if failure and isinstance(failure[0], KeyringUnavailable):
+        raise failure[0]
     if failure:
         raise KeyringUnavailable(f"{type(failure[0]).__name__}: {failure[0]}") from failure[0]
     return result[0]
