@@ -21,6 +21,7 @@ import subprocess
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 # soname → Debian/Ubuntu package, read from `readelf -d` of PySide6 6.11's
 # plugins/platforms/libqxcb.so, lib/libQt6XcbQpa.so.6, libQt6Gui, libQt6Core, libQt6DBus
@@ -87,7 +88,8 @@ class Outcome:
 
     @property
     def apt_line(self) -> str:
-        return "sudo apt install " + " ".join(self.packages)
+        sudo = "" if os.geteuid() == 0 else "sudo "
+        return f"{sudo}apt install " + " ".join(self.packages)
 
     def sentence(self) -> str:
         """One plain sentence for a person: what is missing and the command that fixes it."""
@@ -99,10 +101,22 @@ class Outcome:
         )
 
 
+def _shipped_dirs() -> list[Path]:
+    """Folders of a PyInstaller bundle where Qt finds libraries by its RPATH, not by the
+    system's search path (a library shipped there is not missing)."""
+    base = getattr(sys, "_MEIPASS", None)
+    if not getattr(sys, "frozen", False) or base is None:
+        return []
+    return [Path(base), Path(base) / "PySide6" / "Qt" / "lib"]
+
+
 def missing_libraries(libraries: Mapping[str, str]) -> dict[str, str]:
     """The entries of `libraries` (soname → package) that the dynamic loader cannot load."""
+    shipped = _shipped_dirs()
     missing: dict[str, str] = {}
     for soname, package in libraries.items():
+        if any((folder / soname).exists() for folder in shipped):
+            continue
         try:
             ctypes.CDLL(soname)
         except OSError:
