@@ -59,12 +59,33 @@ class Profile:
     data_dir: Path
     server_url: str | None = None
     username: str | None = None
-    token: str | None = None
     ui: dict[str, Any] = field(default_factory=dict)
     # Where the token is kept (credentials.KEYRING or FILE; None without one), and the
     # token as last written there: saving the layout must not write the keyring each time.
     token_store: str | None = None
+    _token: str | None = field(default=None, init=False, repr=False, compare=False)
     _stored_token: str | None = field(default=None, init=False, repr=False, compare=False)
+    # A token in the keyring is read when first asked for: loading a profile for its theme
+    # or layout must not wait for D-Bus.
+    _token_read: bool = field(default=True, init=False, repr=False, compare=False)
+
+    @property
+    def token(self) -> str | None:
+        """The sign-in token (None when signed out)."""
+        if not self._token_read:
+            self._token_read = True
+            self._token = self._stored_token = self._keyring_token()
+            if self._token is None:
+                self.token_store = None
+        return self._token
+
+    @token.setter
+    def token(self, value: str | None) -> None:
+        if not self._token_read:
+            # Replaced unread: whatever the keyring holds must be overwritten or removed.
+            self._token_read = True
+            self._stored_token = ""
+        self._token = value
 
     @classmethod
     def load(cls, name: str = "default") -> Profile:
@@ -109,18 +130,20 @@ class Profile:
             self.ui = ui if isinstance(ui, dict) else {}
             store = raw.get("token_store")
             self.token_store = store if store in (credentials.KEYRING, credentials.FILE) else None
-        self.token = self._read_token()
-        self._stored_token = self.token
-        if self.token is None:
-            self.token_store = None
-
-    def _read_token(self) -> str | None:
         token_path = self.config_dir / TOKEN_FILE
         if token_path.exists():
             self.token_store = credentials.FILE
-            return token_path.read_text(encoding="utf-8").strip() or None
-        if self.token_store != credentials.KEYRING:
-            return None  # no keyring import for a profile that never used it
+            self._token = self._stored_token = (
+                token_path.read_text(encoding="utf-8").strip() or None
+            )
+        elif self.token_store == credentials.KEYRING:
+            self._token_read = False  # see `token`
+        else:
+            self.token_store = None  # no keyring import for a profile that never used it
+        if self._token_read and self._token is None:
+            self.token_store = None
+
+    def _keyring_token(self) -> str | None:
         try:
             return credentials.load(self.keyring_account)
         except credentials.KeyringUnavailable as exc:
@@ -131,7 +154,7 @@ class Profile:
     def save(self) -> None:
         """Write settings and token atomically: the token into the system keyring when there
         is one, else into a file readable by its owner only."""
-        if self.token != self._stored_token:
+        if self._token_read and self._token != self._stored_token:
             self._save_token()
         data = {
             "server_url": self.server_url,

@@ -159,3 +159,25 @@ def test_signing_out_removes_the_token_from_the_keyring_and_the_file(
     assert in_keyring(profile) is None
     assert not old_file.exists()
     assert Profile.load("both").token is None
+
+
+def test_a_keyring_token_is_read_only_when_asked_for_and_replaced_even_unread(
+    app_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_backend(monkeypatch, tmp_path, FILE_KEYRING)
+    profile = Profile.load("lazy")
+    profile.server_url, profile.token = "http://a", "token-for-a"
+    profile.save()
+
+    # Loading for the theme or layout and saving it again leaves the token alone.
+    again = Profile.load("lazy")
+    again.ui["theme"] = "dark"
+    again.save()
+    assert in_keyring(profile) == "token-for-a"
+
+    # Another server: the old token goes, though it was never read.
+    moved = Profile.load("lazy")
+    moved.server_url, moved.token = "http://b", None
+    moved.save()
+    assert in_keyring(profile) is None
+    assert Profile.load("lazy").token is None
