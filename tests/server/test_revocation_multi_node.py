@@ -1,0 +1,110 @@
+"""Logout and leave reach every node while Redis is down (two nodes on PostgreSQL, own Redis).
+
+The other node learns of them from the database's control log, not from pub/sub, so within
+the documented bound (docs/operations.md, under 5 s) it refuses the token and its sockets
+stop hearing the group, whatever Redis does."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.api import Api, group_of
+from tests.support.cluster import CLUSTER_SKIP, Cluster, cluster
+from tests.support.sockets import connect
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(CLUSTER_SKIP is not None, reason=CLUSTER_SKIP or ""),
+]
+
+# The promise: within this long of the answer, no node honours the change's opposite.
+REVOCATION_BOUND_SECONDS = 5.0
+CHECK_EVERY_SECONDS = 0.1
+
+
+@pytest.fixture
+def two_nodes(tmp_path: Path) -> Iterator[Cluster]:
+    with cluster(tmp_path, nodes=2) as c:
+        yield c
+
+
+async def within_bound(check: Callable[[], Awaitable[bool]]) -> float:
+    """Seconds until `check` holds; fails the test past the revocation bound."""
+    start = time.monotonic()
+    while not await check():
+        elapsed = time.monotonic() - start
+        assert elapsed < REVOCATION_BOUND_SECONDS, "not applied within the bound"
+        await asyncio.sleep(CHECK_EVERY_SECONDS)
+    return time.monotonic() - start
+
+
+def on_node(api: Api, url: str) -> Api:
+    """The same user and token, talking to another node."""
+    return Api(url, api.token, api.user)
+
+
+async def test_logout_on_one_node_reaches_the_other_while_redis_is_down(
+    two_nodes: Cluster,
+) -> None:
+    node1, node2 = two_nodes.nodes
+    alice = await Api.new_user(node1.url)
+    alice2 = on_node(alice, node2.url)
+    assert (await alice2.request("GET", "/api/me")).status_code == 200  # node 2 trusts it now
+    socket2 = await connect(node2.url, alice.token or "")
+
+    two_nodes.redis.stop()
+    assert (await alice.request("POST", "/api/auth/logout")).status_code == 204
+
+    async def refused() -> bool:
+        return (await alice2.request("GET", "/api/me")).status_code == 401
+
+    await within_bound(refused)
+    await within_bound(lambda: _is_set(socket2.disconnected))
+    await socket2.close()
+    for api in (alice, alice2):
+        await api.close()
+
+
+async def test_leave_on_one_node_reaches_the_other_while_redis_is_down(
+    two_nodes: Cluster,
+) -> None:
+    node1, node2 = two_nodes.nodes
+    alice, bob = await Api.new_user(node1.url), await Api.new_user(node1.url)
+    group_id = await group_of(bob, alice)
+    alice_socket = await connect(node2.url, alice.token or "")
+    bob_socket = await connect(node2.url, bob.token or "")
+    assert (await alice_socket.call("typing", {"group_id": group_id}))["ok"] is True
+
+    two_nodes.redis.stop()
+    response = await alice.request("DELETE", f"/api/groups/{group_id}/members/me")
+    assert response.status_code == 204
+
+    async def typing_refused() -> bool:
+        ack = await alice_socket.call("typing", {"group_id": group_id})
+        return ack["ok"] is False and ack["error"]["code"] == "not_found"
+
+    await within_bound(typing_refused)
+    await alice_socket.wait_for("group:left", lambda d: d == {"group_id": group_id})
+
+    # Node 2 delivers Bob's messages to its own sockets, Redis or not; Alice's is no longer one.
+    bob2 = on_node(bob, node2.url)
+    during = (await bob2.send(group_id, "during the outage")).json()
+    two_nodes.redis.start()
+    after = (await bob2.send(group_id, "after the outage")).json()
+    for message in (during, after):
+        await bob_socket.wait_for("message:new", lambda m, i=message["id"]: m["id"] == i)
+    assert alice_socket.events["message:new"] == []
+    assert len(alice_socket.events["group:left"]) == 1
+    for client in (alice_socket, bob_socket):
+        await client.close()
+    for api in (alice, bob, bob2):
+        await api.close()
+
+
+async def _is_set(event: asyncio.Event) -> bool:
+    return event.is_set()
