@@ -7,14 +7,14 @@ stop hearing the group, whatever Redis does."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.api import Api, group_of
 from tests.support.cluster import CLUSTER_SKIP, Cluster, cluster
+from tests.support.revocation import on_node, within_bound
 from tests.support.sockets import connect
 
 pytestmark = [
@@ -22,30 +22,11 @@ pytestmark = [
     pytest.mark.skipif(CLUSTER_SKIP is not None, reason=CLUSTER_SKIP or ""),
 ]
 
-# The promise: within this long of the answer, no node honours the change's opposite.
-REVOCATION_BOUND_SECONDS = 5.0
-CHECK_EVERY_SECONDS = 0.1
-
 
 @pytest.fixture
 def two_nodes(tmp_path: Path) -> Iterator[Cluster]:
     with cluster(tmp_path, nodes=2) as c:
         yield c
-
-
-async def within_bound(check: Callable[[], Awaitable[bool]]) -> float:
-    """Seconds until `check` holds; fails the test past the revocation bound."""
-    start = time.monotonic()
-    while not await check():
-        elapsed = time.monotonic() - start
-        assert elapsed < REVOCATION_BOUND_SECONDS, "not applied within the bound"
-        await asyncio.sleep(CHECK_EVERY_SECONDS)
-    return time.monotonic() - start
-
-
-def on_node(api: Api, url: str) -> Api:
-    """The same user and token, talking to another node."""
-    return Api(url, api.token, api.user)
 
 
 async def test_logout_on_one_node_reaches_the_other_while_redis_is_down(
