@@ -26,6 +26,7 @@ from tests.support.api import Api, group_of
 from tests.support.cluster import CLUSTER_SKIP, Cluster, cluster
 from tests.support.revocation import on_node, within_bound
 from tests.support.server import ServerProcess
+from tests.support.session import FAST_SESSION
 from tests.support.sockets import EventClient, connect
 from tests.support.tcp_proxy import TcpProxy
 
@@ -44,14 +45,6 @@ DRAIN_SECONDS = 45.0
 POLL_SECONDS = 0.1
 # No send limit: the proof is about faults, not about the rate limiter.
 NODE_ARGS = ["--send-burst", "100000"]
-FAST_SESSION: dict[str, Any] = {
-    "reconnect_delay": 0.1,
-    "reconnect_delay_max": 0.5,
-    "reconnect_jitter": 0.05,
-    "ping_interval": 1.0,
-    "send_retry_min": 0.1,
-    "send_retry_max": 0.5,
-}
 
 
 class QuietListener:
