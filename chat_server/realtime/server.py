@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -174,14 +174,17 @@ class Realtime:
         """
         for _ in range(ROOM_SYNC_ATTEMPTS):
             epoch = self._membership_epochs.get(user_id, 0)
-            wanted = {group_room(g) for g in await self.groups.group_ids(user_id)}
-            current = {r for r in self.sio.rooms(sid) if r.startswith("group:")}
-            for room in current - wanted:
-                await self.sio.leave_room(sid, room)
-            for room in wanted - current:
-                await self.sio.enter_room(sid, room)
+            await self._set_group_rooms(sid, await self.groups.group_ids(user_id))
             if self._membership_epochs.get(user_id, 0) == epoch:
                 return
+
+    async def _set_group_rooms(self, sid: str, group_ids: Iterable[int]) -> None:
+        wanted = {group_room(g) for g in group_ids}
+        current = {r for r in self.sio.rooms(sid) if r.startswith("group:")}
+        for room in current - wanted:
+            await self.sio.leave_room(sid, room)
+        for room in wanted - current:
+            await self.sio.enter_room(sid, room)
 
     async def _send_ready(self, sid: str, caller: Caller) -> None:
         """Emit `ready` once the handshake is through; heads are read after the rooms were joined."""
@@ -367,9 +370,16 @@ class Realtime:
         for sid, caller in sessions.items():
             if caller.token_hash not in live:
                 await self.sio.disconnect(sid, ignore_queue=True)
+        users = {c.id for c in sessions.values() if c.token_hash in live}
+        epochs = {user_id: self._membership_epochs.get(user_id, 0) for user_id in users}
+        memberships = await self.groups.group_ids_by_user(users)
         for sid, caller in sessions.items():
-            if caller.token_hash in live and sid in self.sessions:
-                await self._sync_group_rooms(sid, caller.id)
+            if caller.id not in users or sid not in self.sessions:
+                continue
+            if self._membership_epochs.get(caller.id, 0) != epochs[caller.id]:
+                continue  # a join or leave arrived meanwhile, newer than what was read
+            await self._set_group_rooms(sid, memberships.get(caller.id, set()))
+        log.info("sockets re-checked", extra={"sockets": len(sessions), "users": len(users)})
 
     async def _emit_local(self, event: ServerEvent, data: Any, room: str) -> None:
         self._emit_counters[event.value].inc()

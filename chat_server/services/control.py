@@ -36,10 +36,11 @@ MAX_HOLES = 1000
 START_LOOKBACK = 100
 RETENTION = timedelta(days=1)
 PRUNE_EVERY_SECONDS = 600.0
-# A node that could not read the log for this long re-checks every socket when it can again
-# (it may have missed joins too, which are not in the log).
-RESYNC_AFTER_SECONDS = 10.0
+# A node that could not read the log for this long (past the token cache's trust) re-checks
+# every socket when it can again: it may have missed joins too, which are not in the log.
+RESYNC_AFTER_SECONDS = 5.0
 FAILURE_LOG_EVERY_SECONDS = 30.0
+ERROR_TEXT_MAX = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +116,8 @@ class ControlFollower:
                     await self._take(row)
                 if len(rows) < BATCH:
                     break
-        except Exception:
-            self._note_failure(started)
+        except Exception as exc:
+            self._note_failure(started, exc)
             return
         self._expire_holes(started)
         self.auth.trust_cache_until(started + CACHE_TRUST_SECONDS)
@@ -157,12 +158,16 @@ class ControlFollower:
         for hole in [h for h, deadline in self._holes.items() if deadline <= now]:
             del self._holes[hole]
 
-    def _note_failure(self, started: float) -> None:
+    def _note_failure(self, started: float, exc: Exception) -> None:
         if self._failing_since is None:
             self._failing_since = started
         if started - self._failure_logged >= FAILURE_LOG_EVERY_SECONDS:
             self._failure_logged = started
-            log.warning("cannot read the control log; token cache not trusted", exc_info=True)
+            # A database outage, not a bug of ours: one line, no traceback.
+            log.warning(
+                "cannot read the control log; tokens are checked in the database meanwhile",
+                extra={"error": _describe(exc)},
+            )
 
     async def _prune_now_and_then(self) -> None:
         now = self._clock()
@@ -172,8 +177,12 @@ class ControlFollower:
         try:
             async with self.db.write() as conn:
                 removed = await control.prune(conn, now_utc() - RETENTION)
-        except Exception:
-            log.warning("pruning the control log failed", exc_info=True)
+        except Exception as exc:
+            log.warning("pruning the control log failed", extra={"error": _describe(exc)})
             return
         if removed:
             log.info("control log pruned", extra={"rows": removed})
+
+
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:ERROR_TEXT_MAX]

@@ -114,6 +114,10 @@ class GroupService:
         async with self.db.read() as conn:
             return await groups.is_member(conn, group_id, user_id)
 
+    async def group_ids_by_user(self, user_ids: set[int]) -> dict[int, set[int]]:
+        async with self.db.read() as conn:
+            return await groups.group_ids_for_users(conn, sorted(user_ids))
+
     async def group_ids(self, user_id: int) -> list[int]:
         async with self.db.read() as conn:
             return await groups.group_ids_for_user(conn, user_id)

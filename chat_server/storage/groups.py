@@ -131,6 +131,19 @@ async def group_ids_for_user(conn: AsyncConnection, user_id: int) -> list[int]:
     return [int(r) for r in (await conn.execute(query)).scalars().all()]
 
 
+async def group_ids_for_users(
+    conn: AsyncConnection, user_ids: Sequence[int]
+) -> dict[int, set[int]]:
+    """Each user's group ids (users without groups are left out)."""
+    query = select(memberships.c.user_id, memberships.c.group_id).where(
+        memberships.c.user_id.in_(list(user_ids))
+    )
+    found: dict[int, set[int]] = {}
+    for row in (await conn.execute(query)).all():
+        found.setdefault(int(row.user_id), set()).add(int(row.group_id))
+    return found
+
+
 async def mark_read(conn: AsyncConnection, group_id: int, user_id: int, seq: int) -> int | None:
     """Raise the read position to `seq` (capped at the group's last seq); the new position or None."""
     group_last = select(groups.c.last_seq).where(groups.c.id == group_id).scalar_subquery()

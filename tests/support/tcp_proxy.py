@@ -2,7 +2,8 @@
 
 `proxy = await TcpProxy.start(target_port)`; clients use `proxy.url`; `proxy.cut()` aborts
 every open connection (both sides, mid-request or mid-websocket, as a network fault would);
-`await proxy.close()`. `proxy.cuts` counts the connections cut.
+`proxy.blocked = True` refuses new connections (with `cut()`: the target is unreachable)
+until set back; `await proxy.close()`. `proxy.cuts` counts the connections cut.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class TcpProxy:
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
         self.cuts = 0
+        self.blocked = False
         self._server: asyncio.Server | None = None
         self._pairs: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = set()
 
@@ -39,8 +41,10 @@ class TcpProxy:
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
+            if self.blocked:
+                raise ConnectionRefusedError
             up_reader, up_writer = await asyncio.open_connection(HOST, self.target_port)
-        except OSError:  # the node is down: the client sees its connection refused, in effect
+        except OSError:  # the target is down: the client sees its connection refused, in effect
             writer.transport.abort()
             return
         pair = (writer, up_writer)
