@@ -102,8 +102,11 @@ class ControlFollower:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(POLL_SECONDS)
-            await self.poll()
-            await self._prune_now_and_then()
+            try:
+                await self.poll()
+                await self._prune_now_and_then()
+            except Exception:  # a bug of ours: say so, and keep following
+                log.exception("control log follower failed")
 
     async def poll(self) -> None:
         """One round: read everything new, apply it; extend the token cache's trust on success."""
@@ -126,7 +129,15 @@ class ControlFollower:
             self._failing_since = None
             log.warning("control log readable again", extra={"seconds": round(outage, 1)})
             if outage >= RESYNC_AFTER_SECONDS and self.sink is not None:
-                await self.sink.revalidate_sockets()
+                await self._revalidate(started)
+
+    async def _revalidate(self, started: float) -> None:
+        assert self.sink is not None
+        try:
+            await self.sink.revalidate_sockets()
+        except Exception as exc:  # the database went away again: re-check on its return
+            self._failing_since = started - RESYNC_AFTER_SECONDS
+            self._note_failure(started, exc)
 
     async def _take(self, row: Any) -> None:
         entry_id = int(row.id)
