@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import ssl
 from collections.abc import Iterator
 
 # python-socketio and engine.io say only "Connection error"; the cause is the exception
@@ -26,7 +25,8 @@ def _one(exc: BaseException, host: str) -> str | None:
     status = getattr(exc, "status", None)
     if name == "WSServerHandshakeError" and isinstance(status, int):
         return f"the server answered HTTP {status} instead of opening the socket"
-    if isinstance(exc, ssl.SSLError) or "SSL" in name or "Certificate" in name:
+    # By name, not isinstance: this module must not import ssl before the first window.
+    if any(c.__name__ == "SSLError" for c in type(exc).__mro__) or "Certificate" in name:
         return f"TLS handshake failed: {getattr(exc, 'reason', None) or exc}"
     if isinstance(exc, socket.gaierror) or name == "ClientConnectorDNSError":
         return f"the server name {host or '(none)'} could not be resolved"

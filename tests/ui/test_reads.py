@@ -14,7 +14,7 @@ from desktop_app.settings import Profile
 from desktop_app.ui.main_window import MainWindow
 from tests.client.seed import seed_history
 from tests.support.server import PASSWORD, ServerProcess, register, unique_name
-from tests.ui.conftest import FAST_SESSION
+from tests.support.session import FAST_SESSION
 from tests.ui.helpers import bodies
 
 UNREAD = 301
