@@ -29,7 +29,10 @@ class _BoundedEngineIO(engineio.AsyncClient):  # type: ignore[misc]
 
     async def connect(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            return await asyncio.wait_for(super().connect(*args, **kwargs), self.open_timeout)
+            # A deadline in this task (no second task as wait_for makes): stopping the
+            # session cancels the attempt directly.
+            async with asyncio.timeout(self.open_timeout):
+                return await super().connect(*args, **kwargs)
         except TimeoutError as exc:
             raise engineio.exceptions.ConnectionError(TIMED_OUT.format(self.open_timeout)) from exc
 
