@@ -72,6 +72,8 @@ class ChatView(QListView):
         self._last_seen: tuple[int, int] | None = None
         # Placing the first unread message at the top (loading older pages until it is held).
         self._seeking = False
+        self._seek_from: int | None = None  # the top seq held when older rows were asked for
+        self._older_failed_at: int | None = None  # ... and it stayed the top: the load failed
         self._seen_check = QTimer(self, singleShot=True, interval=SEEN_CHECK_MS)
         self._seen_check.timeout.connect(self._report_seen)
         self._fill_check = QTimer(self, singleShot=True, interval=0)
@@ -123,6 +125,7 @@ class ChatView(QListView):
         self._last_read = last_read_seq
         self._jumped = False
         self._last_seen = None
+        self._older_failed_at = None
         self._delegate.divider_seq = None  # the new model is laid out below
         if model is None:
             self._window = None
@@ -183,8 +186,13 @@ class ChatView(QListView):
         window.source.older_loading_changed.disconnect(self._on_older_loading)
 
     def _on_older_loading(self, loading: bool) -> None:
-        if not loading and self._seeking:
-            QTimer.singleShot(0, self._try_seek)  # a failed load ends the seek too
+        window = self._window
+        if not loading and self._seeking and window is not None:
+            if window.source.timeline.lo == self._seek_from:
+                # The page did not come (offline): show from the oldest message held
+                # rather than ask again and again.
+                self._older_failed_at = self._seek_from
+            QTimer.singleShot(0, self._try_seek)
         label = self._loading_label
         label.setVisible(loading)
         if loading:
@@ -375,7 +383,8 @@ class ChatView(QListView):
         tl = source.timeline
         if tl.lo is None:
             return  # the first page is on its way: tried again when rows arrive
-        if tl.lo > self._last_read + 1 and tl.has_older():
+        if self._older_needed():
+            self._seek_from = tl.lo
             source.request_older()  # tried again when the page is in (or the load failed)
             return
         row = self._first_unread_row()
@@ -416,14 +425,26 @@ class ChatView(QListView):
             (i for i in range(first, len(tl.confirmed)) if not tl.confirmed[i].is_own), None
         )
 
+    def _older_needed(self) -> bool:
+        """Whether the first unread message is older than the rows held (and can be loaded)."""
+        window = self._window
+        if window is None:
+            return False
+        tl = window.source.timeline
+        return (
+            tl.lo is not None
+            and tl.lo > self._last_read + 1
+            and tl.has_older()
+            and tl.lo != self._older_failed_at
+        )
+
     def _unread_above(self) -> bool:
         """Whether unread messages lie above the view (or above what is loaded): the view got
         there by following the newest, not by the reader, so they were never in sight."""
         window = self._window
         if window is None or self._unread <= 0 or not self._pinned or self._jumped:
             return False
-        tl = window.source.timeline
-        if tl.lo is not None and tl.lo > self._last_read + 1 and tl.has_older():
+        if self._older_needed():
             return True
         row = self._first_unread_row()
         if row is None:
