@@ -79,6 +79,7 @@ def create_app(settings: Settings) -> socketio.ASGIApp:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await context.db.migrate()
+        context.realtime.instance_id = context.db.instance_id
         await context.realtime.start()
         if settings.demo:
             await seed_demo(context.db, context.auth, context.groups, context.messages)
