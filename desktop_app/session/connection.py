@@ -23,15 +23,20 @@ from desktop_app.tasks import spawn
 log = logging.getLogger(__name__)
 
 PING_INTERVAL = 5.0  # "every few seconds": the round trip shown and the safety net's period
-PING_TIMEOUT = 5.0
+# A ping unanswered this long means the server is not responding (hung, stopped, a dead
+# link the OS has not noticed): the status says so and the socket is dropped and reconnected.
+# PING_INTERVAL + PING_TIMEOUT bounds how long a silent server can still look live (8.5 s);
+# a loaded server answers a ping in milliseconds, so 3.5 s does not cry wolf.
+PING_TIMEOUT = 3.5
 SYNC_RETRY_MIN = 0.5
 SYNC_RETRY_MAX = 10.0
 
 
 class Connection:
     """Owns the status. offline → connecting → syncing (socket up, catching up) → live;
-    a drop goes to reconnecting (attempt n, next try in s) and back through syncing;
-    a refused token goes to auth_failed, where reconnecting stops."""
+    a ping left unanswered goes to not_responding and drops the socket; a drop goes to
+    reconnecting (attempt n, next try in s) and back through syncing; a refused token goes
+    to auth_failed, where reconnecting stops."""
 
     def __init__(
         self,
@@ -42,6 +47,7 @@ class Connection:
         on_connected: Callable[[], None],
         *,
         ping_interval: float = PING_INTERVAL,
+        ping_timeout: float = PING_TIMEOUT,
     ) -> None:
         self.sync = sync
         self.journal = journal
@@ -49,6 +55,7 @@ class Connection:
         self._on_auth_failed = on_auth_failed
         self._on_connected = on_connected
         self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
         self.status = ConnectionStatus(ConnState.OFFLINE)
         self.realtime: Realtime | None = None
         self._epoch = 0
@@ -144,6 +151,8 @@ class Connection:
         self.journal.record(
             "connection_lost", f"The connection dropped ({reason or 'no reason given'})."
         )
+        if self.status.state is ConnState.NOT_RESPONDING:
+            reason = self.status.last_error or reason  # we dropped it: say why
         self._set(ConnState.RECONNECTING, attempt=1, retry_in=None, last_error=reason or None)
 
     def on_connect_failed(self, refusal: ConnectRefusal) -> None:
@@ -257,10 +266,13 @@ class Connection:
         if self.realtime is None:
             return None
         started = time.monotonic()
+        epoch = self._epoch
         try:
-            raw = await self.realtime.call(ClientEvent.PING, {}, timeout=PING_TIMEOUT)
+            raw = await self.realtime.call(ClientEvent.PING, {}, timeout=self.ping_timeout)
         except (CallTimeout, NotConnected) as exc:
             log.info("ping failed: %s", exc)
+            if epoch == self._epoch and self.realtime.connected:
+                self._not_responding()  # no drop meanwhile: the server itself is silent
             return None
         rtt = (time.monotonic() - started) * 1000
         try:
@@ -277,3 +289,17 @@ class Connection:
             if self._resend_task is None or self._resend_task.done():
                 self._resend_task = spawn(self.sync.reads.resend(), name="resend-reads")
         return rtt
+
+    def _not_responding(self) -> None:
+        """The socket is up but the server did not answer: say so now, not when the
+        transport's own timeout (about 45 s) notices, and reconnect. Unsent messages stay
+        queued; the sender sends them once a new connection is confirmed."""
+        why = f"the server did not answer a ping within {self.ping_timeout:g} s"
+        self.journal.record(
+            "error", f"Not responding: {why}; dropping the connection to reconnect."
+        )
+        self._epoch += 1  # answers of the silent connection no longer count
+        self._stop_ping()
+        self._set(ConnState.NOT_RESPONDING, last_error=why)
+        if self.realtime is not None:
+            spawn(self.realtime.disconnect_now(), name="drop-silent-socket")
