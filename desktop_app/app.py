@@ -276,11 +276,16 @@ class DesktopApp(QObject):
 
         def resumed(signed: SignedIn) -> None:
             same = (signed.server_url, signed.user.username) == (key[1], key[2])
-            if same:
+            if same and bridge.session.serves(signed.instance_id, signed.user.id):
                 spawn(bridge.set_token(signed.token), name="session-new-token")
                 return
-            # Someone else signed in on this profile: the old session's windows go.
+            # Someone else signed in on this profile, or the server is another one now
+            # (reset or replaced): the old session's windows go, and the new session hands
+            # back the old one's unsent messages instead of sending them.
             self._close_windows_of(bridge)
+            if self.sessions.get(key) is bridge:  # no window held it: stop it here
+                del self.sessions[key]
+                spawn(bridge.stop(), name="session-stop")
             self.open_window(profile, signed)
 
         self.ask_sign_in(
@@ -413,7 +418,7 @@ async def sign_in_with_password(url: str, username: str, password: str) -> Signe
         response = await rest.login(username, password)
     finally:
         await rest.aclose()
-    return SignedIn(url, response.token, response.user)
+    return SignedIn(url, response.token, response.user, response.instance_id)
 
 
 def demo_places(count: int) -> list[QRect]:

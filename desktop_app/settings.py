@@ -60,6 +60,9 @@ class Profile:
     server_url: str | None = None
     username: str | None = None
     token: str | None = None
+    # The server instance (its database's id) the profile's cache and outbox belong to:
+    # the same URL may later answer as another server (reset, restored, replaced).
+    instance_id: str | None = None
     ui: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -96,6 +99,8 @@ class Profile:
                 raw = {}
             self.server_url = raw.get("server_url")
             self.username = raw.get("username")
+            instance = raw.get("instance_id")
+            self.instance_id = instance if isinstance(instance, str) and instance else None
             ui = raw.get("ui")
             self.ui = ui if isinstance(ui, dict) else {}
         token_path = self.config_dir / TOKEN_FILE
@@ -104,7 +109,12 @@ class Profile:
 
     def save(self) -> None:
         """Write settings and token atomically; the token file is readable by its owner only."""
-        data = {"server_url": self.server_url, "username": self.username, "ui": self.ui}
+        data = {
+            "server_url": self.server_url,
+            "username": self.username,
+            "instance_id": self.instance_id,
+            "ui": self.ui,
+        }
         _write_atomic(self.config_dir / SETTINGS_FILE, json.dumps(data, indent=2), None)
         token_path = self.config_dir / TOKEN_FILE
         if self.token:

@@ -52,22 +52,34 @@ class CatchUp:
         def _apply_page(self, group_id: int, messages: list[Message]) -> list[Row]: ...
         def _remove(self, group_id: int, why: str) -> None: ...
         def _forget_history(self, group_id: int, why: str) -> None: ...
+        def _lost_history(
+            self, group_id: int, server_seq: int, held: dict[int, int], created: object = None
+        ) -> str | None: ...
+        def _reset_group(self, group_id: int, why: str) -> None: ...
 
     # --- catch-up --------------------------------------------------------------------
 
-    async def on_ready(self, ready: Ready) -> tuple[int, int]:
-        """Catch up every group the `ready` heads show ahead; returns (messages, groups)."""
+    async def on_ready(self, ready: Ready, held: dict[int, int] | None = None) -> tuple[int, int]:
+        """Check the groups against the server, then catch up every group the `ready` heads
+        show ahead; returns (messages, groups). `held`: what each group held when the socket
+        connected; a head below it means the server lost that history (see `_reset_group`)."""
+        heads = {h.id: h.last_seq for h in ready.groups}
+        for gid, seq in heads.items():
+            lost = self._lost_history(gid, seq, held or {})
+            if lost is not None:
+                self._reset_group(gid, lost)
+        # Every group's identity (creation time, head) is checked against the list before a
+        # read marker goes out, so none lands in an id the server now gives another group;
+        # the list is asked again after, for unread counts that include those markers.
+        await self.refresh_groups()
         await self.reads.resend()
         await self.refresh_groups()
-        heads = {h.id: h.last_seq for h in ready.groups}
+        self.listener.on_server_verified()
         tasks = []
         for gid in self.registry.ids():
             tl = self.timeline(gid)
             state = self.registry.by_id[gid]
             target = heads.get(gid, state.base_seq)
-            cached_hi = self._restored.get(gid)
-            if cached_hi is not None and cached_hi > target:
-                self._forget_history(gid, f"is ahead of the server, which is at #{target}")
             if not tl.loaded or (tl.hi or 0) < target:
                 tasks.append(self.ensure(gid, target))
         results = await asyncio.gather(*tasks) if tasks else []
@@ -79,9 +91,13 @@ class CatchUp:
             self.reads.mark_read(active)
         return sum(results), len(tasks)
 
-    def check_heads(self, heads: list[GroupHead]) -> None:
-        """The ping's safety net: any group whose head is ahead of what we hold is fetched."""
+    def check_heads(self, heads: list[GroupHead], held: dict[int, int] | None = None) -> None:
+        """The ping's safety net: any group whose head is ahead of what we hold is fetched;
+        one behind what we held when the ping was sent lost history, and is taken afresh."""
         for head in heads:
+            lost = self._lost_history(head.id, head.last_seq, held or {})
+            if lost is not None:
+                self._reset_group(head.id, lost)
             if head.id not in self.registry:
                 self._refresh_soon()
                 continue

@@ -48,12 +48,19 @@ class Connection:
         *,
         ping_interval: float = PING_INTERVAL,
         ping_timeout: float = PING_TIMEOUT,
+        check_server: Callable[[Ready], str | None] = lambda _ready: None,
+        on_dropped: Callable[[], None] = lambda: None,
     ) -> None:
         self.sync = sync
         self.journal = journal
         self._on_status = on_status
         self._on_auth_failed = on_auth_failed
         self._on_connected = on_connected
+        self._check_server = check_server
+        self._on_dropped = on_dropped
+        # What each group held when the socket connected: `ready`'s heads cannot be lower
+        # unless the server lost history (messages arriving after the connect don't count).
+        self._held_at_connect: dict[int, int] = {}
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
         self.status = ConnectionStatus(ConnState.OFFLINE)
@@ -108,15 +115,18 @@ class Connection:
         if self.status.state is not ConnState.AUTH_FAILED:
             self._set(ConnState.OFFLINE)
 
-    def auth_failed(self, message: str) -> None:
-        """The token was refused (socket or REST): stop reconnecting; the UI asks to sign in."""
+    def auth_failed(self, message: str, explanation: str | None = None) -> None:
+        """The token was refused (socket or REST), or the server is not this session's:
+        stop reconnecting; the UI asks to sign in."""
         if self.status.state is ConnState.AUTH_FAILED:
             return
         self._epoch += 1
         self._stop_ping()
+        self._on_dropped()
         self._set(ConnState.AUTH_FAILED, last_error=message)
         self.journal.record(
-            "error", f"The server refused the sign-in token ({message}); sign in again."
+            "error",
+            explanation or f"The server refused the sign-in token ({message}); sign in again.",
         )
         self._on_auth_failed()
         if self.realtime is not None:
@@ -126,6 +136,7 @@ class Connection:
 
     def on_connected(self) -> None:
         self._epoch += 1
+        self._held_at_connect = self.sync.held()
         if self._dropped_at is not None:
             # One reconnect per recovered drop, however many attempts it took: the counter a
             # person compares with how often the network really failed.
@@ -143,6 +154,7 @@ class Connection:
     def on_disconnected(self, reason: str) -> None:
         self._epoch += 1
         self._stop_ping()
+        self._on_dropped()
         if self._stopping or self.status.state is ConnState.AUTH_FAILED:
             return
         if self._dropped_at is None:
@@ -201,6 +213,14 @@ class Connection:
         except ValidationError as exc:
             self.journal.record("error", f"Ignored a malformed ready event: {exc}")
             return
+        other = self._check_server(ready)
+        if other is not None:
+            self.auth_failed(
+                other,
+                f"Not this session's server: {other}. Nothing was sent to it; sign in again "
+                "to start afresh there (unsent messages are handed back, not sent).",
+            )
+            return
         if self.status.state is not ConnState.SYNCING:
             self._set(ConnState.SYNCING)
         spawn(self._sync(ready, self._epoch), name="sync-after-ready")
@@ -210,7 +230,7 @@ class Connection:
         started = time.monotonic()
         while epoch == self._epoch:
             try:
-                fetched, groups = await self.sync.on_ready(ready)
+                fetched, groups = await self.sync.on_ready(ready, self._held_at_connect)
             except AuthError as exc:
                 self.auth_failed(exc.message)
                 return
@@ -267,6 +287,7 @@ class Connection:
             return None
         started = time.monotonic()
         epoch = self._epoch
+        held = self.sync.held()  # before asking: the heads answered cannot be lower
         try:
             raw = await self.realtime.call(ClientEvent.PING, {}, timeout=self.ping_timeout)
         except (CallTimeout, NotConnected) as exc:
@@ -283,7 +304,7 @@ class Connection:
         if self.status.state is ConnState.LIVE:
             self._set(ConnState.LIVE, rtt_ms=rtt)
         if ack.ok:
-            self.sync.check_heads(ack.groups)
+            self.sync.check_heads(ack.groups, held)
             # A read marker whose request failed while the socket stayed up goes out now,
             # not only at the next reconnect.
             if self._resend_task is None or self._resend_task.done():
