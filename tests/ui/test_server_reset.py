@@ -23,7 +23,7 @@ from desktop_app.ui.sign_in import SignInDialog
 from desktop_app.ui.undeliverable import UndeliverableDialog
 from tests.client.peer import Peer
 from tests.support.server import PASSWORD, ServerProcess, register, unique_name
-from tests.ui.helpers import bodies, group_id
+from tests.ui.helpers import bodies, group_id, screenshot
 
 
 def visible(kind: type) -> list[Any]:
@@ -75,6 +75,7 @@ def test_a_message_typed_for_the_old_server_is_handed_back_not_sent_into_the_new
     qtbot.keyClicks(window.chat.composer.edit, "meant for bravo")
     qtbot.keyClick(window.chat.composer.edit, Qt.Key.Key_Return)
     assert bodies(window) == ["old bravo history", "meant for bravo"]
+    screenshot(window, "reset-1-pending-while-down")
 
     # A fresh data dir on the same address: users register again, and carol's second group
     # with alice gets Bravo's id.
@@ -101,6 +102,7 @@ def test_a_message_typed_for_the_old_server_is_handed_back_not_sent_into_the_new
     assert handed_back.notice.group_name == "Bravo"
     assert handed_back.shown_text() == "meant for bravo"
     assert "not the one “Bravo” was on" in handed_back.explanation.text()
+    screenshot(handed_back, "reset-2-handed-back")
     wait_for(lambda: len(desktop.windows) == 1 and desktop.windows[0] is not window)
     new = desktop.windows[0]
     wait_for(lambda: new.bridge.status.state is ConnState.LIVE, timeout=30)
@@ -111,6 +113,7 @@ def test_a_message_typed_for_the_old_server_is_handed_back_not_sent_into_the_new
     assert new.chat.composer.edit.hint() == "Message Stranger two…"
     assert "old bravo" not in previews(new)["Stranger two"]
     assert [m["body"] for m in carol_peer.all_messages(stranger_two)] == ["hello from carol"]
+    screenshot(new, "reset-3-new-server")
 
     # Restarted (here: the window closed and the profile opened again with the server down),
     # the app shows the new server's groups from its cache, and nothing of the old one.
@@ -124,6 +127,7 @@ def test_a_message_typed_for_the_old_server_is_handed_back_not_sent_into_the_new
     assert isinstance(again, MainWindow)
     wait_for(lambda: set(previews(again)) == {"Stranger one", "Stranger two"})
     assert "hello from carol" in previews(again)["Stranger two"]
+    screenshot(again, "reset-4-restarted-offline")
     assert group_id(again, "Bravo") is None
     assert again.bridge.outbox_length == 0
     carol_peer.close()
