@@ -121,7 +121,7 @@ def test_a_message_typed_for_the_old_server_is_handed_back_not_sent_into_the_new
     handed_back.close()
     new.close()
     desktop.ask_sign_in(Profile.load("keep-alive"))  # the app stays up meanwhile
-    wait_for(lambda: not desktop.windows)
+    wait_for(lambda: not desktop.windows and not new.bridge.session.realtime.connected)
     fresh.stop()
     again = arun(desktop.open_profile(profile_name))
     assert isinstance(again, MainWindow)
