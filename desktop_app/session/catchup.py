@@ -49,7 +49,9 @@ class CatchUp:
         def group_name(self, group_id: int) -> str: ...
         async def refresh_groups(self) -> None: ...
         def _refresh_soon(self) -> None: ...
-        def _apply_page(self, group_id: int, messages: list[Message]) -> list[Row]: ...
+        def _apply_page(
+            self, group_id: int, messages: list[Message], overlap: bool = False
+        ) -> list[Row]: ...
         def _remove(self, group_id: int, why: str) -> None: ...
         def _forget_history(self, group_id: int, why: str) -> None: ...
         def _lost_history(
@@ -74,7 +76,6 @@ class CatchUp:
         await self.refresh_groups()
         await self.reads.resend()
         await self.refresh_groups()
-        self.listener.on_server_verified()
         tasks = []
         for gid in self.registry.ids():
             tl = self.timeline(gid)
@@ -83,6 +84,10 @@ class CatchUp:
             if not tl.loaded or (tl.hi or 0) < target:
                 tasks.append(self.ensure(gid, target))
         results = await asyncio.gather(*tasks) if tasks else []
+        # Sending waits for the catch-up too: its first page overlaps the message held last,
+        # which tells a group restored and written past that point (its unsent messages are
+        # then handed back, not sent after a history the user never saw).
+        self.listener.on_server_verified()
         if any(r < 0 for r in results):
             raise SyncFailed("some groups could not be caught up")
         self._restored.clear()  # every cached group has met the server
@@ -161,16 +166,23 @@ class CatchUp:
         # unread counts, not announced (a first load without a cache does not either).
         quiet = start_hi is None or cached_hi is not None
         news = None if quiet else self._news_for(group_id)
+        overlap = True
         try:
             while group_id in self.registry:
                 if not tl.loaded:
                     fetched += await self._load_newest(group_id, tl)
+                    overlap = False  # the newest page is the server's own: nothing to check
                     continue
                 hi = tl.hi or 0
                 if hi >= self._want.get(group_id, 0):
                     break
-                page = await self.rest.messages(group_id, after_seq=hi, limit=self.catchup_page)
-                new_rows = self._apply_page(group_id, page.messages)
+                # The first page starts at the message held last: a server restored from an
+                # older backup and written past it shows another message there (a conflict,
+                # and the group starts over), which `ready`'s heads alone cannot reveal.
+                after = hi - 1 if overlap and hi > 0 else hi
+                overlap = False
+                page = await self.rest.messages(group_id, after_seq=after, limit=self.catchup_page)
+                new_rows = self._apply_page(group_id, page.messages, overlap=after < hi)
                 fetched += len(new_rows)
                 if news is not None:
                     news.collect(page.messages, new_rows, self.me.id)

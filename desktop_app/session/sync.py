@@ -213,6 +213,13 @@ class SyncEngine(CatchUp):
             return f"is at #{server_seq} on the server, behind the #{before} this app holds"
         return None
 
+    def _history_conflict(self, group_id: int, seq: int) -> None:
+        """The server sent another message as a seq we hold: it is not the history we hold
+        (restored from an older backup and written past our point). Start the group over."""
+        if group_id in self.registry:
+            self._reset_group(group_id, f"has another message as #{seq} than the one held")
+            self._refresh_soon()
+
     def _reset_group(self, group_id: int, why: str) -> None:
         """The server lost this group's history as we know it: its unsent messages are handed
         back (never sent into whatever the id now names), its rows dropped, and the group is
@@ -300,6 +307,9 @@ class SyncEngine(CatchUp):
         row = Row.from_message(message, self.me.id, self._names)
         result = tl.merge((row,))
         name = self.group_name(gid)
+        if result.conflicts:
+            self._history_conflict(gid, result.conflicts[0])
+            return
         if result.duplicates:
             if message.sender.id == self.me.id:
                 # The normal second half of our own send when the REST answer came first:
@@ -388,15 +398,22 @@ class SyncEngine(CatchUp):
 
     # --- applying --------------------------------------------------------------------
 
-    def _apply_page(self, group_id: int, messages: list[Message]) -> list[Row]:
-        """Merge a REST page; returns the rows that were new (own echoes confirmed included)."""
+    def _apply_page(
+        self, group_id: int, messages: list[Message], overlap: bool = False
+    ) -> list[Row]:
+        """Merge a REST page; returns the rows that were new (own echoes confirmed included).
+        `overlap`: the page starts with the message held last (asked for on purpose)."""
         if not messages:
             return []
         tl = self.timeline(group_id)
         rows = [Row.from_message(m, self.me.id, self._names) for m in messages]
         result = tl.merge(rows)
-        if result.duplicates:
-            self.journal.count("duplicate_suppressed", result.duplicates)
+        if result.conflicts:
+            self._history_conflict(group_id, result.conflicts[0])
+            return []
+        duplicates = result.duplicates - (1 if overlap else 0)
+        if duplicates > 0:
+            self.journal.count("duplicate_suppressed", duplicates)
         if result.matched_cids:
             for cid in result.matched_cids:
                 self.journal.record(
@@ -415,6 +432,9 @@ class SyncEngine(CatchUp):
         tl = self.timeline(message.group_id)
         row = Row.from_message(message, self.me.id, self._names)
         result = tl.merge((row,))
+        if result.conflicts:
+            self._history_conflict(message.group_id, result.conflicts[0])
+            return False
         if result.new_rows:
             # Also when it only confirmed the pending echo: the preview shows the stored copy.
             self._after_new(message.group_id, result.new_rows)

@@ -176,3 +176,51 @@ def test_another_instance_that_knows_the_token_gets_nothing_and_the_text_comes_b
     assert stored(peer, team) == []
     assert again.outbox_length == 0
     peer.close()
+
+
+def test_a_restored_group_written_past_what_was_held_shows_only_the_servers_history(
+    fresh_server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+    tmp_path: Path,
+    qtbot: QtBot,
+) -> None:
+    """Restored to #2 while alice held #4, then written to #5 before she is back: the heads
+    say nothing (5 > 4), but #4 is another message now; the group starts over."""
+    server = fresh_server
+    alice, bob = register(server.url), register(server.url)
+    bob_peer = Peer(server.url, bob)
+    alpha = bob_peer.create_group("Alpha", [alice[0]["username"]])
+    for body in ("a1", "a2"):
+        bob_peer.send(alpha, body)
+    server.stop()
+    backup = tmp_path / "backup"
+    shutil.copytree(server.data_dir, backup)
+    server.start()
+    for body in ("a3", "a4"):
+        bob_peer.send(alpha, body)
+    bridge = make_bridge(server.url, alice, profile="alice")
+    notices = handed_back(bridge)
+    model = bridge.message_model(alpha)
+    wait_for(lambda: bridge.status.state is ConnState.LIVE)
+    wait_for(lambda: bodies(model) == ["a1", "a2", "a3", "a4"])
+    server.kill()
+    wait_for(lambda: bridge.status.state is not ConnState.LIVE)
+    bridge.send(alpha, "to alpha")
+
+    shutil.rmtree(server.data_dir)
+    shutil.copytree(backup, server.data_dir)
+    server.start()
+    for body in ("b3", "b4", "b5"):
+        bob_peer.send(alpha, body)
+
+    wait_for(lambda: bridge.status.state is ConnState.LIVE, timeout=30)
+    wait_for(lambda: bodies(bridge.message_model(alpha)) == ["a1", "a2", "b3", "b4", "b5"])
+    assert [(n.group_name, n.bodies, n.reason) for n in notices] == [
+        ("Alpha", ["to alpha"], Removal.LOST)
+    ]
+    qtbot.wait(QUIET_MS)
+    assert stored(bob_peer, alpha) == ["a1", "a2", "b3", "b4", "b5"]
+    assert bodies(bridge.message_model(alpha)) == ["a1", "a2", "b3", "b4", "b5"]
+    bob_peer.close()
