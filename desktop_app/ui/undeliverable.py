@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.session.session import Undeliverable
-from desktop_app.session.sync import Removal
+from desktop_app.session.sync_listener import Removal
 from desktop_app.ui.icons import icon
 
 DIALOG_SIZE = (480, 320)
