@@ -325,10 +325,19 @@ class DesktopApp(QObject):
                 spawn(bridge.stop(), name="session-stop")
             self.open_window(profile, signed)
 
+        note = (
+            "Your session has ended (the server refused the saved sign-in). Sign in again "
+            "to continue; unsent messages are kept."
+        )
+        if bridge.session.other_server is not None:
+            note = (
+                "This address now answers as another server (its data was reset or "
+                "replaced). Sign in there to continue; unsent messages are handed back to "
+                "you, not sent."
+            )
         self.ask_sign_in(
             profile,
-            "Your session has ended (the server refused the saved sign-in). Sign in again "
-            "to continue; unsent messages are kept.",
+            note,
             on_signed_in=resumed,
         )
 

@@ -104,6 +104,8 @@ class Session:
         self.token = token
         self.user = user
         self.instance_id = instance_id
+        # Why the server is not this session's (a `ready` of another instance), once seen.
+        self.other_server: str | None = None
         self.listener = listener
         self.journal = journal or Journal()
         self.rest = rest or RestClient(self.server_url, token)
@@ -297,10 +299,11 @@ class Session:
             self._adopt(got)
             return None
         if got != self.instance_id or ready.user.id != self.user.id:
-            return (
+            self.other_server = (
                 f"this address now answers as another server (instance {got[:8]}, this "
                 f"session's is {self.instance_id[:8]}): its data was reset or replaced"
             )
+            return self.other_server
         return None
 
     def _adopt(self, instance_id: str) -> None:
