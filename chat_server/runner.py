@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
 import socket
+import threading
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -13,7 +18,22 @@ from chat_server.config import Settings
 # Room for Socket.IO/engine.io framing around the largest allowed payload.
 WS_FRAME_OVERHEAD = 4096
 WS_PING_INTERVAL = None  # engine.io runs its own heartbeat
-GRACEFUL_SHUTDOWN_SECONDS = 5
+
+# SIGTERM to exit, whatever the clients do (docs/operations.md "Stopping"): closing the
+# Socket.IO clients, then in-flight HTTP requests, then the app's own shutdown (the SQLite
+# writer finishes its queue, database pools close), then a hard exit if anything still hangs.
+SHUTDOWN_BOUND_SECONDS = 10.0
+# engine.io's close waits until each client has fetched its CLOSE packet: a polling client that
+# never polls again (an anonymous handshake, a lost network) would hold it forever.
+CLIENT_CLOSE_SECONDS = 2.0
+GRACEFUL_SHUTDOWN_SECONDS = 5  # uvicorn's wait for in-flight requests, then it cancels them
+# Past this the process exits at once. Nothing is half-written by that: each SQLite or
+# PostgreSQL transaction commits whole or not at all, and an unanswered send is retried by
+# its client with the same client_msg_id.
+HARD_EXIT_SECONDS = SHUTDOWN_BOUND_SECONDS - 1.0
+HARD_EXIT_STATUS = 1
+
+log = logging.getLogger(__name__)
 
 
 def _has(module: str) -> bool:
@@ -25,13 +45,36 @@ def _has(module: str) -> bool:
 
 
 class ChatServer(uvicorn.Server):
-    """uvicorn's server, closing Socket.IO clients first so shutdown does not wait on long polls."""
+    """uvicorn's server with a bounded shutdown: Socket.IO clients are closed first (so it does
+    not wait on long polls), within `CLIENT_CLOSE_SECONDS`; a signal arms a hard exit."""
+
+    _watchdog: threading.Timer | None = None
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._watchdog is None:
+            self._watchdog = threading.Timer(HARD_EXIT_SECONDS, _hard_exit)
+            self._watchdog.daemon = True
+            self._watchdog.start()
+        super().handle_exit(sig, frame)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         context = getattr(self.config.app, "state_context", None)
         if context is not None:
-            await context.realtime.disconnect_all()
+            try:
+                await asyncio.wait_for(context.realtime.disconnect_all(), CLIENT_CLOSE_SECONDS)
+            except TimeoutError:
+                log.warning(
+                    "some clients did not take their close in %.0f s; shutting down anyway",
+                    CLIENT_CLOSE_SECONDS,
+                )
         await super().shutdown(sockets)
+
+
+def _hard_exit() -> None:
+    """The last resort of a shutdown that outlived its bound (a stuck database, say)."""
+    log.error("shutdown took longer than %.0f s; exiting now", HARD_EXIT_SECONDS)
+    logging.shutdown()
+    os._exit(HARD_EXIT_STATUS)
 
 
 def uvicorn_config(settings: Settings, **overrides: Any) -> uvicorn.Config:
