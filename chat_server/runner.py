@@ -14,6 +14,7 @@ import uvicorn
 
 from chat_server.app import create_app
 from chat_server.config import Settings
+from chat_server.logs import redact_request_targets
 
 # Room for Socket.IO/engine.io framing around the largest allowed payload.
 WS_FRAME_OVERHEAD = 4096
@@ -95,6 +96,7 @@ def uvicorn_config(settings: Settings, **overrides: Any) -> uvicorn.Config:
         "forwarded_allow_ips": settings.forwarded_allow_ips,
     }
     options.update(overrides)
+    redact_request_targets()  # also when embedded, where our logging setup is not used
     return uvicorn.Config(create_app(settings), **options)
 
 
