@@ -21,6 +21,12 @@ DEFAULT_PORT = 8000
 DEFAULT_TOKEN_TTL_HOURS = 30 * 24.0
 ADMIN_KEY_FILE = "admin.key"
 SQLITE_FILE = "chat.db"
+# Connection hygiene (docs/operations.md "Connection limits"): time to send the request headers,
+# time for a Socket.IO connection to authenticate, and how many connections one client address
+# may hold in either state at once.
+HEADER_TIMEOUT_SECONDS = 10.0
+AUTH_TIMEOUT_SECONDS = 10.0
+UNAUTHENTICATED_PER_ADDRESS = 64
 
 
 def default_data_dir() -> Path:
@@ -76,6 +82,22 @@ class Settings(BaseModel):
         True,
         description="write each broadcast frame once, straight to idle plain websockets "
         "(off: every delivery goes through engine.io's per-socket queue)",
+    )
+    header_timeout_seconds: float = Field(
+        HEADER_TIMEOUT_SECONDS,
+        ge=0,
+        description="seconds an HTTP request has to send its headers (408 and closed after; 0 = no limit)",
+    )
+    auth_timeout_seconds: float = Field(
+        AUTH_TIMEOUT_SECONDS,
+        gt=0,
+        description="seconds a Socket.IO connection has to complete an authenticated CONNECT",
+    )
+    unauthenticated_per_address: int = Field(
+        UNAUTHENTICATED_PER_ADDRESS,
+        ge=1,
+        description="connections one client address may hold while waiting for headers, and "
+        "Socket.IO sessions not yet authenticated (each; more are refused)",
     )
     demo: bool = Field(False, description="create the demo users and groups on start")
     argon2_time_cost: int = Field(3, ge=1, description="argon2id iterations")

@@ -12,6 +12,7 @@ from typing import Any
 
 import uvicorn
 
+from chat_server import header_guard
 from chat_server.app import create_app
 from chat_server.config import Settings
 from chat_server.logs import redact_request_targets
@@ -83,7 +84,10 @@ def uvicorn_config(settings: Settings, **overrides: Any) -> uvicorn.Config:
         "host": settings.host,
         "port": settings.port,
         "loop": "uvloop" if _has("uvloop") else "asyncio",
-        "http": "httptools" if _has("httptools") else "h11",
+        "http": header_guard.guarded_protocol(
+            settings.header_timeout_seconds, settings.unauthenticated_per_address
+        )
+        or ("httptools" if _has("httptools") else "h11"),
         "ws": "websockets-sansio" if _has("websockets") else "auto",
         "lifespan": "on",
         "access_log": settings.access_log,

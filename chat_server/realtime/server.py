@@ -22,6 +22,7 @@ from chat_server.realtime import direct_broadcast, engineio_tuning
 from chat_server.realtime.admin import AdminMirror
 from chat_server.realtime.client_faults import FaultLog, LibraryLogger, PeerScope
 from chat_server.realtime.managers import LocalManager, RedisManager, control_room
+from chat_server.realtime.session_guard import SessionGuard
 from chat_server.services.auth import AuthService
 from chat_server.services.fanout import Caller
 from chat_server.services.groups import GroupService
@@ -110,6 +111,13 @@ class Realtime:
             ping_interval=ENGINEIO_PING_INTERVAL,
             ping_timeout=ENGINEIO_PING_TIMEOUT,
         )
+        self.guard = SessionGuard(
+            self.sio,
+            self.faults,
+            timeout=settings.auth_timeout_seconds,
+            per_address=settings.unauthenticated_per_address,
+        )
+        self.guard.install()
         self.sessions: dict[str, Caller] = {}
         self.typing = Throttle(settings.typing_interval_seconds)
         self.admin = AdminMirror(self.sio, admin_key, metrics)
