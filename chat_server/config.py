@@ -83,6 +83,11 @@ class Settings(BaseModel):
         description="write each broadcast frame once, straight to idle plain websockets "
         "(off: every delivery goes through engine.io's per-socket queue)",
     )
+    websocket_deflate: bool = Field(
+        False,
+        description="accept permessage-deflate from websocket clients (browsers offer it): "
+        "fewer bytes, but each delivery is compressed per recipient (see docs/benchmarks.md)",
+    )
     header_timeout_seconds: float = Field(
         HEADER_TIMEOUT_SECONDS,
         ge=0,

@@ -94,6 +94,9 @@ def uvicorn_config(settings: Settings, **overrides: Any) -> uvicorn.Config:
         "log_config": None,
         "ws_max_size": settings.socket_payload_max_bytes + WS_FRAME_OVERHEAD,
         "ws_ping_interval": WS_PING_INTERVAL,
+        # Off by default, as in Socket.IO's own servers: compressing costs CPU per recipient
+        # and rules out the direct broadcast (docs/benchmarks.md, "Deflate-offering clients").
+        "ws_per_message_deflate": settings.websocket_deflate,
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
         "server_header": False,
         "proxy_headers": True,
