@@ -14,6 +14,7 @@ import pytest
 import websockets
 
 from chat_server import header_guard
+from chat_server.embedded import EmbeddedServer
 from tests.support.api import Api, group_of
 from tests.support.server import HOST, ServerProcess
 from tests.support.sockets import connect
@@ -28,6 +29,7 @@ SLOW_HEADERS = CAP + 10
 SILENT_WEBSOCKETS = 20
 POLLING_SESSIONS = CAP - SILENT_WEBSOCKETS + 5
 RESET = b"(reset)"
+ENGINEIO_CLOSE = "1"
 POLL_PATH = "/socket.io/?EIO=4&transport=polling"
 WS_PATH = "/socket.io/?EIO=4&transport=websocket"
 # How long the test waits for the server to drop them all (the deadlines plus a loaded machine).
@@ -74,8 +76,11 @@ async def closed_by_server(sock: socket.socket) -> bytes:
     return received
 
 
-async def silent_websocket(url: str, stop: asyncio.Event) -> bool:
-    """Answers engine.io's pings, never sends a Socket.IO CONNECT; True if the server closed it."""
+async def silent_websocket(
+    url: str, stop: asyncio.Event, told: asyncio.Event | None = None
+) -> bool:
+    """Answers engine.io's pings, never sends a Socket.IO CONNECT, ignores engine.io's CLOSE
+    packet (setting `told`); True if the server closed the websocket."""
     async with websockets.connect(
         url.replace("http", "ws") + WS_PATH, local_addr=(HOSTILE_ADDRESS, 0)
     ) as ws:
@@ -88,6 +93,8 @@ async def silent_websocket(url: str, stop: asyncio.Event) -> bool:
                 return True
             if frame == "2":
                 await ws.send("3")
+            elif frame == ENGINEIO_CLOSE and told is not None:
+                told.set()
     return False
 
 
@@ -163,3 +170,28 @@ def test_the_header_guard_is_used_only_on_the_uvicorn_it_was_written_for() -> No
     assert header_guard.supported("0.55.0")
     assert not header_guard.supported("1.0.0")
     assert not header_guard.supported("0.34.9")
+
+
+async def test_the_session_guard_falls_back_to_engineio_public_disconnect(tmp_path: Path) -> None:
+    """On another engine.io major the guard closes through `disconnect()`, bounded; tested here
+    by switching the running server's guard to that path (an in-process server for the reach).
+    That path can only send engine.io's CLOSE packet: a client that ignores it keeps its
+    websocket until engine.io's own read timeout (docs/operations.md)."""
+    server = EmbeddedServer(data_dir=tmp_path, auth_timeout_seconds=AUTH_TIMEOUT)
+    server.start()
+    stop, told = asyncio.Event(), asyncio.Event()
+    try:
+        server._server.config.app.state_context.realtime.guard.direct_close = False  # type: ignore[union-attr]
+        silent = asyncio.create_task(silent_websocket(server.url, stop, told))
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            sid = await polling_handshake(client)
+            async with asyncio.timeout(DROPPED_WITHIN_SECONDS):
+                await told.wait()
+            await asyncio.sleep(AUTH_TIMEOUT)  # the polling session's deadline has passed too
+            # Closed: refused, or (if the close is still on its way) its CLOSE packet at once.
+            answer = await client.get(f"{POLL_PATH}&sid={sid}")
+            assert answer.status_code == 400 or answer.text == ENGINEIO_CLOSE
+    finally:
+        stop.set()
+        await silent
+        server.stop()
