@@ -29,7 +29,14 @@ FAULT_LOG_INTERVAL_SECONDS = 60.0
 # Forget every peer's history rather than grow without bound under many addresses.
 FAULT_TRACK_MAX = 10_000
 # Exceptions a parser raises on bad input; any other type is a bug worth a traceback.
-INPUT_ERRORS: tuple[type[BaseException], ...] = (ValueError, TypeError, IndexError, KeyError)
+# (RecursionError: a deeply nested JSON payload in the stdlib decoder.)
+INPUT_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    TypeError,
+    IndexError,
+    KeyError,
+    RecursionError,
+)
 OUR_PACKAGE = "chat_server"
 LIBRARY_PACKAGES = ("engineio", "socketio")
 # Our frames that only parse what the client sent (the JSON adapter python-socketio calls).
@@ -50,10 +57,12 @@ CLIENT_WARNINGS = {
     "%s is not connected to namespace %s": "event before connect",
     "Method %s not supported": "unsupported HTTP method",
     "Application rejected connection": "connection refused",
+    "Unknown callback received, ignoring.": "ack nobody asked for",
 }
 # engine.io's `_log_error_once` (bad session id, request for a closed session, ...).
 ONCE_SUFFIX = "(further occurrences of this error will be logged with level INFO)"
 ESCAPED_KIND = "unreadable engine.io frame"
+BACKGROUND_KIND = "unreadable socket.io event"
 
 PEER: ContextVar[str] = ContextVar("chat_peer", default=UNKNOWN_PEER)
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
@@ -175,6 +184,30 @@ def _format(msg: str, args: tuple[Any, ...]) -> str:
         return str(msg) % args if args else str(msg)
     except (TypeError, ValueError):
         return str(msg)
+
+
+def guard_background_tasks(server: Any, faults: FaultLog) -> None:
+    """python-socketio runs each event in a task of its own (`start_background_task`, its
+    public hook); a packet it cannot dispatch (an event name that is an object, say) failed
+    there, and asyncio logged "Task exception was never retrieved" with a traceback."""
+    start = server.start_background_task
+
+    def start_guarded(target: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if getattr(target, "__self__", None) is not server:
+            return start(target, *args, **kwargs)  # e.g. the Redis listener: not client input
+
+        async def guarded() -> Any:
+            try:
+                return await target(*args, **kwargs)
+            except INPUT_ERRORS as exc:
+                if not client_fault(sys.exc_info()):
+                    raise
+                faults.report(BACKGROUND_KIND, f"{type(exc).__name__}: {exc}")
+                return None
+
+        return start(guarded)
+
+    server.start_background_task = start_guarded
 
 
 class PeerScope:

@@ -20,7 +20,12 @@ from chat_server.metrics import Metrics
 from chat_server.ratelimit import Throttle
 from chat_server.realtime import direct_broadcast, engineio_tuning
 from chat_server.realtime.admin import AdminMirror
-from chat_server.realtime.client_faults import FaultLog, LibraryLogger, PeerScope
+from chat_server.realtime.client_faults import (
+    FaultLog,
+    LibraryLogger,
+    PeerScope,
+    guard_background_tasks,
+)
 from chat_server.realtime.managers import LocalManager, RedisManager, control_room
 from chat_server.realtime.session_guard import SessionGuard
 from chat_server.services.auth import AuthService
@@ -111,6 +116,7 @@ class Realtime:
             ping_interval=ENGINEIO_PING_INTERVAL,
             ping_timeout=ENGINEIO_PING_TIMEOUT,
         )
+        guard_background_tasks(self.sio, self.faults)
         self.guard = SessionGuard(
             self.sio,
             self.faults,

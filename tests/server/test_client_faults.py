@@ -24,7 +24,18 @@ GARBAGE_POSTS = 100
 GARBAGE_SESSIONS = 10
 REPEATS = 3
 # Frames a client can send that engine.io or python-socketio cannot read.
-BAD_FRAMES = ("9", "42[", "42[null]", "x", "")
+BAD_FRAMES: tuple[str | bytes, ...] = (
+    "9",
+    "42[",
+    "42[null]",
+    "x",
+    "",
+    "42[{}]",  # an event name python-socketio cannot look up
+    "42" + "[" * 5000,  # nested past the JSON decoders' depth
+    "43[]",  # an ack for nothing
+    "40[]",
+    b"\x00\x01",
+)
 SETTLE_SECONDS = 0.3
 
 
@@ -58,7 +69,7 @@ async def garbage_posts(url: str) -> None:
                 assert answer.status_code < 500
 
 
-async def bad_frame(url: str, frame: str, token: str | None) -> None:
+async def bad_frame(url: str, frame: str | bytes, token: str | None) -> None:
     async with websockets.connect(url.replace("http", "ws") + WS_PATH) as ws:
         await ws.recv()  # engine.io open
         if token is not None:
