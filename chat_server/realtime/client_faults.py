@@ -93,7 +93,7 @@ class FaultLog:
         self._last[key] = (now, 0)
         suppressed = 0 if last is None else last[1]
         log.warning(
-            "malformed client input from %s: %s%s",
+            "client fault from %s: %s%s",
             peer,
             kind,
             f" ({detail[:MESSAGE_CHARS]})" if detail else "",
