@@ -27,6 +27,9 @@ SQLITE_FILE = "chat.db"
 HEADER_TIMEOUT_SECONDS = 10.0
 AUTH_TIMEOUT_SECONDS = 10.0
 UNAUTHENTICATED_PER_ADDRESS = 64
+# A connection counts against its address's cap only once it has waited this long: a burst
+# of honest clients (one NAT, a test) completes its headers and CONNECTs in milliseconds.
+CAP_GRACE_SECONDS = 1.0
 
 
 def default_data_dir() -> Path:

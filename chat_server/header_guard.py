@@ -5,8 +5,9 @@ and then a byte now and then (slowloris) holds a connection, a file descriptor a
 for ever. `guarded_protocol()` makes a subclass of that protocol which gives each request
 `header_timeout` seconds from its first byte (from the connection's opening, for the first
 one) to finish its headers, then answers 408 and closes; and which answers 429 and closes at
-once a new connection from an address that already has `per_address` connections waiting
-for their headers. Keep-alive idleness stays uvicorn's own (`timeout_keep_alive`).
+once a new connection from an address that already has `per_address` connections that have
+been waiting for their headers longer than `CAP_GRACE_SECONDS` (a burst of honest
+connections is not slow). Keep-alive idleness stays uvicorn's own (`timeout_keep_alive`).
 
 It overrides four methods of `HttpToolsProtocol` (`connection_made`, `connection_lost`,
 `on_message_begin`, `on_headers_complete`), which are uvicorn internals: it is used only on
@@ -21,6 +22,7 @@ import logging
 from importlib.metadata import version
 from typing import Any
 
+from chat_server.config import CAP_GRACE_SECONDS
 from chat_server.libversions import version_tuple
 from chat_server.realtime.client_faults import FaultLog
 
@@ -57,17 +59,19 @@ def guarded_protocol(
         return None
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-    waiting: dict[str, int] = {}  # address -> connections waiting for headers
+    slow: dict[str, int] = {}  # address -> connections waiting for headers past the grace
+    grace = min(CAP_GRACE_SECONDS, header_timeout)
     report = faults or FaultLog()
 
     class GuardedHttpToolsProtocol(HttpToolsProtocol):
         _deadline: asyncio.TimerHandle | None = None
+        _counted = False
         _address = UNKNOWN_ADDRESS
 
         def connection_made(self, transport: Any) -> None:  # type: ignore[override]
             super().connection_made(transport)
             self._address = str(self.client[0]) if self.client else UNKNOWN_ADDRESS
-            if waiting.get(self._address, 0) >= per_address:
+            if slow.get(self._address, 0) >= per_address:
                 report.report(TOO_MANY_KIND, peer=self._address)
                 self.transport.write(TOO_MANY)
                 self.transport.close()
@@ -88,21 +92,28 @@ def guarded_protocol(
 
         def _arm(self) -> None:
             if self._deadline is None:
-                waiting[self._address] = waiting.get(self._address, 0) + 1
-                self._deadline = self.loop.call_later(header_timeout, self._expired)
+                self._deadline = self.loop.call_later(grace, self._slow)
+
+        def _slow(self) -> None:
+            """Past the grace: counted against the address, and the rest of the deadline runs."""
+            slow[self._address] = slow.get(self._address, 0) + 1
+            self._counted = True
+            self._deadline = self.loop.call_later(header_timeout - grace, self._expired)
 
         def _disarm(self) -> None:
             if self._deadline is not None:
                 self._deadline.cancel()
                 self._deadline = None
-                left = waiting.get(self._address, 1) - 1
+            if self._counted:
+                self._counted = False
+                left = slow.get(self._address, 1) - 1
                 if left > 0:
-                    waiting[self._address] = left
+                    slow[self._address] = left
                 else:
-                    waiting.pop(self._address, None)
+                    slow.pop(self._address, None)
 
         def _expired(self) -> None:
-            self._disarm()  # cancelling the handle that fired is harmless; the count goes down
+            self._disarm()
             report.report(TIMED_OUT_KIND, peer=self._address)
             if not self.transport.is_closing():
                 self.transport.write(TIMED_OUT)

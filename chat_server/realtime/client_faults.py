@@ -1,4 +1,4 @@
-"""Malformed client input logged as one rate-limited WARNING per peer and kind, never a traceback.
+"""Client faults (malformed input, misbehaving connections): one rate-limited WARNING line.
 
 engine.io and python-socketio log a client's broken packet as an ERROR with a traceback
 (`post request handler error`, `Unknown receive error`, `message async handler error`) and
@@ -9,7 +9,8 @@ naming the peer and the kind of fault, at most once per peer and kind per
 `FAULT_LOG_INTERVAL_SECONDS` (the next line says how many were left out). An exception with
 our own code on its traceback is still logged in full: that is our bug, not the client's.
 The peer comes from a context variable that `PeerScope` sets for each ASGI connection; the
-tasks engine.io starts for that connection inherit it.
+tasks engine.io starts for that connection inherit it. python-socketio's own per-event tasks
+are wrapped through its public `start_background_task` (`guard_background_tasks`).
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ task before the client has proven anything; one that answers engine.io's pings b
 an authenticated Socket.IO CONNECT used to live forever. Every new session gets
 `auth_timeout_seconds` to be connected to a namespace (only an authenticated CONNECT is
 accepted: `/` checks the token, `/admin` the admin key), else it is closed; and no client
-address may hold more than `unauthenticated_per_address` such sessions at once (the next one is
-refused with engine.io's 401).
+address may hold more than `unauthenticated_per_address` such sessions older than
+`CAP_GRACE_SECONDS` at once (the next one is refused with engine.io's 401).
 
 Closing a session goes past engine.io's public `disconnect()`, which waits until the client has
 fetched its CLOSE packet (forever, for a polling client that stopped polling): it closes the
@@ -22,7 +22,11 @@ import logging
 from importlib.metadata import version
 from typing import Any
 
-from chat_server.config import AUTH_TIMEOUT_SECONDS, UNAUTHENTICATED_PER_ADDRESS
+from chat_server.config import (
+    AUTH_TIMEOUT_SECONDS,
+    CAP_GRACE_SECONDS,
+    UNAUTHENTICATED_PER_ADDRESS,
+)
 from chat_server.realtime.client_faults import FaultLog
 
 log = logging.getLogger(__name__)
@@ -57,6 +61,7 @@ class SessionGuard:
         self.direct_close = engineio_supported() if direct_close is None else direct_close
         self._by_address: dict[str, set[str]] = {}
         self._address: dict[str, str] = {}
+        self._since: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def install(self) -> None:
@@ -75,11 +80,13 @@ class SessionGuard:
         pending = self._by_address.setdefault(address, set())
         if len(pending) >= self.per_address:
             self._prune(pending)
-        if len(pending) >= self.per_address:
-            self.faults.report(TOO_MANY_KIND, f"{len(pending)} open", peer=address)
-            return False
+            waiting = self._past_grace(pending)
+            if waiting >= self.per_address:
+                self.faults.report(TOO_MANY_KIND, f"{waiting} waiting", peer=address)
+                return False
         pending.add(eio_sid)
         self._address[eio_sid] = address
+        self._since[eio_sid] = asyncio.get_running_loop().time()
         asyncio.get_running_loop().call_later(self.timeout, self._expire_soon, eio_sid)
         return True
 
@@ -93,7 +100,13 @@ class SessionGuard:
             if eio_sid not in self.sio.eio.sockets or self.authenticated(eio_sid):
                 self._forget(eio_sid)
 
+    def _past_grace(self, pending: set[str]) -> int:
+        """How many of `pending` have waited longer than a honest handshake takes."""
+        since = asyncio.get_running_loop().time() - CAP_GRACE_SECONDS
+        return sum(self._since.get(eio_sid, 0.0) < since for eio_sid in pending)
+
     def _forget(self, eio_sid: str) -> None:
+        self._since.pop(eio_sid, None)
         address = self._address.pop(eio_sid, None)
         if address is None:
             return
