@@ -75,7 +75,6 @@ class ChatServer(uvicorn.Server):
 def _hard_exit() -> None:
     """The last resort of a shutdown that outlived its bound (a stuck database, say)."""
     log.error("shutdown took longer than %.0f s; exiting now", HARD_EXIT_SECONDS)
-    logging.shutdown()
     os._exit(HARD_EXIT_STATUS)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -13,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from chat_server.runner import SHUTDOWN_BOUND_SECONDS
-from tests.support.server import HOST, ServerProcess, auth_headers, register
+from chat_server.runner import HARD_EXIT_STATUS, SHUTDOWN_BOUND_SECONDS
+from tests.support.server import HOST, ServerProcess, auth_headers, free_port, register
 
 POLL_PATH = "/socket.io/?EIO=4&transport=polling"
 # Past the bound, a server that still runs is hung (the wait is generous: the machine is shared).
@@ -114,3 +115,40 @@ def test_every_send_answered_before_sigterm_is_stored_once(server: ServerProcess
     assert len(stored) == len(set(stored))
     seqs = sorted(m["seq"] for m in page["messages"])
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+
+
+# A stand-in for a shutdown that hangs (a database that stopped answering): uvicorn runs our
+# ChatServer on an app whose lifespan never finishes shutting down.
+STUCK_APP = """
+import asyncio, sys, uvicorn
+from chat_server.runner import ChatServer
+
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+                print("started", flush=True)
+            else:
+                await asyncio.Event().wait()  # never completes its shutdown
+
+ChatServer(uvicorn.Config(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None)).run()
+"""
+
+
+def test_a_shutdown_that_hangs_ends_in_the_hard_exit(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", STUCK_APP, str(free_port())],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
+        proc.send_signal(signal.SIGTERM)
+        status = proc.wait(HUNG_AFTER_SECONDS)
+    finally:
+        proc.kill()
+    assert status == HARD_EXIT_STATUS
+    assert "shutdown took longer than" in proc.stdout.read()
