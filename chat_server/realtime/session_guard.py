@@ -117,6 +117,9 @@ class SessionGuard:
                 del self._by_address[address]
 
     def _expire_soon(self, eio_sid: str) -> None:
+        if eio_sid not in self.sio.eio.sockets or self.authenticated(eio_sid):
+            self._forget(eio_sid)  # the usual case: no task needed
+            return
         task = asyncio.ensure_future(self._expire(eio_sid))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
