@@ -200,3 +200,42 @@ def test_new_messages_while_scrolled_up_stay_unread_here_and_on_the_other_device
         assert _server_marker(bob, group, arun) == 44
     finally:
         arun(laptop.stop())
+
+
+def test_offline_the_chat_opens_at_the_oldest_unread_message_held_without_asking_again(
+    desktop: DesktopApp,
+    fresh_server: ServerProcess,
+    sign_in: Any,
+    arun: Any,
+    wait_for: Any,
+) -> None:
+    url = fresh_server.url
+    alice_name, bob_name = unique_name("rd"), unique_name("rd")
+    register(url, alice_name)
+    register(url, bob_name)
+    alice = sign_in(desktop, url, alice_name)
+    backlog = arun(alice.bridge.create_group("Backlog", [bob_name])).id
+    quiet = arun(alice.bridge.create_group("Quiet", [bob_name])).id
+    seed_history(fresh_server, backlog, alice.bridge.user.id, 120)
+    profile = Profile.load(f"p-{bob_name}")
+    profile.ui["last_group"] = quiet  # bob left the app on the quiet group
+    profile.save()
+    bob = sign_in(desktop, url, bob_name)
+    wait_for(lambda: bob.current_group == quiet)
+    held = bob.bridge.session.timeline(backlog)
+    wait_for(lambda: held.lo is not None and held.max_seq == 120)
+    first_held = held.lo
+    assert first_held is not None and first_held > 1, "only the newest page is held"
+    fresh_server.stop()
+
+    bob.open_group(backlog)  # the page with the first unread message cannot come now
+    view = bob.chat.view
+    wait_for(lambda: view.divider_seq == first_held)
+    _idle(1.0)
+
+    failed = [t for t in bob.bridge.journal.texts("error") if "older messages failed" in t]
+    assert 1 <= len(failed) <= 2, f"asked {len(failed)} times for a page that cannot come"
+    model = view.model()
+    assert model is not None
+    top = view.indexAt(view.viewport().rect().topLeft())
+    assert top.data() == f"history {first_held}", "it shows from the oldest unread one held"
