@@ -52,20 +52,21 @@ async def by_id(conn: AsyncConnection, message_id: int) -> Row | None:
 async def reactions_of(
     conn: AsyncConnection, message_ids: Sequence[int]
 ) -> dict[int, list[dict[str, object]]]:
-    """`[{emoji, user_ids}]` per message id: emoji by their oldest current reaction, users in
-    the order they reacted (the order a client replaying the log arrives at)."""
+    """`[{emoji, user_ids}]` per message id, emoji in code point order and user ids ascending:
+    an order given by the state alone, so a client replaying the log arrives at it too."""
     if not message_ids:
         return {}
     query = (
         select(reactions.c.message_id, reactions.c.emoji, reactions.c.user_id)
         .where(reactions.c.message_id.in_(list(message_ids)))
-        .order_by(reactions.c.id)
+        .order_by(reactions.c.user_id)
     )
     found: dict[int, dict[str, list[int]]] = {}
     for row in (await conn.execute(query)).all():
         found.setdefault(int(row.message_id), {}).setdefault(row.emoji, []).append(int(row.user_id))
     return {
-        mid: [{"emoji": emoji, "user_ids": ids} for emoji, ids in by_emoji.items()]
+        # sorted here, not by the database's collation, so both backends agree
+        mid: [{"emoji": emoji, "user_ids": by_emoji[emoji]} for emoji in sorted(by_emoji)]
         for mid, by_emoji in found.items()
     }
 

@@ -23,7 +23,9 @@ async def test_ready_lists_the_group_heads(server: ServerProcess) -> None:
     await alice.send(group_id, "two")
     client = await connect(server.url, bob.token or "")
     ready = client.events["ready"][0]
-    assert ready["user"] == bob.user and ready["groups"] == [{"id": group_id, "last_seq": 2, "head_seq": 2}]
+    assert ready["user"] == bob.user and ready["groups"] == [
+        {"id": group_id, "last_seq": 2, "head_seq": 2}
+    ]
     assert ready["server_time"].endswith("Z")
     assert len(client.events["ready"]) == 1
     await client.close()
