@@ -20,6 +20,7 @@ from chat_server.metrics import Metrics
 from chat_server.ratelimit_shared import make_limiters
 from chat_server.realtime.server import Realtime
 from chat_server.services.auth import LOGIN_WINDOW_SECONDS, AuthService
+from chat_server.services.control import ControlFollower
 from chat_server.services.demo import seed_demo
 from chat_server.services.events import EventService
 from chat_server.services.fanout import FanoutRelay
@@ -60,6 +61,8 @@ def build_context(settings: Settings) -> AppContext:
     )
     realtime = Realtime(settings, metrics, admin_key, auth_service, group_service, message_service)
     fanout.target = realtime
+    control = ControlFollower(db, auth_service)
+    control.sink = realtime
     return AppContext(
         settings=settings,
         db=db,
@@ -71,6 +74,7 @@ def build_context(settings: Settings) -> AppContext:
         events=EventService(db, settings, fanout),
         realtime=realtime,
         limiters=limiters,
+        control=control,
     )
 
 
@@ -82,6 +86,7 @@ def create_app(settings: Settings) -> socketio.ASGIApp:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await context.db.migrate()
         await context.realtime.start()
+        await context.control.start()
         if settings.demo:
             await seed_demo(context.db, context.auth, context.groups, context.messages)
         log.info(
@@ -95,6 +100,7 @@ def create_app(settings: Settings) -> socketio.ASGIApp:
         try:
             yield
         finally:
+            await context.control.close()
             await context.realtime.close()
             await context.limiters.aclose()
             await context.db.close()

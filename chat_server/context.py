@@ -9,6 +9,7 @@ from chat_server.metrics import Metrics
 from chat_server.ratelimit_shared import Limiters
 from chat_server.realtime.server import Realtime
 from chat_server.services.auth import AuthService
+from chat_server.services.control import ControlFollower
 from chat_server.services.events import EventService
 from chat_server.services.groups import GroupService
 from chat_server.services.messages import MessageService
@@ -28,3 +29,4 @@ class AppContext:
     events: EventService
     realtime: Realtime
     limiters: Limiters
+    control: ControlFollower

@@ -257,7 +257,7 @@ class EventService:
                 "You cannot remove yourself; leave with DELETE /api/groups/{id}/members/me."
             )
         user = await events.user_by_id(conn, user_id)
-        if user is None or not await groups.remove_member(conn, group_id, user_id):
+        if user is None or not await groups.remove_member(conn, group_id, user_id, now):
             raise errors.NotFound("No such member in this group.")
         outcome = await self._append(
             conn, caller, group_id, request, now, {"user": user}, EventKind.MEMBER_REMOVED, None
