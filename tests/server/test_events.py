@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.server.conftest import DATABASE_URL, drop_postgres_database, postgres_database
 from tests.support.api import Api, group_of
+from tests.support.cluster import DATABASE_URL, postgres_database
 from tests.support.dbpeek import fetch
 from tests.support.eventlog import apply, bootstrap, events_after
 from tests.support.server import ServerProcess
@@ -533,19 +534,14 @@ def short_window_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServerProcess]:
     """A server whose edit window is one second (the default is 48 hours)."""
-    database: str | None = None
-    args = ["--edit-window-seconds", "1"]
-    if request.param == "postgres":
-        database, url = postgres_database()
-        args += ["--database", url]
-    proc = ServerProcess(tmp_path_factory.mktemp(f"window-{request.param}"), args=args)
-    try:
+    with ExitStack() as stack:
+        args = ["--edit-window-seconds", "1"]
+        if request.param == "postgres":
+            args += ["--database", stack.enter_context(postgres_database())]
+        proc = ServerProcess(tmp_path_factory.mktemp(f"window-{request.param}"), args=args)
+        stack.callback(proc.stop)
         proc.start()
         yield proc
-    finally:
-        proc.stop()
-        if database is not None:
-            drop_postgres_database(database)
 
 
 async def test_edit_window_closes(short_window_server: ServerProcess) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,8 +19,8 @@ from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from chat_server.storage.db import MIGRATIONS_DIR
-from tests.server.conftest import DATABASE_URL, drop_postgres_database, postgres_database
 from tests.support.api import Api
+from tests.support.cluster import DATABASE_URL, postgres_database
 from tests.support.dbpeek import SQLITE_FILE
 from tests.support.server import PASSWORD, ServerProcess, unique_name
 from tests.support.sockets import connect
@@ -112,21 +113,17 @@ def old_server(
 ) -> Iterator[tuple[ServerProcess, list[str]]]:
     """A server started on a database made at revision 0003 (it migrates at start)."""
     names = [unique_name("old"), unique_name("old")]
-    database: str | None = None
-    if request.param == "postgres":
-        database, url = postgres_database()
-        args = ["--database", url]
-    else:
-        url, args = f"sqlite+aiosqlite:///{tmp_path / SQLITE_FILE}", []
-    asyncio.run(make_old_database(url, names))
-    proc = ServerProcess(tmp_path, args=args)
-    try:
+    with ExitStack() as stack:
+        if request.param == "postgres":
+            url = stack.enter_context(postgres_database())
+            args = ["--database", url]
+        else:
+            url, args = f"sqlite+aiosqlite:///{tmp_path / SQLITE_FILE}", []
+        asyncio.run(make_old_database(url, names))
+        proc = ServerProcess(tmp_path, args=args)
+        stack.callback(proc.stop)
         proc.start()
         yield proc, names
-    finally:
-        proc.stop()
-        if database is not None:
-            drop_postgres_database(database)
 
 
 async def login(url: str, name: str) -> Api:
