@@ -346,6 +346,25 @@ class GroupRenamedData(WireModel):
     name: StrictStr
 
 
+# The model of each kind's `data` (a `message.posted` event's data is the Message).
+EVENT_DATA_MODELS: dict[str, type[WireModel]] = {
+    "message.posted": Message,
+    "message.edited": MessageEditedData,
+    "message.deleted": MessageRefData,
+    "reaction.added": ReactionData,
+    "reaction.removed": ReactionData,
+    "member.added": MemberData,
+    "member.left": MemberData,
+    "member.removed": MemberData,
+    "group.renamed": GroupRenamedData,
+}
+
+
+def event_data(event: Event) -> WireModel:
+    """The typed `data` of an event (KeyError for a kind this version does not know)."""
+    return EVENT_DATA_MODELS[event.kind].model_validate(event.data)
+
+
 # Requests of POST /api/groups/{id}/events: the shape only. Length, blankness and emoji
 # rules are checked by the server after the 404/403/409 rules, in the protocol's order.
 
