@@ -73,7 +73,7 @@ async def test_kill_during_mixed_writes_keeps_log_and_state_in_step(
     owner, late_joiner, writers = apis[0], apis[1], apis[:WRITERS]
     group_id = await group_of(owner, *apis[2:WRITERS])
     await owner.request(
-        "POST", f"/api/groups/{group_id}/members", json={"username": churned.username}
+        "POST", f"/api/groups/{group_id}/members", json={"username": late_joiner.username}
     )
     stop = asyncio.Event()
     tasks = [asyncio.create_task(writer(a, group_id, stop, n)) for n, a in enumerate(writers)]
