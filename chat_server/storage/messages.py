@@ -71,14 +71,6 @@ async def reactions_of(
     }
 
 
-async def by_client_id(conn: AsyncConnection, sender_id: int, client_msg_id: str) -> Row | None:
-    """The message this sender already stored under `client_msg_id`, or None."""
-    query = _with_sender().where(
-        messages.c.sender_id == sender_id, messages.c.client_msg_id == client_msg_id
-    )
-    return (await conn.execute(query)).first()
-
-
 async def next_seq(conn: AsyncConnection, group_id: int) -> int | None:
     """Bump the group's log head for a new message (which becomes the newest message) inside
     the caller's transaction; the row lock orders concurrent writers."""
