@@ -26,16 +26,18 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 )
 async def register(request: Request) -> Response:
     body = await parse_body(request, RegisterRequest)
-    user, token = await ctx(request).auth.register(body.username, body.password, body.display_name)
-    return json_response({"user": user, "token": token}, 201)
+    context = ctx(request)
+    user, token = await context.auth.register(body.username, body.password, body.display_name)
+    return json_response({"user": user, "token": token, "instance_id": context.db.instance_id}, 201)
 
 
 @router.post("/login", response_model=AuthResponse, openapi_extra=body_doc(LoginRequest))
 async def login(request: Request) -> Response:
     body = await parse_body(request, LoginRequest)
     address = request.client.host if request.client else "unknown"
-    user, token = await ctx(request).auth.login(body.username, body.password, address)
-    return json_response({"user": user, "token": token})
+    context = ctx(request)
+    user, token = await context.auth.login(body.username, body.password, address)
+    return json_response({"user": user, "token": token, "instance_id": context.db.instance_id})
 
 
 @router.post("/logout", status_code=204)

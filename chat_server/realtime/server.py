@@ -99,6 +99,7 @@ class Realtime:
         self.metrics = metrics
         self.auth = auth
         self.groups = groups
+        self.instance_id = ""  # the database's, set once it is migrated (ready carries it)
         self.messages = messages
         self.manager: LocalManager | RedisManager
         if settings.redis_url:
@@ -226,7 +227,12 @@ class Realtime:
                 return
             await asyncio.sleep(READY_POLL_SECONDS)
         heads = await self.groups.heads(caller.id)
-        payload = {"user": caller.wire(), "groups": heads, "server_time": utc_z(datetime.now(UTC))}
+        payload = {
+            "user": caller.wire(),
+            "groups": heads,
+            "server_time": utc_z(datetime.now(UTC)),
+            "instance_id": self.instance_id,
+        }
         await self._emit(ServerEvent.READY, payload, to=sid)
 
     async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
