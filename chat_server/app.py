@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import socketio
 from fastapi import FastAPI
 
 from chat_server import __version__
@@ -18,6 +17,7 @@ from chat_server.config import Settings
 from chat_server.context import AppContext
 from chat_server.metrics import Metrics
 from chat_server.ratelimit_shared import make_limiters
+from chat_server.realtime.client_faults import PeerScope
 from chat_server.realtime.server import Realtime
 from chat_server.services.auth import LOGIN_WINDOW_SECONDS, AuthService
 from chat_server.services.control import ControlFollower
@@ -78,7 +78,7 @@ def build_context(settings: Settings) -> AppContext:
     )
 
 
-def create_app(settings: Settings) -> socketio.ASGIApp:
+def create_app(settings: Settings) -> PeerScope:
     """Build the whole server; the database is migrated (and the demo seeded) at startup."""
     context = build_context(settings)
 

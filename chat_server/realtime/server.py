@@ -27,7 +27,14 @@ from chat_server.metrics import Metrics
 from chat_server.ratelimit import Throttle
 from chat_server.realtime import direct_broadcast, engineio_tuning
 from chat_server.realtime.admin import AdminMirror
+from chat_server.realtime.client_faults import (
+    FaultLog,
+    LibraryLogger,
+    PeerScope,
+    guard_background_tasks,
+)
 from chat_server.realtime.managers import LocalManager, RedisManager, control_room
+from chat_server.realtime.session_guard import SessionGuard
 from chat_server.services.auth import AuthService
 from chat_server.services.fanout import Caller
 from chat_server.services.groups import GroupService
@@ -120,16 +127,25 @@ class Realtime:
                 queued.inc(put)
 
         self.manager.count_deliveries = count_deliveries
+        self.faults = FaultLog()
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
             client_manager=self.manager,
             json=jsonfast,
-            logger=False,
-            engineio_logger=False,
+            logger=LibraryLogger("socketio.server", self.faults),
+            engineio_logger=LibraryLogger("engineio.server", self.faults),
             max_http_buffer_size=settings.socket_payload_max_bytes,
             ping_interval=ENGINEIO_PING_INTERVAL,
             ping_timeout=ENGINEIO_PING_TIMEOUT,
         )
+        guard_background_tasks(self.sio, self.faults)
+        self.guard = SessionGuard(
+            self.sio,
+            self.faults,
+            timeout=settings.auth_timeout_seconds,
+            per_address=settings.unauthenticated_per_address,
+        )
+        self.guard.install()
         self.sessions: dict[str, Caller] = {}
         self.protocols: dict[str, int] = {}  # by sid; sockets absent here speak v1
         self.typing = Throttle(settings.typing_interval_seconds)
@@ -139,10 +155,11 @@ class Realtime:
         self._emit_counters = {e.value: metrics.emits.labels(e.value) for e in ServerEvent}
         self._register()
 
-    def asgi_app(self, other: Any) -> socketio.ASGIApp:
-        return socketio.ASGIApp(
+    def asgi_app(self, other: Any) -> PeerScope:
+        app = socketio.ASGIApp(
             self.sio, other_asgi_app=other, socketio_path=SOCKETIO_PATH.strip("/")
         )
+        return PeerScope(app, self.faults)
 
     # --- handlers ------------------------------------------------------------
 
