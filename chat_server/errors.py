@@ -60,6 +60,13 @@ class ValidationFailed(ApiError):
     code = ErrorCode.VALIDATION_ERROR
 
 
+class WeakPassword(ApiError):
+    """A new password that is common, a simple pattern, or the user's own name."""
+
+    status = 422
+    code = ErrorCode.WEAK_PASSWORD
+
+
 class UnknownUser(ApiError):
     status = 422
     code = ErrorCode.UNKNOWN_USER

@@ -14,6 +14,7 @@ from chat_server.metrics import Metrics
 from chat_server.ratelimit_shared import FailureWindow, LocalFailureWindow
 from chat_server.security import Passwords, new_token, token_hash
 from chat_server.services.fanout import Caller, Fanout
+from chat_server.services.password_policy import check_new_password
 from chat_server.storage import tokens, users
 from chat_server.storage.db import Database
 from chat_server.wire import UserDict, now_utc, user_dict
@@ -64,6 +65,7 @@ class AuthService:
     ) -> tuple[UserDict, str]:
         if not self.settings.registration_open:
             raise errors.RegistrationClosed("Registration is closed on this server.")
+        await check_new_password(password, username, display_name)
         user = await self.create_user(username, password, display_name)
         return user, await self._issue_token(user["id"])
 
