@@ -23,6 +23,8 @@ SEND_WINDOW_SECONDS = 5.0
 LOGIN_FAILURES_PER_MINUTE = 10
 TYPING_INTERVAL_SECONDS = 1.0
 PING_INTERVAL_SECONDS = 15.0
+# Ids and seqs are stored as 64-bit signed integers.
+INT64_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,14 +6,15 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import socketio
 from fastapi import FastAPI
 
 from chat_server import __version__
 from chat_server.adminkey import load_or_create_admin_key
 from chat_server.api import auth, groups, handlers, health, messages, users
 from chat_server.api.bodylimit import BodySizeLimit
-from chat_server.api.fastpath import FastSend
+from chat_server.api.headers import SecurityHeaders
+from chat_server.api.openapi_doc import install_openapi
+from chat_server.api.plain import PlainApp, doc_routes
 from chat_server.config import Settings
 from chat_server.context import AppContext
 from chat_server.metrics import Metrics
@@ -72,7 +73,7 @@ def build_context(settings: Settings) -> AppContext:
     )
 
 
-def create_app(settings: Settings) -> socketio.ASGIApp:
+def create_app(settings: Settings) -> SecurityHeaders:
     """Build the whole server; the database is migrated (and the demo seeded) at startup."""
     context = build_context(settings)
 
@@ -97,12 +98,24 @@ def create_app(settings: Settings) -> socketio.ASGIApp:
             await context.limiters.aclose()
             await context.db.close()
 
-    api = FastAPI(title="Chat server", version=__version__, lifespan=lifespan)
+    # /docs and /redoc load their JavaScript from a CDN (a blank page offline, and a third
+    # party in the page): off unless the operator asks (--api-docs). /openapi.json is always on.
+    docs = settings.api_docs
+    api = FastAPI(
+        title="Chat server",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+    )
     api.state.ctx = context
     handlers.install(api)
     for router in (auth.router, users.router, groups.router, messages.router, health.router):
         api.include_router(router)
-    limited = BodySizeLimit(FastSend(api, context), settings.request_body_max_bytes)
-    app = context.realtime.asgi_app(limited)
+    plain_routes = [*groups.plain.routes, *messages.plain.routes]
+    install_openapi(api, doc_routes(plain_routes), settings)
+    served = PlainApp(api, context, plain_routes)
+    limited = BodySizeLimit(served, settings.request_body_max_bytes)
+    app = SecurityHeaders(context.realtime.asgi_app(limited))
     app.state_context = context  # for embedders and tests that want to look inside
     return app

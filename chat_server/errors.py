@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chat_protocol import limits
 from chat_protocol.errors import ErrorCode
 
 
@@ -70,6 +71,11 @@ class WeakPassword(ApiError):
 class UnknownUser(ApiError):
     status = 422
     code = ErrorCode.UNKNOWN_USER
+
+
+class MethodNotAllowed(ApiError):
+    status = 405
+    code = ErrorCode.METHOD_NOT_ALLOWED
 
 
 class PayloadTooLarge(ApiError):
@@ -175,7 +181,7 @@ def _plain(message: str) -> str:
 
 
 # Ids and seqs are stored as 64-bit integers; anything larger cannot name a row.
-MAX_INT64 = 2**63 - 1
+MAX_INT64 = limits.INT64_MAX
 
 
 def check_int64(name: str, value: int) -> int:

@@ -21,6 +21,7 @@ from chat_server.ratelimit import Throttle
 from chat_server.realtime import direct_broadcast, engineio_tuning
 from chat_server.realtime.admin import AdminMirror
 from chat_server.realtime.managers import LocalManager, RedisManager, control_room
+from chat_server.security import presented_token
 from chat_server.services.auth import AuthService
 from chat_server.services.fanout import Caller
 from chat_server.services.groups import GroupService
@@ -135,9 +136,10 @@ class Realtime:
         self.admin.register(ADMIN_NAMESPACE)
 
     async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        token = auth.get("token") if isinstance(auth, dict) else None
+        # The same token syntax as the REST routes' Authorization header (RFC 6750).
+        token = presented_token(auth.get("token")) if isinstance(auth, dict) else None
         try:
-            caller = await self.auth.authenticate(token if isinstance(token, str) else None)
+            caller = await self.auth.authenticate(token)
         except errors.Unauthorized as exc:
             self.metrics.rejected_events.labels("socket_unauthorized").inc()
             raise _refusal("unauthorized", exc.message) from None
