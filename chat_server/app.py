@@ -21,6 +21,7 @@ from chat_server.metrics import Metrics
 from chat_server.ratelimit_shared import make_limiters
 from chat_server.realtime.server import Realtime
 from chat_server.services.auth import LOGIN_WINDOW_SECONDS, AuthService
+from chat_server.services.control import ControlFollower
 from chat_server.services.demo import seed_demo
 from chat_server.services.fanout import FanoutRelay
 from chat_server.services.groups import GroupService
@@ -60,6 +61,8 @@ def build_context(settings: Settings) -> AppContext:
     )
     realtime = Realtime(settings, metrics, admin_key, auth_service, group_service, message_service)
     fanout.target = realtime
+    control = ControlFollower(db, auth_service)
+    control.sink = realtime
     return AppContext(
         settings=settings,
         db=db,
@@ -70,6 +73,7 @@ def build_context(settings: Settings) -> AppContext:
         messages=message_service,
         realtime=realtime,
         limiters=limiters,
+        control=control,
     )
 
 
@@ -81,6 +85,7 @@ def create_app(settings: Settings) -> SecurityHeaders:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await context.db.migrate()
         await context.realtime.start()
+        await context.control.start()
         if settings.demo:
             await seed_demo(context.db, context.auth, context.groups, context.messages)
         log.info(
@@ -94,6 +99,7 @@ def create_app(settings: Settings) -> SecurityHeaders:
         try:
             yield
         finally:
+            await context.control.close()
             await context.realtime.close()
             await context.limiters.aclose()
             await context.db.close()

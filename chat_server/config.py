@@ -67,7 +67,8 @@ class Settings(BaseModel):
     token_cache_seconds: float = Field(
         60.0,
         ge=0,
-        description="how long a node trusts a token it checked (logout clears it on every node at once)",
+        description="how long a node keeps a token it checked; used only while the node "
+        "follows the control log, so a revoked token is refused everywhere within 3 s",
     )
     log_level: str = Field("info", description="debug, info, warning or error")
     log_json: bool = Field(True, description="write logs as JSON lines (else plain text)")

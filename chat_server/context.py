@@ -9,6 +9,7 @@ from chat_server.metrics import Metrics
 from chat_server.ratelimit_shared import Limiters
 from chat_server.realtime.server import Realtime
 from chat_server.services.auth import AuthService
+from chat_server.services.control import ControlFollower
 from chat_server.services.groups import GroupService
 from chat_server.services.messages import MessageService
 from chat_server.services.users import UserService
@@ -26,3 +27,4 @@ class AppContext:
     messages: MessageService
     realtime: Realtime
     limiters: Limiters
+    control: ControlFollower

@@ -12,25 +12,28 @@ import sys
 import tempfile
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import qasync
-from PySide6.QtCore import QObject, QRect, QTimer
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QRect, QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
-from chat_protocol.models import Message
 from desktop_app import APP_NAME, __version__
-from desktop_app.models.bridge import SessionBridge
-from desktop_app.net.rest import AuthError, RestClient, ServerUnreachable
 from desktop_app.settings import Profile
 from desktop_app.tasks import shutdown_tasks, spawn
 from desktop_app.ui import gc_tuning, refcount_guard, theme
 from desktop_app.ui.icons import icon
-from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.notifications import Notifier
 from desktop_app.ui.sign_in import SignedIn, SignInDialog, cached_user, remember_user
 from desktop_app.ui.theme import ThemeChoice
+
+# Start-up order: the first window is built and painted before the event loop (qasync), the
+# session stack (pydantic models, httpx, Socket.IO) and the cache are loaded; those come
+# after the first paint. Hence the imports inside functions below.
+if TYPE_CHECKING:
+    from chat_protocol.models import Message
+    from desktop_app.models.bridge import SessionBridge
+    from desktop_app.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -44,6 +47,9 @@ DEMO_USERS = ("alice", "bob")
 # After the first windows painted, start-up objects are frozen out of full GC passes.
 GC_SETTLE_MS = 1500
 DEMO_WINDOW_HEIGHT = 720
+# Longest wait for the first window's first paint before the rest of start-up goes on anyway
+# (a window that is never exposed: minimised, another workspace).
+FIRST_PAINT_WAIT_MS = 1500
 
 SessionKey = tuple[str, str, str]  # profile name, server url, username
 
@@ -93,6 +99,9 @@ class DesktopApp(QObject):
         self._done: asyncio.Future[int] | None = None
         self._quitting = False
         self._holds = 0
+        self._first_window: QWidget | None = None
+        # Sessions made before the event loop exists start when it runs (after the first paint).
+        self._unstarted: list[SessionBridge] = []
         self.server: Any = None
         self._demo_home: str | None = None
         # The demo never touches the user's real profiles (its own live in a temp dir).
@@ -111,9 +120,12 @@ class DesktopApp(QObject):
         """Open the first windows, then wait until the app quits."""
         self._done = asyncio.get_running_loop().create_future()
         try:
+            for bridge in self._unstarted:
+                spawn(bridge.start(), name=f"session-start-{bridge.user.username}")
+            self._unstarted.clear()
             if self.options.demo:
                 await self.start_demo()
-            else:
+            elif self._first_window is None:
                 await self.open_profile(self.options.profile, self.options.server_url)
             # Start-up objects (modules, widgets) leave the collector's full passes.
             QTimer.singleShot(GC_SETTLE_MS, gc_tuning.settle)
@@ -124,15 +136,29 @@ class DesktopApp(QObject):
             return 1
         return await self._done
 
+    def open_first_window(self) -> QWidget | None:
+        """Before the event loop: open what needs no network (the sign-in dialog of a profile
+        without a token, or the window of a remembered user); None when `run` must."""
+        if self.options.demo:
+            return None
+        profile = _load_profile(self.options.profile, self.options.server_url)
+        window: QWidget | None = None
+        if not profile.token or not profile.server_url:
+            window = self.ask_sign_in(profile)
+        else:
+            known = cached_user(profile)
+            if known is not None and known.username == profile.username:
+                window = self.open_window(
+                    profile, SignedIn(profile.server_url, profile.token, known)
+                )
+        self._first_window = window
+        return window
+
     async def open_profile(
         self, name: str, server_url: str | None = None, place: QRect | None = None
     ) -> MainWindow | None:
         """Resume a profile's saved session, or ask to sign in."""
-        profile = Profile.load(name)
-        if server_url and server_url.rstrip("/") != (profile.server_url or ""):
-            profile.server_url = server_url.rstrip("/")
-            profile.token = None  # a token belongs to the server that issued it
-            profile.save()
+        profile = _load_profile(name, server_url)
         signed = await self._resume(profile)
         if signed is not None:
             return self.open_window(profile, signed, place)
@@ -148,6 +174,8 @@ class DesktopApp(QObject):
         known = cached_user(profile)
         if known is not None and known.username == profile.username:
             return SignedIn(profile.server_url, profile.token, known)
+        from desktop_app.net.rest import AuthError, RestClient, ServerUnreachable
+
         rest = RestClient(profile.server_url, profile.token)
         try:
             user = await rest.me()
@@ -193,6 +221,8 @@ class DesktopApp(QObject):
         key = (profile.name, signed.server_url, signed.user.username)
         bridge = self.sessions.get(key)
         if bridge is None:
+            from desktop_app.models.bridge import SessionBridge
+
             bridge = SessionBridge(
                 signed.server_url,
                 signed.token,
@@ -203,12 +233,17 @@ class DesktopApp(QObject):
             self.sessions[key] = bridge
             bridge.auth_failed.connect(lambda: self._on_auth_failed(key))
             bridge.groups.total_unread_changed.connect(lambda _n: self._update_unread())
-            spawn(bridge.start(), name=f"session-start-{signed.user.username}")
+            if asyncio._get_running_loop() is None:
+                self._unstarted.append(bridge)  # before the loop (first window): see `run`
+            else:
+                spawn(bridge.start(), name=f"session-start-{signed.user.username}")
         return bridge
 
     def open_window(
         self, profile: Profile, signed: SignedIn, place: QRect | None = None
     ) -> MainWindow:
+        from desktop_app.ui.main_window import MainWindow
+
         bridge = self.session_for(profile, signed)
         window = MainWindow(bridge, profile, self)
         self.windows.append(window)
@@ -219,6 +254,8 @@ class DesktopApp(QObject):
 
     def new_window(self, window: MainWindow) -> None:
         """File → New Window: the same user, sharing the session."""
+        from desktop_app.ui.main_window import MainWindow
+
         other = MainWindow(window.bridge, window.profile, self)
         self.windows.append(other)
         other.move(window.pos().x() + 40, window.pos().y() + 40)
@@ -400,6 +437,38 @@ class DesktopApp(QObject):
             self._demo_home = None
 
 
+def _load_profile(name: str, server_url: str | None) -> Profile:
+    """The profile `name`; a --server other than its own drops the saved token."""
+    profile = Profile.load(name)
+    if server_url and server_url.rstrip("/") != (profile.server_url or ""):
+        profile.server_url = server_url.rstrip("/")
+        profile.token = None  # a token belongs to the server that issued it
+        profile.save()
+    return profile
+
+
+def wait_for_first_paint(window: QWidget, timeout_ms: int = FIRST_PAINT_WAIT_MS) -> bool:
+    """Run Qt's events until `window` has painted once (or `timeout_ms` passed)."""
+    loop = QEventLoop()
+
+    class FirstPaint(QObject):
+        painted = False
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if watched is window and event.type() == QEvent.Type.Paint and not self.painted:
+                self.painted = True
+                # Quit once this paint is done (the filter runs before it).
+                QTimer.singleShot(0, loop.quit)
+            return False
+
+    spy = FirstPaint()
+    window.installEventFilter(spy)
+    QTimer.singleShot(timeout_ms, loop.quit)
+    loop.exec()
+    window.removeEventFilter(spy)
+    return spy.painted
+
+
 def _stored_theme(profile: Profile) -> ThemeChoice:
     try:
         return ThemeChoice(str(profile.ui.get("theme", ThemeChoice.SYSTEM.value)))
@@ -408,6 +477,8 @@ def _stored_theme(profile: Profile) -> ThemeChoice:
 
 
 async def sign_in_with_password(url: str, username: str, password: str) -> SignedIn:
+    from desktop_app.net.rest import RestClient
+
     rest = RestClient(url)
     try:
         response = await rest.login(username, password)
@@ -440,6 +511,8 @@ def run_loop(coro: Coroutine[Any, Any, T]) -> T:
     Not `qasync.run`: on Python 3.11 it installs a global event-loop *policy*, so any thread
     that calls `asyncio.run` (the embedded server's does) would get a Qt loop too and fail.
     """
+    import qasync
+
     qapp = QApplication.instance()
     assert qapp is not None, "make_qapplication() first"
     loop = qasync.QEventLoop(qapp)
@@ -454,9 +527,12 @@ def run_loop(coro: Coroutine[Any, Any, T]) -> T:
 def run_app(options: AppOptions, argv: list[str] | None = None) -> int:
     """Run the desktop app until it quits; returns the process exit code."""
     qapp = make_qapplication(argv)
+    app = DesktopApp(qapp, options)
+    first = app.open_first_window()
+    if first is not None:
+        wait_for_first_paint(first)
 
     async def main() -> int:
-        app = DesktopApp(qapp, options)
         _install_sigint(app)
         return await app.run()
 

@@ -57,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.self_test:
         return _self_test()
+    # Before PySide6 loads: a missing system library would make Qt abort with a misleading
+    # message ("xcb-cursor0 … is needed" whichever one is missing).
+    from desktop_app.platform_check import preflight
+
+    preflight()
     from desktop_app.app import AppOptions, run_app
     from desktop_app.ui.theme import ThemeChoice
 

@@ -121,6 +121,8 @@ class _SelfTest:
         """Every step in order; raises SelfTestFailure on the first that fails."""
         with self.report.step("load the app's icons and resources"):
             self._check_resources()
+        with self.report.step("choose the token store (system keyring, or the file)"):
+            self._check_token_store()
         with self.report.step("start an embedded server (SQLite, free port)"):
             await self._start_server()
         alice = await self._sign_in("alice")
@@ -149,6 +151,23 @@ class _SelfTest:
             path = resource_path("themes", f"{name}.qss")
             if not path.is_file() or not path.read_text(encoding="utf-8").strip():
                 raise SelfTestFailure(f"{path} is missing or empty (themes not bundled)")
+
+    def _check_token_store(self) -> None:
+        # The keyring and its backends are found by entry point at run time: a bundle missing
+        # them (or their metadata) would quietly keep every token in the file.
+        from desktop_app import credentials
+
+        try:
+            import keyring.backends.SecretService  # noqa: F401
+            from keyring.backends import chainer, fail  # noqa: F401
+        except ImportError as exc:
+            raise SelfTestFailure(f"the keyring library is not bundled ({exc})") from exc
+        try:
+            credentials.backend()
+            where = credentials.KEYRING
+        except credentials.KeyringUnavailable:
+            where = credentials.FILE
+        print(f"  token store: {credentials.describe(where)}", file=self.report.out, flush=True)
 
     async def _start_server(self) -> None:
         from chat_server.embedded import EmbeddedServer

@@ -12,7 +12,7 @@ from typing import Any
 
 import platformdirs
 
-from desktop_app import APP_NAME
+from desktop_app import APP_NAME, credentials
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +59,33 @@ class Profile:
     data_dir: Path
     server_url: str | None = None
     username: str | None = None
-    token: str | None = None
     ui: dict[str, Any] = field(default_factory=dict)
+    # Where the token is kept (credentials.KEYRING or FILE; None without one), and the
+    # token as last written there: saving the layout must not write the keyring each time.
+    token_store: str | None = None
+    _token: str | None = field(default=None, init=False, repr=False, compare=False)
+    _stored_token: str | None = field(default=None, init=False, repr=False, compare=False)
+    # A token in the keyring is read when first asked for: loading a profile for its theme
+    # or layout must not wait for D-Bus.
+    _token_read: bool = field(default=True, init=False, repr=False, compare=False)
+
+    @property
+    def token(self) -> str | None:
+        """The sign-in token (None when signed out)."""
+        if not self._token_read:
+            self._token_read = True
+            self._token = self._stored_token = self._keyring_token()
+            if self._token is None:
+                self.token_store = None
+        return self._token
+
+    @token.setter
+    def token(self, value: str | None) -> None:
+        if not self._token_read:
+            # Replaced unread: whatever the keyring holds must be overwritten or removed.
+            self._token_read = True
+            self._stored_token = ""
+        self._token = value
 
     @classmethod
     def load(cls, name: str = "default") -> Profile:
@@ -74,6 +99,11 @@ class Profile:
         profile = cls(name=name, config_dir=config_dir, data_dir=data_dir)
         profile._read()
         return profile
+
+    @property
+    def keyring_account(self) -> str:
+        """The token's name in the keyring: the profile's folder, unique per profile and home."""
+        return str(self.config_dir.resolve())
 
     @property
     def outbox_path(self) -> Path:
@@ -98,24 +128,69 @@ class Profile:
             self.username = raw.get("username")
             ui = raw.get("ui")
             self.ui = ui if isinstance(ui, dict) else {}
+            store = raw.get("token_store")
+            self.token_store = store if store in (credentials.KEYRING, credentials.FILE) else None
         token_path = self.config_dir / TOKEN_FILE
         if token_path.exists():
-            self.token = token_path.read_text(encoding="utf-8").strip() or None
+            self.token_store = credentials.FILE
+            self._token = self._stored_token = (
+                token_path.read_text(encoding="utf-8").strip() or None
+            )
+        elif self.token_store == credentials.KEYRING:
+            self._token_read = False  # see `token`
+        else:
+            self.token_store = None  # no keyring import for a profile that never used it
+        if self._token_read and self._token is None:
+            self.token_store = None
+
+    def _keyring_token(self) -> str | None:
+        try:
+            return credentials.load(self.keyring_account)
+        except credentials.KeyringUnavailable as exc:
+            # The keyring holds it but does not answer: signing in again is the way on.
+            log.warning("the saved sign-in is in the keyring, which failed: %s", exc)
+            return None
 
     def save(self) -> None:
-        """Write settings and token atomically; the token file is readable by its owner only."""
-        data = {"server_url": self.server_url, "username": self.username, "ui": self.ui}
+        """Write settings and token atomically: the token into the system keyring when there
+        is one, else into a file readable by its owner only."""
+        if self._token_read and self._token != self._stored_token:
+            self._save_token()
+        data = {
+            "server_url": self.server_url,
+            "username": self.username,
+            "ui": self.ui,
+            "token_store": self.token_store,
+        }
         _write_atomic(self.config_dir / SETTINGS_FILE, json.dumps(data, indent=2), None)
+
+    def _save_token(self) -> None:
         token_path = self.config_dir / TOKEN_FILE
-        if self.token:
-            _write_atomic(token_path, self.token, TOKEN_MODE)
-        elif token_path.exists():
-            token_path.unlink()
+        if not self.token:
+            # Signing out (or a refused token): gone from both places, whichever was used.
+            token_path.unlink(missing_ok=True)
+            credentials.remove(self.keyring_account)
+            self.token_store = None
+        else:
+            try:
+                credentials.store(self.keyring_account, self.token)
+            except credentials.KeyringUnavailable:
+                _write_atomic(token_path, self.token, TOKEN_MODE)
+                self.token_store = credentials.FILE
+            else:
+                token_path.unlink(missing_ok=True)
+                self.token_store = credentials.KEYRING
+        self._stored_token = self.token
 
     def clear_token(self) -> None:
-        """Forget the token (sign out) and save."""
+        """Forget the token (sign out) and save: it leaves the keyring and the file."""
         self.token = None
+        self._stored_token = ""  # whatever was stored, remove it from both places
         self.save()
+
+    def token_store_label(self) -> str:
+        """Where the token is kept, for Diagnostics."""
+        return credentials.describe(self.token_store)
 
 
 def _write_atomic(path: Path, text: str, mode: int | None) -> None:

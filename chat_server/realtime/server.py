@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -160,6 +160,9 @@ class Realtime:
             raise _refusal(
                 "unavailable", "The server cannot serve this connection now; retry."
             ) from None
+        if self.auth.is_revoked(caller.token_hash):  # revoked while it connected
+            self.sessions.pop(sid, None)
+            raise _refusal("unauthorized", "The token is revoked.")
         self.metrics.connected_sockets.inc()
         self.admin.mirror("in", "connect", {"sid": sid, "user": caller.username}, None)
         self._spawn(self._send_ready(sid, caller))
@@ -173,14 +176,17 @@ class Realtime:
         """
         for _ in range(ROOM_SYNC_ATTEMPTS):
             epoch = self._membership_epochs.get(user_id, 0)
-            wanted = {group_room(g) for g in await self.groups.group_ids(user_id)}
-            current = {r for r in self.sio.rooms(sid) if r.startswith("group:")}
-            for room in current - wanted:
-                await self.sio.leave_room(sid, room)
-            for room in wanted - current:
-                await self.sio.enter_room(sid, room)
+            await self._set_group_rooms(sid, await self.groups.group_ids(user_id))
             if self._membership_epochs.get(user_id, 0) == epoch:
                 return
+
+    async def _set_group_rooms(self, sid: str, group_ids: Iterable[int]) -> None:
+        wanted = {group_room(g) for g in group_ids}
+        current = {r for r in self.sio.rooms(sid) if r.startswith("group:")}
+        for room in current - wanted:
+            await self.sio.leave_room(sid, room)
+        for room in wanted - current:
+            await self.sio.enter_room(sid, room)
 
     async def _send_ready(self, sid: str, caller: Caller) -> None:
         """Emit `ready` once the handshake is through; heads are read after the rooms were joined."""
@@ -318,8 +324,7 @@ class Realtime:
         op = action.get("op")
         if op == "logout":
             self.auth.forget_token(str(action["token_hash"]))
-            for sid in self._local_sids(token_room(str(action["token_hash"]))):
-                await self.sio.disconnect(sid, ignore_queue=True)
+            await self.token_revoked_here(str(action["token_hash"]))
             return
         user_id = int(action["user_id"])
         self._membership_epochs[user_id] = self._membership_epochs.get(user_id, 0) + 1
@@ -335,6 +340,48 @@ class Realtime:
             await self._emit_local(
                 ServerEvent.GROUP_LEFT, {"group_id": group_id}, user_room(user_id)
             )
+
+    # --- the control log's follower (services/control.py) ----------------------------
+
+    async def token_revoked_here(self, token_hash: str) -> None:
+        for sid in self._local_sids(token_room(token_hash)):
+            await self.sio.disconnect(sid, ignore_queue=True)
+
+    async def membership_ended_here(self, user_id: int, group_id: int) -> None:
+        """Take the user's sockets here out of the group's room, unless pub/sub already did
+        (then none is in it) or the user is a member again (a later join)."""
+        room = group_room(group_id)
+        epoch = self._membership_epochs.get(user_id, 0)
+        if not self._in_room(user_id, room) or await self.groups.is_member(user_id, group_id):
+            return
+        if self._membership_epochs.get(user_id, 0) != epoch:
+            return  # a join or leave came through pub/sub meanwhile; it is as new as this
+        self._membership_epochs[user_id] = epoch + 1
+        for sid in self._in_room(user_id, room):
+            await self.sio.leave_room(sid, room)
+            await self._emit_local(ServerEvent.GROUP_LEFT, {"group_id": group_id}, sid)
+
+    def _in_room(self, user_id: int, room: str) -> list[str]:
+        return [sid for sid in self._local_sids(user_room(user_id)) if room in self.sio.rooms(sid)]
+
+    async def revalidate_sockets(self) -> None:
+        """After this node lost the log for a while: drop sockets whose token died, and put
+        every other one in exactly its user's group rooms."""
+        sessions = dict(self.sessions)
+        live = await self.auth.live_tokens({c.token_hash for c in sessions.values()})
+        for sid, caller in sessions.items():
+            if caller.token_hash not in live:
+                await self.sio.disconnect(sid, ignore_queue=True)
+        users = {c.id for c in sessions.values() if c.token_hash in live}
+        epochs = {user_id: self._membership_epochs.get(user_id, 0) for user_id in users}
+        memberships = await self.groups.group_ids_by_user(users)
+        for sid, caller in sessions.items():
+            if caller.id not in users or sid not in self.sessions:
+                continue
+            if self._membership_epochs.get(caller.id, 0) != epochs[caller.id]:
+                continue  # a join or leave arrived meanwhile, newer than what was read
+            await self._set_group_rooms(sid, memberships.get(caller.id, set()))
+        log.info("sockets re-checked", extra={"sockets": len(sessions), "users": len(users)})
 
     async def _emit_local(self, event: ServerEvent, data: Any, room: str) -> None:
         self._emit_counters[event.value].inc()

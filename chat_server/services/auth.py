@@ -1,8 +1,13 @@
-"""Registration, login, logout and token checks (with a short per-node cache of live tokens)."""
+"""Registration, login, logout and token checks (with a short per-node cache of live tokens).
+
+The cache is trusted only while this node's control-log follower is current
+(`trust_cache_until`); otherwise every check reads the database, so a token revoked on
+any node is refused here within the bound in docs/operations.md, Redis or not."""
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from datetime import timedelta
 
@@ -23,6 +28,10 @@ log = logging.getLogger(__name__)
 
 LOGIN_WINDOW_SECONDS = 60.0
 TOKEN_CACHE_MAX = 50_000
+# Revoked tokens this node heard of, remembered for longer than a token check takes, so a
+# check that read the token as live just before the revocation does not cache it after.
+REVOKED_MEMORY_SECONDS = 300.0
+LIVE_CHECK_BATCH = 1000
 
 
 class AuthService:
@@ -47,6 +56,9 @@ class AuthService:
             limit, LOGIN_WINDOW_SECONDS
         )
         self._cache: dict[str, tuple[Caller, float]] = {}
+        self._revoked: dict[str, float] = {}
+        # Until a control-log follower says otherwise (the `user add` command has none).
+        self._cache_trusted_until = math.inf
 
     async def create_user(self, username: str, password: str, display_name: str | None) -> UserDict:
         """Store a new user; UsernameTaken if the name exists."""
@@ -103,11 +115,11 @@ class AuthService:
         digest = token_hash(token)
         cached = self._cache.get(digest)
         now = time.monotonic()
-        if cached is not None and cached[1] > now:
+        if cached is not None and cached[1] > now and now < self._cache_trusted_until:
             return cached[0]
         async with self.db.read() as conn:
             row = await tokens.lookup(conn, digest, now_utc())
-        if row is None:
+        if row is None or digest in self._revoked:
             self._cache.pop(digest, None)
             raise errors.Unauthorized("The token is unknown, expired or revoked.")
         caller = Caller(int(row.id), row.username, row.display_name, digest)
@@ -127,10 +139,34 @@ class AuthService:
         """Revoke the caller's token and disconnect every socket that used it."""
         async with self.db.write() as conn:
             await tokens.revoke(conn, caller.token_hash, now_utc())
-        self._cache.pop(caller.token_hash, None)
+        self.forget_token(caller.token_hash)
         await self.fanout.token_revoked(caller.token_hash)
         log.info("logged out", extra={"user_id": caller.id})
 
+    async def live_tokens(self, digests: set[str]) -> set[str]:
+        """Which of these token hashes are still live (for re-checking connected sockets)."""
+        live: set[str] = set()
+        batch = list(digests)
+        for start in range(0, len(batch), LIVE_CHECK_BATCH):
+            async with self.db.read() as conn:
+                chunk = batch[start : start + LIVE_CHECK_BATCH]
+                live |= await tokens.live_hashes(conn, chunk, now_utc())
+        return live - self._revoked.keys()
+
     def forget_token(self, digest: str) -> None:
-        """Drop a token from this node's cache (another node revoked it)."""
+        """Drop a revoked token from this node's cache, and refuse it from now on."""
         self._cache.pop(digest, None)
+        now = time.monotonic()
+        if len(self._revoked) >= TOKEN_CACHE_MAX:
+            self._revoked = {
+                k: t for k, t in self._revoked.items() if now - t < REVOKED_MEMORY_SECONDS
+            }
+        self._revoked[digest] = now
+
+    def is_revoked(self, digest: str) -> bool:
+        """Whether this node heard the token was revoked (a socket connecting meanwhile)."""
+        return digest in self._revoked
+
+    def trust_cache_until(self, deadline: float) -> None:
+        """The follower read the whole control log at `deadline - CACHE_TRUST_SECONDS`."""
+        self._cache_trusted_until = deadline

@@ -90,7 +90,7 @@ class GroupService:
 
     async def leave(self, caller: Caller, group_id: int) -> None:
         async with self.db.write() as conn:
-            if not await groups.remove_member(conn, group_id, caller.id):
+            if not await groups.remove_member(conn, group_id, caller.id, now_utc()):
                 raise errors.GroupNotFound()
         await self.fanout.group_left(caller.id, group_id)
 
@@ -109,6 +109,14 @@ class GroupService:
         async with self.db.read() as conn:
             rows = await groups.heads(conn, user_id)
         return [{"id": int(r.id), "last_seq": int(r.last_seq)} for r in rows]
+
+    async def is_member(self, user_id: int, group_id: int) -> bool:
+        async with self.db.read() as conn:
+            return await groups.is_member(conn, group_id, user_id)
+
+    async def group_ids_by_user(self, user_ids: set[int]) -> dict[int, set[int]]:
+        async with self.db.read() as conn:
+            return await groups.group_ids_for_users(conn, sorted(user_ids))
 
     async def group_ids(self, user_id: int) -> list[int]:
         async with self.db.read() as conn:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Row, Select, and_, case, delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from chat_server.storage import control
 from chat_server.storage.schema import groups, memberships, messages, users
 
 
@@ -29,13 +30,21 @@ async def add_member(conn: AsyncConnection, group_id: int, user_id: int, now: da
     )
 
 
-async def remove_member(conn: AsyncConnection, group_id: int, user_id: int) -> bool:
+async def remove_member(
+    conn: AsyncConnection, group_id: int, user_id: int, now: datetime | None = None
+) -> bool:
+    """End a membership (a leave or a removal) and log it for every node, in one transaction."""
     result = await conn.execute(
         delete(memberships).where(
             memberships.c.group_id == group_id, memberships.c.user_id == user_id
         )
     )
-    return bool(result.rowcount)
+    if not result.rowcount:
+        return False
+    await control.append(
+        conn, control.MEMBER_REMOVED, now or datetime.now(UTC), user_id=user_id, group_id=group_id
+    )
+    return True
 
 
 async def is_member(conn: AsyncConnection, group_id: int, user_id: int) -> bool:
@@ -120,6 +129,19 @@ async def heads(conn: AsyncConnection, user_id: int) -> list[Row]:
 async def group_ids_for_user(conn: AsyncConnection, user_id: int) -> list[int]:
     query = select(memberships.c.group_id).where(memberships.c.user_id == user_id)
     return [int(r) for r in (await conn.execute(query)).scalars().all()]
+
+
+async def group_ids_for_users(
+    conn: AsyncConnection, user_ids: Sequence[int]
+) -> dict[int, set[int]]:
+    """Each user's group ids (users without groups are left out)."""
+    query = select(memberships.c.user_id, memberships.c.group_id).where(
+        memberships.c.user_id.in_(list(user_ids))
+    )
+    found: dict[int, set[int]] = {}
+    for row in (await conn.execute(query)).all():
+        found.setdefault(int(row.user_id), set()).add(int(row.group_id))
+    return found
 
 
 async def mark_read(conn: AsyncConnection, group_id: int, user_id: int, seq: int) -> int | None:

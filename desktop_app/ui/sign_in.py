@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -19,14 +20,12 @@ from PySide6.QtWidgets import (
 )
 
 from chat_protocol import limits
-from chat_protocol.models import AuthResponse, User
-from desktop_app.net.rest import (
+from desktop_app.net.errors import (
     ApiError,
     AuthError,
     Conflict,
     NotFoundError,
     RateLimited,
-    RestClient,
     ServerUnreachable,
     ValidationFailed,
 )
@@ -34,6 +33,9 @@ from desktop_app.settings import Profile
 from desktop_app.tasks import spawn
 from desktop_app.ui.field import Field
 from desktop_app.ui.icons import icon
+
+if TYPE_CHECKING:
+    from chat_protocol.models import AuthResponse, User
 
 DEFAULT_SERVER_URL = "http://127.0.0.1:8000"
 DIALOG_MIN_WIDTH = 480
@@ -75,6 +77,8 @@ def cached_user(profile: Profile) -> User | None:
     raw = profile.ui.get("last_user")
     if not isinstance(raw, dict):
         return None
+    from chat_protocol.models import User  # pydantic: not before the first window
+
     try:
         return User.model_validate(raw)
     except ValueError:
@@ -222,6 +226,9 @@ class SignInDialog(QDialog):
             # Usernames are lowercase by protocol: "Alice" can only mean alice.
             username = username.lower()
         password = self.password.text()
+        # The HTTP stack loads when it is first needed, not before the dialog is on screen.
+        from desktop_app.net.rest import RestClient
+
         rest = RestClient(url)
         try:
             if self.create_account.isChecked():

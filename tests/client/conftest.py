@@ -30,20 +30,12 @@ from PySide6.QtCore import QCoreApplication, QDeadlineTimer
 from chat_protocol.models import User
 from desktop_app.models.bridge import SessionBridge
 from desktop_app.settings import Profile
+from tests.support.session import FAST_SESSION
 
 T = TypeVar("T")
 
 JOURNAL_DUMP_ENV = "CLIENT_JOURNAL_DUMP"  # set it and run pytest -s to read each test's story
 TEARDOWN_MS = 3000
-# Fast settings so tests wait on events, never on long backoffs.
-FAST_SESSION: dict[str, Any] = {
-    "reconnect_delay": 0.1,
-    "reconnect_delay_max": 0.5,
-    "reconnect_jitter": 0.05,
-    "ping_interval": 1.0,
-    "send_retry_min": 0.1,
-    "send_retry_max": 0.5,
-}
 
 
 @pytest.fixture(scope="session")

@@ -4,20 +4,17 @@ Each test makes its own database (chat_test_<random>, dropped after) and Redis c
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
 from desktop_app.models.bridge import SessionBridge
 from desktop_app.session.state import ConnState
 from tests.client.peer import Peer
+from tests.support.cluster import postgres_database
 from tests.support.server import ServerProcess
 
 Auth = tuple[dict[str, Any], str]
@@ -34,35 +31,16 @@ pytestmark = [
 ]
 
 
-def _admin(sql: str) -> None:
-    """Run one statement on the PostgreSQL server, off the test's (qasync) event loop."""
-    assert DATABASE_URL
-    dsn = make_url(DATABASE_URL).set(drivername="postgresql")
-
-    async def run() -> None:
-        conn = await asyncpg.connect(dsn.render_as_string(hide_password=False))
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, run()).result()
-
-
 @pytest.fixture
 def two_nodes(make_server: Callable[..., ServerProcess]) -> Iterator[list[ServerProcess]]:
-    assert DATABASE_URL and REDIS_URL
-    name = f"chat_test_{uuid.uuid4().hex[:12]}"
-    _admin(f'CREATE DATABASE "{name}"')
-    database = make_url(DATABASE_URL).set(database=name).render_as_string(hide_password=False)
-    shared = ["--database", database, "--redis", REDIS_URL]
-    shared += ["--redis-channel", f"chat-test-{uuid.uuid4().hex[:12]}"]
-    nodes = [make_server(args=shared), make_server(args=shared)]
-    yield nodes
-    for node in nodes:
-        node.stop()
-    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    assert REDIS_URL
+    with postgres_database() as database:
+        shared = ["--database", database, "--redis", REDIS_URL]
+        shared += ["--redis-channel", f"chat-test-{uuid.uuid4().hex[:12]}"]
+        nodes = [make_server(args=shared), make_server(args=shared)]
+        yield nodes
+        for node in nodes:
+            node.stop()
 
 
 def live(bridge: SessionBridge) -> bool:

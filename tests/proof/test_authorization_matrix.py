@@ -22,6 +22,7 @@ from tests.support.api import Api, group_of
 from tests.support.server import PASSWORD, ServerProcess
 from tests.support.sockets import connect, connect_error
 
+pytestmark = pytest.mark.proof
 ROLES = ("anonymous", "garbage", "revoked", "non-member", "member")
 REFUSED_ROLES = ("anonymous", "garbage", "revoked")
 # Operations anyone may call; a new route without a token must be added here on purpose.

@@ -20,7 +20,9 @@ import pytest
 
 from tests.support.server import PASSWORD, ServerProcess, register
 
-# Per operation and phase; with 15 operations this is about 2,200 requests in 1–2 minutes.
+pytestmark = pytest.mark.proof
+
+# Per operation and phase; with 15 operations this is about 2,700 requests in 1–2 minutes.
 MAX_EXAMPLES = 125
 FUZZ_SEED = 20261205  # a fixed seed: the same run each time; change it to explore
 RUN_TIMEOUT_SECONDS = 240

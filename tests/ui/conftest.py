@@ -25,18 +25,11 @@ from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.sign_in import remember_user
 from desktop_app.ui.theme import ThemeChoice
 from tests.support.server import PASSWORD, register, unique_name
+from tests.support.session import FAST_SESSION
 
 T = TypeVar("T")
 
 TEARDOWN_MS = 3000
-FAST_SESSION: dict[str, Any] = {
-    "reconnect_delay": 0.1,
-    "reconnect_delay_max": 0.5,
-    "reconnect_jitter": 0.05,
-    "ping_interval": 1.0,
-    "send_retry_min": 0.1,
-    "send_retry_max": 0.5,
-}
 
 
 @pytest.fixture(scope="session")
