@@ -3,8 +3,9 @@ bounds the server enforces (some are settings), for FastAPI and plain routes ali
 
 Routes declare the errors of their own rules with `errors_doc`; the ones every route of a kind
 can answer are added here, so a new route is right the day it is added:
-401 on every route that takes a token, 413 on every route (the body limit is checked before
-routing), 422 on every route with a parameter or a body, 503 on every /api route (the
+401 on every route that takes a token, 404 on every route with a group in its path (a
+non-member is told the group does not exist), 413 on every route (the body limit is checked
+before routing), 422 on every route with a parameter or a body, 503 on every /api route (the
 database may be unreachable).
 """
 
@@ -94,10 +95,30 @@ def _hoist_defs(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
             schemas.setdefault(name, definition)
 
 
+# pydantic writes constraints it cannot place (a constraint after a validator in `Annotated`)
+# under their Python names; JSON Schema has its own.
+_CONSTRAINT_NAMES = {
+    "ge": "minimum",
+    "le": "maximum",
+    "gt": "exclusiveMinimum",
+    "lt": "exclusiveMaximum",
+}
+
+
+def _json_schema_names(schema: dict[str, Any]) -> None:
+    for python_name, json_name in _CONSTRAINT_NAMES.items():
+        if python_name in schema:
+            schema[json_name] = schema.pop(python_name)
+    for option in schema.get("anyOf", []):
+        _json_schema_names(option)
+
+
 def _fix_parameters(operation: dict[str, Any]) -> None:
-    """An optional query parameter is absent or a value, never JSON null."""
+    """Constraints under their JSON Schema names; an optional query parameter is absent or a
+    value, never JSON null."""
     for parameter in operation.get("parameters", []):
         schema = parameter.get("schema", {})
+        _json_schema_names(schema)
         options = schema.get("anyOf")
         if parameter.get("in") == "query" and options and {"type": "null"} in options:
             rest = [o for o in options if o != {"type": "null"}]
@@ -111,6 +132,8 @@ def _add_errors(path: str, operation: dict[str, Any]) -> None:
     wanted = {413}
     if operation.get("security"):
         wanted.add(401)
+    if "{group_id}" in path:
+        wanted.add(404)
     if operation.get("parameters") or operation.get("requestBody"):
         wanted.add(422)
     if path.startswith("/api/"):

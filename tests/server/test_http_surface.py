@@ -151,3 +151,31 @@ async def test_openapi_states_every_answer_and_bound(server: ServerProcess) -> N
     assert (
         read["content"]["application/json"]["schema"]["properties"]["seq"]["maximum"] == MAX_INT64
     )
+
+
+def test_a_new_group_route_is_documented_right_by_default(tmp_path: Any) -> None:
+    """What the document adds by rule reaches a route the day it is added (here one written
+    with constraints pydantic names "ge"/"le", and no errors of its own declared)."""
+    from typing import Annotated
+
+    from fastapi import FastAPI, Query
+
+    from chat_server.api.common import CallerDep, PlainInt
+    from chat_server.api.openapi_doc import build_openapi
+    from chat_server.config import load_settings
+
+    api = FastAPI()
+
+    @api.get("/api/groups/{group_id}/events")
+    async def events(
+        group_id: int,
+        caller: CallerDep,
+        limit: Annotated[PlainInt | None, Query(ge=1, le=500)] = None,
+    ) -> None:
+        """A route as another module might write it."""
+
+    spec = build_openapi(api, [], load_settings(data_dir=tmp_path))
+    operation = spec["paths"]["/api/groups/{group_id}/events"]["get"]
+    limit = next(p for p in operation["parameters"] if p["name"] == "limit")["schema"]
+    assert limit == {"title": "Limit", "type": "integer", "minimum": 1, "maximum": 500}
+    assert sorted(operation["responses"]) == ["200", "401", "404", "413", "422", "503"]
