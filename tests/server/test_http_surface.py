@@ -6,10 +6,15 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import httpx
+from fastapi import FastAPI, Query
 
+from chat_server.api.common import CallerDep, PlainInt
+from chat_server.api.openapi_doc import build_openapi
+from chat_server.config import load_settings
 from chat_server.errors import MAX_INT64
 from tests.support.api import Api, group_of
 from tests.support.server import PASSWORD, ServerProcess, unique_name
@@ -153,17 +158,9 @@ async def test_openapi_states_every_answer_and_bound(server: ServerProcess) -> N
     )
 
 
-def test_a_new_group_route_is_documented_right_by_default(tmp_path: Any) -> None:
+def test_a_new_group_route_is_documented_right_by_default(tmp_path: Path) -> None:
     """What the document adds by rule reaches a route the day it is added (here one written
     with constraints pydantic names "ge"/"le", and no errors of its own declared)."""
-    from typing import Annotated
-
-    from fastapi import FastAPI, Query
-
-    from chat_server.api.common import CallerDep, PlainInt
-    from chat_server.api.openapi_doc import build_openapi
-    from chat_server.config import load_settings
-
     api = FastAPI()
 
     @api.get("/api/groups/{group_id}/events")
