@@ -22,8 +22,8 @@ from tests.support.server import PASSWORD, ServerProcess, register
 
 pytestmark = pytest.mark.proof
 
-# Per operation and phase; with 15 operations this is about 2,700 requests in 1–2 minutes.
-MAX_EXAMPLES = 125
+# Per operation and phase; with 15 operations this is about 1,850 requests in about a minute.
+MAX_EXAMPLES = 100
 FUZZ_SEED = 20261205  # a fixed seed: the same run each time; change it to explore
 RUN_TIMEOUT_SECONDS = 240
 ST = Path(sys.executable).with_name("st")
@@ -98,5 +98,5 @@ def test_schemathesis_finds_nothing(fuzz_server: ServerProcess, tmp_path: Path) 
     assert tally.get("5xx", 0) == 0, output
     assert report["failures"] == [] and report["errors"] == [], output
     assert run.returncode == 0, output
-    assert tally["requests"] >= 2000, tally  # the run did fuzz, not stop early
+    assert tally["requests"] >= 1500, tally  # the run did fuzz, not stop early
     assert tally.get("2xx", 0) >= 200, tally  # and reached past authentication
