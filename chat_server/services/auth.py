@@ -61,7 +61,9 @@ class AuthService:
         self._cache_trusted_until = math.inf
 
     async def create_user(self, username: str, password: str, display_name: str | None) -> UserDict:
-        """Store a new user; UsernameTaken if the name exists."""
+        """Store a new user; WeakPassword for a guessable password, UsernameTaken if the name
+        exists. Every way in (register, `chat-server user add`) comes through here."""
+        await check_new_password(password, username, display_name)
         password_hash = await self.passwords.hash(password)
         name = display_name if display_name is not None else username
         try:
@@ -77,7 +79,6 @@ class AuthService:
     ) -> tuple[UserDict, str]:
         if not self.settings.registration_open:
             raise errors.RegistrationClosed("Registration is closed on this server.")
-        await check_new_password(password, username, display_name)
         user = await self.create_user(username, password, display_name)
         return user, await self._issue_token(user["id"])
 

@@ -211,3 +211,16 @@ def test_embedded_demo_server() -> None:
     finally:
         embedded.stop()
     assert set(demo_users) == {"alice", "bob", "carol"}
+
+
+def test_user_add_refuses_a_common_password_in_plain_words(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "chat_server", "user", "add", "erin", "--password-stdin"]
+    result = subprocess.run(
+        [*command, "--data-dir", str(tmp_path)],
+        input="password\n",
+        capture_output=True,
+        text=True,
+        env={**TEST_ENV, "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 1, result.stderr
+    assert "This password is too easy to guess." in result.stderr
