@@ -58,7 +58,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=RECEIVER_KINDS,
         default=RECEIVER_SOCKETIO,
         help="socket client of the receivers: python-socketio's AsyncClient, or a minimal "
-        "websocket client that leaves more CPU to the server (bench/lite_socketio.py)",
+        "websocket client that leaves more CPU to the server (bench/lite_socketio.py), or the "
+        "official JS socket.io-client offering permessage-deflate (js) or not (js-nodeflate)",
     )
     parser.add_argument(
         "--out", type=Path, help="result file (default bench/results/fanout-R.json)"

@@ -9,7 +9,11 @@ poster writes its send time into the message body and the receiver subtracts it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
+import json
+import subprocess
+import threading
 import time
 import uuid
 from collections import Counter
@@ -17,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from multiprocessing.sharedctypes import Synchronized
 from multiprocessing.synchronize import Event
+from pathlib import Path
 from typing import Any, Protocol
 
 import aiohttp
@@ -33,7 +38,12 @@ PROGRESS_EVERY = 0.05
 BODY_SUFFIX = " fanout bench message"
 RECEIVER_SOCKETIO = "socketio"
 RECEIVER_LITE = "lite"
-RECEIVER_KINDS = (RECEIVER_SOCKETIO, RECEIVER_LITE)
+# The official JavaScript socket.io-client (bench/js_receiver), with its default of offering
+# permessage-deflate (as browsers do), or with it turned off.
+RECEIVER_JS = "js"
+RECEIVER_JS_NODEFLATE = "js-nodeflate"
+RECEIVER_KINDS = (RECEIVER_SOCKETIO, RECEIVER_LITE, RECEIVER_JS, RECEIVER_JS_NODEFLATE)
+JS_RECEIVER = Path(__file__).parent / "js_receiver" / "receiver.mjs"
 
 Closer = Callable[[], Awaitable[Any]]
 
@@ -92,6 +102,9 @@ def run_receiver(
     stop: Event,
 ) -> None:
     """Process entry: connect every account's socket, then record deliveries until `stop`."""
+    if kind in (RECEIVER_JS, RECEIVER_JS_NODEFLATE):
+        _js_receiver(index, url, accounts, kind, results, progress, stop)
+        return
     asyncio.run(_receiver(index, url, accounts, kind, results, progress, stop))
 
 
@@ -139,6 +152,52 @@ async def _receiver(
             "cpu_seconds": cpu,
         }
     )
+
+
+def _js_receiver(
+    index: int,
+    url: str,
+    accounts: list[Account],
+    kind: str,
+    results: _Queue,
+    progress: Synchronized,  # type: ignore[type-arg]
+    stop: Event,
+) -> None:
+    """The same job done by node with socket.io-client; it reports in lines on stdout."""
+    mode = "nodeflate" if kind == RECEIVER_JS_NODEFLATE else "deflate"
+    node = subprocess.Popen(
+        ["node", str(JS_RECEIVER), url, mode],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert node.stdin is not None and node.stdout is not None
+    for account in accounts:
+        node.stdin.write(json.dumps(dataclasses.asdict(account)) + "\n")
+    node.stdin.write("go\n")
+    node.stdin.flush()
+    first = node.stdout.readline().split()
+    if first[:1] != ["ready"]:
+        results.put({"kind": "receiver_failed", "index": index, "error": f"node said {first}"})
+        node.kill()
+        return
+    results.put({"kind": "receiver_ready", "index": index, "clients": int(first[1])})
+    watcher = threading.Thread(target=_stop_node, args=(stop, node.stdin), daemon=True)
+    watcher.start()
+    for line in node.stdout:
+        if line.startswith("progress "):
+            progress.value = int(line.split()[1])
+        elif line.startswith("{"):
+            done = json.loads(line)
+            progress.value = done["deliveries"]
+            results.put({"kind": "receiver_done", "index": index, **done})
+    node.wait()
+
+
+def _stop_node(stop: Event, stdin: Any) -> None:
+    stop.wait()
+    stdin.write("stop\n")
+    stdin.flush()
 
 
 async def _connect_socketio(

@@ -214,6 +214,8 @@ class ReadRequest(RequestModel):
 class AuthResponse(WireModel):
     user: User
     token: StrictStr
+    # The server's instance (its database); None from servers older than this field.
+    instance_id: StrictStr | None = None
 
 
 class UsersResponse(WireModel):
@@ -238,6 +240,7 @@ class Health(WireModel):
     db: StrictStr
     redis: StrictStr
     version: StrictStr
+    instance_id: StrictStr | None = None
 
 
 # --- Socket.IO payloads ----------------------------------------------------------
@@ -252,6 +255,7 @@ class Ready(WireModel):
     user: User
     groups: list[GroupHead]
     server_time: UtcTime
+    instance_id: StrictStr | None = None
 
 
 class TypingNotice(WireModel):

@@ -84,6 +84,7 @@ def create_app(settings: Settings) -> SecurityHeaders:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await context.db.migrate()
+        context.realtime.instance_id = context.db.instance_id
         await context.realtime.start()
         await context.control.start()
         if settings.demo:

@@ -21,6 +21,15 @@ DEFAULT_PORT = 8000
 DEFAULT_TOKEN_TTL_HOURS = 30 * 24.0
 ADMIN_KEY_FILE = "admin.key"
 SQLITE_FILE = "chat.db"
+# Connection hygiene (docs/operations.md "Connection limits"): time to send the request headers,
+# time for a Socket.IO connection to authenticate, and how many connections one client address
+# may hold in either state at once.
+HEADER_TIMEOUT_SECONDS = 10.0
+AUTH_TIMEOUT_SECONDS = 10.0
+UNAUTHENTICATED_PER_ADDRESS = 64
+# A connection counts against its address's cap only once it has waited this long: a burst
+# of honest clients (one NAT, a test) completes its headers and CONNECTs in milliseconds.
+CAP_GRACE_SECONDS = 1.0
 
 
 def default_data_dir() -> Path:
@@ -77,6 +86,27 @@ class Settings(BaseModel):
         True,
         description="write each broadcast frame once, straight to idle plain websockets "
         "(off: every delivery goes through engine.io's per-socket queue)",
+    )
+    websocket_deflate: bool = Field(
+        False,
+        description="accept permessage-deflate from websocket clients (browsers offer it): "
+        "fewer bytes, but each delivery is compressed per recipient (see docs/benchmarks.md)",
+    )
+    header_timeout_seconds: float = Field(
+        HEADER_TIMEOUT_SECONDS,
+        ge=0,
+        description="seconds an HTTP request has to send its headers (408 and closed after; 0 = no limit)",
+    )
+    auth_timeout_seconds: float = Field(
+        AUTH_TIMEOUT_SECONDS,
+        gt=0,
+        description="seconds a Socket.IO connection has to complete an authenticated CONNECT",
+    )
+    unauthenticated_per_address: int = Field(
+        UNAUTHENTICATED_PER_ADDRESS,
+        ge=1,
+        description="connections one client address may hold while waiting for headers, and "
+        "Socket.IO sessions not yet authenticated (each; more are refused)",
     )
     demo: bool = Field(False, description="create the demo users and groups on start")
     api_docs: bool = Field(

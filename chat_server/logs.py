@@ -18,6 +18,45 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
 }
 
 
+# uvicorn writes the request target, query string included, into its access lines and its
+# websocket "[accepted]" lines (on uvicorn.error); a `?token=` there would be a credential in
+# the log. Keys stay (they say what was asked), values go.
+REDACTED = "*"
+QUERY_LOGGERS = ("uvicorn.access", "uvicorn.error")
+
+
+def redact_query(target: str) -> str:
+    """`/path?token=abc&EIO=4&xyz` → `/path?token=*&EIO=*&*` (a bare item may be a secret too)."""
+    path, mark, query = target.partition("?")
+    if not mark:
+        return target
+    items = (
+        f"{item.partition('=')[0]}={REDACTED}" if "=" in item else REDACTED
+        for item in query.split("&")
+    )
+    return f"{path}?{'&'.join(items)}"
+
+
+class RedactQueryStrings(logging.Filter):
+    """Takes the query values out of any request target among a record's arguments."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(
+                redact_query(arg) if isinstance(arg, str) and "?" in arg else arg
+                for arg in record.args
+            )
+        return True
+
+
+def redact_request_targets() -> None:
+    """Install the query-string filter on uvicorn's loggers (once)."""
+    for name in QUERY_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactQueryStrings) for f in logger.filters):
+            logger.addFilter(RedactQueryStrings())
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -52,3 +91,4 @@ def setup_logging(level: str = "info", as_json: bool = True) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    redact_request_targets()

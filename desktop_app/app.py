@@ -313,17 +313,31 @@ class DesktopApp(QObject):
 
         def resumed(signed: SignedIn) -> None:
             same = (signed.server_url, signed.user.username) == (key[1], key[2])
-            if same:
+            if same and bridge.session.serves(signed.instance_id, signed.user.id):
                 spawn(bridge.set_token(signed.token), name="session-new-token")
                 return
-            # Someone else signed in on this profile: the old session's windows go.
+            # Someone else signed in on this profile, or the server is another one now
+            # (reset or replaced): the old session's windows go, and the new session hands
+            # back the old one's unsent messages instead of sending them.
             self._close_windows_of(bridge)
+            if self.sessions.get(key) is bridge:  # no window held it: stop it here
+                del self.sessions[key]
+                spawn(bridge.stop(), name="session-stop")
             self.open_window(profile, signed)
 
+        note = (
+            "Your session has ended (the server refused the saved sign-in). Sign in again "
+            "to continue; unsent messages are kept."
+        )
+        if bridge.session.other_server is not None:
+            note = (
+                "This address now answers as another server (its data was reset or "
+                "replaced). Sign in there to continue; unsent messages are handed back to "
+                "you, not sent."
+            )
         self.ask_sign_in(
             profile,
-            "Your session has ended (the server refused the saved sign-in). Sign in again "
-            "to continue; unsent messages are kept.",
+            note,
             on_signed_in=resumed,
         )
 
@@ -484,7 +498,7 @@ async def sign_in_with_password(url: str, username: str, password: str) -> Signe
         response = await rest.login(username, password)
     finally:
         await rest.aclose()
-    return SignedIn(url, response.token, response.user)
+    return SignedIn(url, response.token, response.user, response.instance_id)
 
 
 def demo_places(count: int) -> list[QRect]:

@@ -59,6 +59,9 @@ class Profile:
     data_dir: Path
     server_url: str | None = None
     username: str | None = None
+    # The server instance (its database's id) the profile's cache and outbox belong to:
+    # the same URL may later answer as another server (reset, restored, replaced).
+    instance_id: str | None = None
     ui: dict[str, Any] = field(default_factory=dict)
     # Where the token is kept (credentials.KEYRING or FILE; None without one), and the
     # token as last written there: saving the layout must not write the keyring each time.
@@ -126,6 +129,8 @@ class Profile:
                 raw = {}
             self.server_url = raw.get("server_url")
             self.username = raw.get("username")
+            instance = raw.get("instance_id")
+            self.instance_id = instance if isinstance(instance, str) and instance else None
             ui = raw.get("ui")
             self.ui = ui if isinstance(ui, dict) else {}
             store = raw.get("token_store")
@@ -159,6 +164,7 @@ class Profile:
         data = {
             "server_url": self.server_url,
             "username": self.username,
+            "instance_id": self.instance_id,
             "ui": self.ui,
             "token_store": self.token_store,
         }

@@ -35,8 +35,11 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 )
 async def register(request: Request) -> Response:
     body = await parse_body(request, RegisterRequest)
-    user, token = await ctx(request).auth.register(body.username, body.password, body.display_name)
-    return json_response({"user": user, "token": token}, 201, TOKEN_HEADERS)
+    context = ctx(request)
+    user, token = await context.auth.register(body.username, body.password, body.display_name)
+    return json_response(
+        {"user": user, "token": token, "instance_id": context.db.instance_id}, 201, TOKEN_HEADERS
+    )
 
 
 @router.post(
@@ -48,8 +51,12 @@ async def register(request: Request) -> Response:
 async def login(request: Request) -> Response:
     body = await parse_body(request, LoginRequest)
     address = request.client.host if request.client else "unknown"
-    user, token = await ctx(request).auth.login(body.username, body.password, address)
-    return json_response({"user": user, "token": token}, headers=TOKEN_HEADERS)
+    context = ctx(request)
+    user, token = await context.auth.login(body.username, body.password, address)
+    return json_response(
+        {"user": user, "token": token, "instance_id": context.db.instance_id},
+        headers=TOKEN_HEADERS,
+    )
 
 
 @router.post("/logout", status_code=204)

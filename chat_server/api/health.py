@@ -32,6 +32,7 @@ async def healthz(request: Request) -> Response:
         "db": "ok" if db_ok else "down",
         "redis": redis,
         "version": __version__,
+        "instance_id": context.db.instance_id,
     }
     return json_response(body, 200 if healthy else 503)
 

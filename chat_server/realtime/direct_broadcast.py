@@ -26,6 +26,7 @@ from typing import Any
 
 from engineio.async_socket import AsyncSocket
 
+from chat_server.libversions import version_tuple
 from chat_server.realtime import engineio_tuning
 
 log = logging.getLogger(__name__)
@@ -64,19 +65,11 @@ def frame(text: str) -> bytes:
     return head + data
 
 
-def _version_tuple(text: str) -> tuple[int, ...]:
-    parts: list[int] = []
-    for piece in text.split(".")[:2]:
-        digits = "".join(ch for ch in piece if ch.isdigit())
-        parts.append(int(digits) if digits else 0)
-    return tuple(parts)
-
-
 def supported() -> bool:
     """True when the installed engine.io and uvicorn are the ones this was written against."""
     try:
         engineio_version = version("python-engineio")
-        uvicorn_version = _version_tuple(version("uvicorn"))
+        uvicorn_version = version_tuple(version("uvicorn"))
         from uvicorn.protocols.websockets.websockets_sansio_impl import (  # noqa: F401
             WebSocketsSansIOProtocol,
         )

@@ -20,7 +20,14 @@ from chat_server.metrics import Metrics
 from chat_server.ratelimit import Throttle
 from chat_server.realtime import direct_broadcast, engineio_tuning
 from chat_server.realtime.admin import AdminMirror
+from chat_server.realtime.client_faults import (
+    FaultLog,
+    LibraryLogger,
+    PeerScope,
+    guard_background_tasks,
+)
 from chat_server.realtime.managers import LocalManager, RedisManager, control_room
+from chat_server.realtime.session_guard import SessionGuard
 from chat_server.security import presented_token
 from chat_server.services.auth import AuthService
 from chat_server.services.fanout import Caller
@@ -79,6 +86,7 @@ class Realtime:
         self.metrics = metrics
         self.auth = auth
         self.groups = groups
+        self.instance_id = ""  # the database's, set once it is migrated (ready carries it)
         self.messages = messages
         self.manager: LocalManager | RedisManager
         if settings.redis_url:
@@ -99,16 +107,25 @@ class Realtime:
                 queued.inc(put)
 
         self.manager.count_deliveries = count_deliveries
+        self.faults = FaultLog()
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
             client_manager=self.manager,
             json=jsonfast,
-            logger=False,
-            engineio_logger=False,
+            logger=LibraryLogger("socketio.server", self.faults),
+            engineio_logger=LibraryLogger("engineio.server", self.faults),
             max_http_buffer_size=settings.socket_payload_max_bytes,
             ping_interval=ENGINEIO_PING_INTERVAL,
             ping_timeout=ENGINEIO_PING_TIMEOUT,
         )
+        guard_background_tasks(self.sio, self.faults)
+        self.guard = SessionGuard(
+            self.sio,
+            self.faults,
+            timeout=settings.auth_timeout_seconds,
+            per_address=settings.unauthenticated_per_address,
+        )
+        self.guard.install()
         self.sessions: dict[str, Caller] = {}
         self.typing = Throttle(settings.typing_interval_seconds)
         self.admin = AdminMirror(self.sio, admin_key, metrics)
@@ -117,10 +134,11 @@ class Realtime:
         self._emit_counters = {e.value: metrics.emits.labels(e.value) for e in ServerEvent}
         self._register()
 
-    def asgi_app(self, other: Any) -> socketio.ASGIApp:
-        return socketio.ASGIApp(
+    def asgi_app(self, other: Any) -> PeerScope:
+        app = socketio.ASGIApp(
             self.sio, other_asgi_app=other, socketio_path=SOCKETIO_PATH.strip("/")
         )
+        return PeerScope(app, self.faults)
 
     # --- handlers ------------------------------------------------------------
 
@@ -196,7 +214,12 @@ class Realtime:
                 return
             await asyncio.sleep(READY_POLL_SECONDS)
         heads = await self.groups.heads(caller.id)
-        payload = {"user": caller.wire(), "groups": heads, "server_time": utc_z(datetime.now(UTC))}
+        payload = {
+            "user": caller.wire(),
+            "groups": heads,
+            "server_time": utc_z(datetime.now(UTC)),
+            "instance_id": self.instance_id,
+        }
         await self._emit(ServerEvent.READY, payload, to=sid)
 
     async def _on_disconnect(self, sid: str, reason: Any = None) -> None:

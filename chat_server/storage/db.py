@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from chat_server.private_files import private_sqlite
+from chat_server.storage import meta
 from chat_server.storage.pg_send import PgSendPath
 from chat_server.storage.sqlite_writer import SqliteSendWriter
 
@@ -48,6 +49,8 @@ class Database:
         self.pg_send: PgSendPath | None = None
         if self.url.get_backend_name() == "postgresql" and self.url.get_driver_name() == "asyncpg":
             self.pg_send = PgSendPath(self.engine)
+        # Names this database (server_meta); read by `migrate`, so known before serving.
+        self.instance_id = ""
 
     def _create_engine(self, url: str) -> AsyncEngine:
         if not self.is_sqlite:
@@ -91,6 +94,7 @@ class Database:
                         text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MIGRATION_LOCK_ID}
                     )
                 await conn.run_sync(_upgrade)
+                self.instance_id = await meta.instance_id(conn)
         log.info("database schema is current", extra={"backend": self.url.get_backend_name()})
 
     async def ping(self) -> bool:

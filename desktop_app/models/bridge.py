@@ -60,6 +60,7 @@ class SessionBridge(QObject):
             profile.outbox_path,
             self,
             cache_path=profile.cache_path,
+            instance_id=profile.instance_id,
             **session_options,
         )
         self._groups = GroupListModel(self._session.sync.registry, self)
@@ -217,3 +218,9 @@ class SessionBridge(QObject):
 
     def on_outbox_changed(self, length: int) -> None:
         self.outbox_changed.emit(length)
+
+    def on_server_instance(self, instance_id: str) -> None:
+        """The session learnt its server's instance: the profile's state belongs to it."""
+        if self._profile.instance_id != instance_id:
+            self._profile.instance_id = instance_id
+            self._profile.save()

@@ -32,9 +32,11 @@ pages (1000 messages) is still a quick catch-up; past that the newest page is wh
 wants to see, and older history pages in on scrolling as usual. The same happens when the
 cache is ahead of the server (the server's data was replaced).
 
-Ownership and privacy: the file records its user id, server URL and schema version; opened
-for anyone else (another user signing in on the profile, another server URL) it is deleted
-and started afresh, so nobody sees another account's history. Every flush checks the owner
+Ownership and privacy: the file records its user id, server URL, server instance and schema
+version; opened for anyone else (another user signing in on the profile, another server URL,
+another server instance at the same URL: a reset or replaced server) it is deleted and
+started afresh, so nobody sees another account's or another server's history. A session that
+does not know its instance yet records none and `adopt`s the first one it confirms. Every flush checks the owner
 inside its transaction, so a session that is stopping cannot write into the file a newer
 session of another user has claimed. Signing out deletes the file. A file that cannot be
 read (corrupt, wrong format, unreadable rows) is deleted with a journal entry and rebuilt; a
@@ -55,7 +57,7 @@ from desktop_app.session.groups import GroupRegistry, GroupState
 from desktop_app.session.journal import Journal
 from desktop_app.session.timeline import SENT, Row, Timeline
 
-CACHE_SCHEMA_VERSION = 1
+CACHE_SCHEMA_VERSION = 2  # 2: the owner includes the server instance
 CACHED_MESSAGES_PER_GROUP = 200
 CACHE_FLUSH_INTERVAL = 2.0  # seconds between writes of what changed
 STALE_CACHE_GAP = 1000  # five catch-up pages: further behind, a group starts from its newest page
@@ -123,10 +125,18 @@ class LocalCache:
     """The cache file of one profile, for one user on one server. Every method is safe to
     call in any state: failures become journal entries, never exceptions."""
 
-    def __init__(self, path: Path, server_url: str, user_id: int, journal: Journal) -> None:
+    def __init__(
+        self,
+        path: Path,
+        server_url: str,
+        user_id: int,
+        journal: Journal,
+        instance_id: str | None = None,
+    ) -> None:
         self.path = path
         self.server_url = server_url.rstrip("/")
         self.user_id = user_id
+        self.instance_id = instance_id or ""
         self.journal = journal
         self._db: sqlite3.Connection | None = None
         self._written: dict[int, Written] = {}
@@ -187,8 +197,8 @@ class LocalCache:
             why = f"was written by another version (schema {meta.get('schema')})"
         else:
             why = (
-                f"belonged to another account (user #{meta.get('user_id')} on "
-                f"{meta.get('server_url')})"
+                f"belonged to another account or server (user #{meta.get('user_id')} on "
+                f"{meta.get('server_url')}, instance {meta.get('instance_id') or 'unknown'})"
             )
         self.journal.record(
             "cache_cleared",
@@ -203,7 +213,22 @@ class LocalCache:
             "schema": str(CACHE_SCHEMA_VERSION),
             "server_url": self.server_url,
             "user_id": str(self.user_id),
+            "instance_id": self.instance_id,
         }
+
+    def adopt(self, instance_id: str) -> None:
+        """The session confirmed its server's instance: a file made without one is its."""
+        if self.instance_id == instance_id:
+            return
+        self.instance_id = instance_id
+        if self._db is None:
+            return
+        try:
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('instance_id', ?)", (instance_id,)
+            )
+        except sqlite3.Error as exc:
+            self._give_up(f"its owner could not be recorded ({exc})")
 
     def _start_afresh(self) -> None:
         """Delete the file and create an empty one; without a usable file, go without."""

@@ -49,28 +49,45 @@ class CatchUp:
         def group_name(self, group_id: int) -> str: ...
         async def refresh_groups(self) -> None: ...
         def _refresh_soon(self) -> None: ...
-        def _apply_page(self, group_id: int, messages: list[Message]) -> list[Row]: ...
+        def _apply_page(
+            self, group_id: int, messages: list[Message], overlap: bool = False
+        ) -> list[Row]: ...
         def _remove(self, group_id: int, why: str) -> None: ...
         def _forget_history(self, group_id: int, why: str) -> None: ...
+        def _lost_history(
+            self, group_id: int, server_seq: int, held: dict[int, int], created: object = None
+        ) -> str | None: ...
+        def _reset_group(self, group_id: int, why: str) -> None: ...
 
     # --- catch-up --------------------------------------------------------------------
 
-    async def on_ready(self, ready: Ready) -> tuple[int, int]:
-        """Catch up every group the `ready` heads show ahead; returns (messages, groups)."""
+    async def on_ready(self, ready: Ready, held: dict[int, int] | None = None) -> tuple[int, int]:
+        """Check the groups against the server, then catch up every group the `ready` heads
+        show ahead; returns (messages, groups). `held`: what each group held when the socket
+        connected; a head below it means the server lost that history (see `_reset_group`)."""
+        heads = {h.id: h.last_seq for h in ready.groups}
+        for gid, seq in heads.items():
+            lost = self._lost_history(gid, seq, held or {})
+            if lost is not None:
+                self._reset_group(gid, lost)
+        # Every group's identity (creation time, head) is checked against the list before a
+        # read marker goes out, so none lands in an id the server now gives another group;
+        # the list is asked again after, for unread counts that include those markers.
+        await self.refresh_groups()
         await self.reads.resend()
         await self.refresh_groups()
-        heads = {h.id: h.last_seq for h in ready.groups}
         tasks = []
         for gid in self.registry.ids():
             tl = self.timeline(gid)
             state = self.registry.by_id[gid]
             target = heads.get(gid, state.base_seq)
-            cached_hi = self._restored.get(gid)
-            if cached_hi is not None and cached_hi > target:
-                self._forget_history(gid, f"is ahead of the server, which is at #{target}")
             if not tl.loaded or (tl.hi or 0) < target:
                 tasks.append(self.ensure(gid, target))
         results = await asyncio.gather(*tasks) if tasks else []
+        # Sending waits for the catch-up too: its first page overlaps the message held last,
+        # which tells a group restored and written past that point (its unsent messages are
+        # then handed back, not sent after a history the user never saw).
+        self.listener.on_server_verified()
         if any(r < 0 for r in results):
             raise SyncFailed("some groups could not be caught up")
         self._restored.clear()  # every cached group has met the server
@@ -79,9 +96,13 @@ class CatchUp:
             self.reads.mark_read(active)
         return sum(results), len(tasks)
 
-    def check_heads(self, heads: list[GroupHead]) -> None:
-        """The ping's safety net: any group whose head is ahead of what we hold is fetched."""
+    def check_heads(self, heads: list[GroupHead], held: dict[int, int] | None = None) -> None:
+        """The ping's safety net: any group whose head is ahead of what we hold is fetched;
+        one behind what we held when the ping was sent lost history, and is taken afresh."""
         for head in heads:
+            lost = self._lost_history(head.id, head.last_seq, held or {})
+            if lost is not None:
+                self._reset_group(head.id, lost)
             if head.id not in self.registry:
                 self._refresh_soon()
                 continue
@@ -145,16 +166,23 @@ class CatchUp:
         # unread counts, not announced (a first load without a cache does not either).
         quiet = start_hi is None or cached_hi is not None
         news = None if quiet else self._news_for(group_id)
+        overlap = True
         try:
             while group_id in self.registry:
                 if not tl.loaded:
                     fetched += await self._load_newest(group_id, tl)
+                    overlap = False  # the newest page is the server's own: nothing to check
                     continue
                 hi = tl.hi or 0
                 if hi >= self._want.get(group_id, 0):
                     break
-                page = await self.rest.messages(group_id, after_seq=hi, limit=self.catchup_page)
-                new_rows = self._apply_page(group_id, page.messages)
+                # The first page starts at the message held last: a server restored from an
+                # older backup and written past it shows another message there (a conflict,
+                # and the group starts over), which `ready`'s heads alone cannot reveal.
+                after = hi - 1 if overlap and hi > 0 else hi
+                overlap = False
+                page = await self.rest.messages(group_id, after_seq=after, limit=self.catchup_page)
+                new_rows = self._apply_page(group_id, page.messages, overlap=after < hi)
                 fetched += len(new_rows)
                 if news is not None:
                     news.collect(page.messages, new_rows, self.me.id)

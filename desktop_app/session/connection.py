@@ -23,15 +23,20 @@ from desktop_app.tasks import spawn
 log = logging.getLogger(__name__)
 
 PING_INTERVAL = 5.0  # "every few seconds": the round trip shown and the safety net's period
-PING_TIMEOUT = 5.0
+# A ping unanswered this long means the server is not responding (hung, stopped, a dead
+# link the OS has not noticed): the status says so and the socket is dropped and reconnected.
+# PING_INTERVAL + PING_TIMEOUT bounds how long a silent server can still look live (8.5 s);
+# a loaded server answers a ping in milliseconds, so 3.5 s does not cry wolf.
+PING_TIMEOUT = 3.5
 SYNC_RETRY_MIN = 0.5
 SYNC_RETRY_MAX = 10.0
 
 
 class Connection:
     """Owns the status. offline → connecting → syncing (socket up, catching up) → live;
-    a drop goes to reconnecting (attempt n, next try in s) and back through syncing;
-    a refused token goes to auth_failed, where reconnecting stops."""
+    a ping left unanswered goes to not_responding and drops the socket; a drop goes to
+    reconnecting (attempt n, next try in s) and back through syncing; a refused token goes
+    to auth_failed, where reconnecting stops."""
 
     def __init__(
         self,
@@ -42,13 +47,22 @@ class Connection:
         on_connected: Callable[[], None],
         *,
         ping_interval: float = PING_INTERVAL,
+        ping_timeout: float = PING_TIMEOUT,
+        check_server: Callable[[Ready], str | None] = lambda _ready: None,
+        on_dropped: Callable[[], None] = lambda: None,
     ) -> None:
         self.sync = sync
         self.journal = journal
         self._on_status = on_status
         self._on_auth_failed = on_auth_failed
         self._on_connected = on_connected
+        self._check_server = check_server
+        self._on_dropped = on_dropped
+        # What each group held when the socket connected: `ready`'s heads cannot be lower
+        # unless the server lost history (messages arriving after the connect don't count).
+        self._held_at_connect: dict[int, int] = {}
         self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
         self.status = ConnectionStatus(ConnState.OFFLINE)
         self.realtime: Realtime | None = None
         self._epoch = 0
@@ -101,15 +115,18 @@ class Connection:
         if self.status.state is not ConnState.AUTH_FAILED:
             self._set(ConnState.OFFLINE)
 
-    def auth_failed(self, message: str) -> None:
-        """The token was refused (socket or REST): stop reconnecting; the UI asks to sign in."""
+    def auth_failed(self, message: str, explanation: str | None = None) -> None:
+        """The token was refused (socket or REST), or the server is not this session's:
+        stop reconnecting; the UI asks to sign in."""
         if self.status.state is ConnState.AUTH_FAILED:
             return
         self._epoch += 1
         self._stop_ping()
+        self._on_dropped()
         self._set(ConnState.AUTH_FAILED, last_error=message)
         self.journal.record(
-            "error", f"The server refused the sign-in token ({message}); sign in again."
+            "error",
+            explanation or f"The server refused the sign-in token ({message}); sign in again.",
         )
         self._on_auth_failed()
         if self.realtime is not None:
@@ -119,6 +136,7 @@ class Connection:
 
     def on_connected(self) -> None:
         self._epoch += 1
+        self._held_at_connect = self.sync.held()
         if self._dropped_at is not None:
             # One reconnect per recovered drop, however many attempts it took: the counter a
             # person compares with how often the network really failed.
@@ -136,6 +154,7 @@ class Connection:
     def on_disconnected(self, reason: str) -> None:
         self._epoch += 1
         self._stop_ping()
+        self._on_dropped()
         if self._stopping or self.status.state is ConnState.AUTH_FAILED:
             return
         if self._dropped_at is None:
@@ -144,6 +163,8 @@ class Connection:
         self.journal.record(
             "connection_lost", f"The connection dropped ({reason or 'no reason given'})."
         )
+        if self.status.state is ConnState.NOT_RESPONDING:
+            reason = self.status.last_error or reason  # we dropped it: say why
         self._set(ConnState.RECONNECTING, attempt=1, retry_in=None, last_error=reason or None)
 
     def on_connect_failed(self, refusal: ConnectRefusal) -> None:
@@ -192,6 +213,14 @@ class Connection:
         except ValidationError as exc:
             self.journal.record("error", f"Ignored a malformed ready event: {exc}")
             return
+        other = self._check_server(ready)
+        if other is not None:
+            self.auth_failed(
+                other,
+                f"Not this session's server: {other}. Nothing was sent to it; sign in again "
+                "to start afresh there (unsent messages are handed back, not sent).",
+            )
+            return
         if self.status.state is not ConnState.SYNCING:
             self._set(ConnState.SYNCING)
         spawn(self._sync(ready, self._epoch), name="sync-after-ready")
@@ -201,7 +230,7 @@ class Connection:
         started = time.monotonic()
         while epoch == self._epoch:
             try:
-                fetched, groups = await self.sync.on_ready(ready)
+                fetched, groups = await self.sync.on_ready(ready, self._held_at_connect)
             except AuthError as exc:
                 self.auth_failed(exc.message)
                 return
@@ -257,10 +286,14 @@ class Connection:
         if self.realtime is None:
             return None
         started = time.monotonic()
+        epoch = self._epoch
+        held = self.sync.held()  # before asking: the heads answered cannot be lower
         try:
-            raw = await self.realtime.call(ClientEvent.PING, {}, timeout=PING_TIMEOUT)
+            raw = await self.realtime.call(ClientEvent.PING, {}, timeout=self.ping_timeout)
         except (CallTimeout, NotConnected) as exc:
             log.info("ping failed: %s", exc)
+            if epoch == self._epoch and self.realtime.connected:
+                self._not_responding()  # no drop meanwhile: the server itself is silent
             return None
         rtt = (time.monotonic() - started) * 1000
         try:
@@ -271,9 +304,23 @@ class Connection:
         if self.status.state is ConnState.LIVE:
             self._set(ConnState.LIVE, rtt_ms=rtt)
         if ack.ok:
-            self.sync.check_heads(ack.groups)
+            self.sync.check_heads(ack.groups, held)
             # A read marker whose request failed while the socket stayed up goes out now,
             # not only at the next reconnect.
             if self._resend_task is None or self._resend_task.done():
                 self._resend_task = spawn(self.sync.reads.resend(), name="resend-reads")
         return rtt
+
+    def _not_responding(self) -> None:
+        """The socket is up but the server did not answer: say so now, not when the
+        transport's own timeout (about 45 s) notices, and reconnect. Unsent messages stay
+        queued; the sender sends them once a new connection is confirmed."""
+        why = f"the server did not answer a ping within {self.ping_timeout:g} s"
+        self.journal.record(
+            "error", f"Not responding: {why}; dropping the connection to reconnect."
+        )
+        self._epoch += 1  # answers of the silent connection no longer count
+        self._stop_ping()
+        self._set(ConnState.NOT_RESPONDING, last_error=why)
+        if self.realtime is not None:
+            spawn(self.realtime.disconnect_now(), name="drop-silent-socket")

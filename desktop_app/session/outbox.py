@@ -1,4 +1,10 @@
-"""The persistent outbox: messages typed but not yet stored by the server, in SQLite."""
+"""The persistent outbox: messages typed but not yet stored by the server, in SQLite.
+
+Each row belongs to (server instance, user): it is sent only to the instance it was typed
+for, once a `ready` of that instance confirmed it. Rows of another instance (the server at
+this address was reset or replaced) are never sent; the session hands their text back with
+the name the group had when it was typed. Rows from before instances were recorded have no
+instance and are adopted by the first instance the session confirms."""
 
 from __future__ import annotations
 
@@ -22,7 +28,10 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts      INTEGER NOT NULL DEFAULT 0
 )
 """
-_COLUMNS = "client_msg_id, group_id, body, created_at, state, error, attempts"
+# Added after the first version; a file without them gets them (NULL for its rows).
+_ADDED_COLUMNS = {"instance_id": "TEXT", "username": "TEXT", "group_name": "TEXT"}
+_COLUMNS = "client_msg_id, group_id, body, created_at, state, error, attempts, group_name"
+_MINE = "user_id = ? AND instance_id IS ?"
 
 
 @dataclass(frozen=True)
@@ -36,31 +45,50 @@ class OutboxItem:
     state: str = PENDING
     error: str | None = None
     attempts: int = 0
+    group_name: str = ""  # as the group was called when the message was typed
 
 
 class Outbox:
-    """Ordered, durable queue of one user's unsent messages (one file per profile).
+    """Ordered, durable queue of one user's unsent messages on one server instance (one file
+    per profile).
 
     SQLite in WAL mode commits a row in well under a millisecond, so calls stay on the event
     loop; a message is on disk before the user sees its pending echo."""
 
-    def __init__(self, path: Path, user_id: int) -> None:
+    def __init__(
+        self,
+        path: Path,
+        user_id: int,
+        *,
+        username: str = "",
+        instance_id: str | None = None,
+    ) -> None:
         self.path = path
         self.user_id = user_id
+        self.username = username
+        self.instance_id = instance_id
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=2000")
         self._db.execute(_SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
+        for name, kind in _ADDED_COLUMNS.items():
+            if name not in have:
+                self._db.execute(f"ALTER TABLE outbox ADD COLUMN {name} {kind}")
+
+    @property
+    def _me(self) -> tuple[int, str | None]:
+        return self.user_id, self.instance_id
 
     def close(self) -> None:
         self._db.close()
 
     def add(self, item: OutboxItem) -> None:
         self._db.execute(
-            "INSERT OR IGNORE INTO outbox (client_msg_id, user_id, group_id, body, created_at, state)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO outbox (client_msg_id, user_id, group_id, body, created_at,"
+            " state, instance_id, username, group_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 item.client_msg_id,
                 self.user_id,
@@ -68,35 +96,57 @@ class Outbox:
                 item.body,
                 item.created_at.isoformat(),
                 item.state,
+                self.instance_id,
+                self.username,
+                item.group_name,
             ),
         )
 
     def items(self) -> list[OutboxItem]:
-        """Every item of this user, oldest first."""
+        """Every item of this user on this instance, oldest first."""
         rows = self._db.execute(
-            f"SELECT {_COLUMNS} FROM outbox WHERE user_id = ? ORDER BY position", (self.user_id,)
+            f"SELECT {_COLUMNS} FROM outbox WHERE {_MINE} ORDER BY position", self._me
         ).fetchall()
         return [_item(r) for r in rows]
 
     def next_pending(self) -> OutboxItem | None:
         row = self._db.execute(
-            f"SELECT {_COLUMNS} FROM outbox WHERE user_id = ? AND state = ? ORDER BY position LIMIT 1",
-            (self.user_id, PENDING),
+            f"SELECT {_COLUMNS} FROM outbox WHERE {_MINE} AND state = ? ORDER BY position LIMIT 1",
+            (*self._me, PENDING),
         ).fetchone()
         return _item(row) if row else None
 
     def get(self, client_msg_id: str) -> OutboxItem | None:
         row = self._db.execute(
-            f"SELECT {_COLUMNS} FROM outbox WHERE user_id = ? AND client_msg_id = ?",
-            (self.user_id, client_msg_id),
+            f"SELECT {_COLUMNS} FROM outbox WHERE {_MINE} AND client_msg_id = ?",
+            (*self._me, client_msg_id),
         ).fetchone()
         return _item(row) if row else None
 
     def count(self) -> int:
-        row = self._db.execute(
-            "SELECT COUNT(*) FROM outbox WHERE user_id = ?", (self.user_id,)
-        ).fetchone()
+        row = self._db.execute(f"SELECT COUNT(*) FROM outbox WHERE {_MINE}", self._me).fetchone()
         return int(row[0])
+
+    def adopt(self, instance_id: str) -> None:
+        """The instance is now known: this user's rows that had none are its from now on."""
+        self._db.execute(
+            "UPDATE outbox SET instance_id = ? WHERE user_id = ? AND instance_id IS NULL",
+            (instance_id, self.user_id),
+        )
+        self.instance_id = instance_id
+
+    def foreign(self) -> list[OutboxItem]:
+        """This person's rows typed for another server instance, oldest first: they can never
+        be sent (the ids they name belong to another server). Matched by username, since the
+        same person may have another user id on the new instance."""
+        if self.instance_id is None or not self.username:
+            return []
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS} FROM outbox WHERE instance_id IS NOT NULL AND instance_id != ?"
+            " AND username = ? ORDER BY position",
+            (self.instance_id, self.username),
+        ).fetchall()
+        return [_item(r) for r in rows]
 
     def count_attempt(self, client_msg_id: str) -> None:
         self._db.execute(
@@ -111,8 +161,8 @@ class Outbox:
 
     def mark_pending(self, client_msg_id: str) -> bool:
         cur = self._db.execute(
-            "UPDATE outbox SET state = ?, error = NULL WHERE client_msg_id = ? AND user_id = ?",
-            (PENDING, client_msg_id, self.user_id),
+            f"UPDATE outbox SET state = ?, error = NULL WHERE client_msg_id = ? AND {_MINE}",
+            (PENDING, client_msg_id, *self._me),
         )
         return cur.rowcount > 0
 
@@ -121,9 +171,9 @@ class Outbox:
         return cur.rowcount > 0
 
 
-def _item(row: tuple[str, int, str, str, str, str | None, int]) -> OutboxItem:
-    cid, group_id, body, created_at, state, error, attempts = row
+def _item(row: tuple[str, int, str, str, str, str | None, int, str | None]) -> OutboxItem:
+    cid, group_id, body, created_at, state, error, attempts, group_name = row
     at = datetime.fromisoformat(created_at)
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
-    return OutboxItem(cid, group_id, body, at, state, error, attempts)
+    return OutboxItem(cid, group_id, body, at, state, error, attempts, group_name or "")

@@ -45,6 +45,7 @@ class Sender:
         *,
         retry_delay_min: float = RETRY_DELAY_MIN,
         retry_delay_max: float = RETRY_DELAY_MAX,
+        held: bool = False,
     ) -> None:
         self._rest = rest
         self._outbox = outbox
@@ -54,6 +55,10 @@ class Sender:
         self._delay_max = retry_delay_max
         self._wake = asyncio.Event()
         self._paused = False
+        # Held until the server is confirmed to be the one the outbox was typed for (a
+        # `ready` of that instance, its groups checked): a message is never sent to a server
+        # that merely answers at the same address.
+        self._held = held
         self._stopped = False
         self.in_flight: str | None = None
         self._unreadable: dict[str, int] = {}
@@ -70,6 +75,20 @@ class Sender:
         self._paused = False
         self.wake()
 
+    def hold(self) -> None:
+        """Send nothing until `confirm` (the connection dropped: the server must be
+        confirmed again, it may have been replaced meanwhile)."""
+        self._held = True
+
+    def confirm(self) -> None:
+        """The server is the outbox's: send."""
+        self._held = False
+        self.wake()
+
+    @property
+    def held(self) -> bool:
+        return self._held
+
     def stop(self) -> None:
         self._stopped = True
         self.wake()
@@ -79,7 +98,7 @@ class Sender:
         while not self._stopped:
             # Cleared before looking, so a wake() during the request below is not lost.
             self._wake.clear()
-            item = None if self._paused else self._outbox.next_pending()
+            item = None if self._paused or self._held else self._outbox.next_pending()
             if item is None:
                 await self._wait(None)
                 continue

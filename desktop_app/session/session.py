@@ -13,7 +13,7 @@ from typing import Protocol
 
 from chat_protocol.events import ClientEvent
 from chat_protocol.limits import TYPING_INTERVAL_SECONDS
-from chat_protocol.models import Group, Message, User
+from chat_protocol.models import Group, Message, Ready, User
 from desktop_app.net.errors import ApiError, AuthError, NotFoundError
 from desktop_app.net.realtime import (
     RECONNECT_DELAY,
@@ -29,7 +29,7 @@ from desktop_app.session.journal import Journal
 from desktop_app.session.outbox import Outbox, OutboxItem
 from desktop_app.session.sender import RETRY_DELAY_MAX, RETRY_DELAY_MIN, Sender
 from desktop_app.session.state import ConnectionStatus, ConnState
-from desktop_app.session.sync import CATCHUP_PAGE, HISTORY_PAGE, SyncEngine
+from desktop_app.session.sync import CATCHUP_PAGE, HISTORY_PAGE, Removal, SyncEngine
 from desktop_app.session.timeline import FAILED, PENDING, Row, Timeline
 from desktop_app.tasks import spawn
 
@@ -41,13 +41,16 @@ TYPING_SEND_INTERVAL = max(3.0, TYPING_INTERVAL_SECONDS)
 
 @dataclass
 class Undeliverable:
-    """Unsent messages to a group the user is no longer in (removed by someone else, or the
-    group is gone): taken out of the outbox, their text handed to the UI to give back once."""
+    """Unsent messages that can never be delivered: to a group the user is no longer in
+    (removed by someone else, or the group is gone), whose history the server lost, or typed
+    for another server instance at this address. Taken out of the outbox, never sent; their
+    text is handed to the UI to give back once, under the group's name as it was typed."""
 
     group_id: int
     group_name: str
     bodies: list[str]
     shown: bool = False
+    reason: Removal = Removal.LEFT
 
 
 class SessionListener(Protocol):
@@ -62,11 +65,17 @@ class SessionListener(Protocol):
     def on_undeliverable(self, notice: Undeliverable) -> None: ...
     def on_typing(self, group_id: int, display_name: str) -> None: ...
     def on_outbox_changed(self, length: int) -> None: ...
+    def on_server_instance(self, instance_id: str) -> None: ...
 
 
 class Session:
     """Everything one signed-in user needs, without Qt: `start`, then `send`, `retry`,
-    `discard`, `set_active_group`, `load_older`; the listener hears about the rest."""
+    `discard`, `set_active_group`, `load_older`; the listener hears about the rest.
+
+    A session belongs to one server instance and user (`instance_id`, from the sign-in or
+    the profile; None until the first `ready` names it). Its cache and outbox are that
+    instance's; a `ready` from another instance stops it (nothing is sent) and asks to sign
+    in again, which starts a session of the new instance that hands the old text back."""
 
     def __init__(
         self,
@@ -89,10 +98,14 @@ class Session:
         cache_path: Path | None = None,
         cache_flush_interval: float = CACHE_FLUSH_INTERVAL,
         stale_cache_gap: int = STALE_CACHE_GAP,
+        instance_id: str | None = None,
     ) -> None:
         self.server_url = server_url.rstrip("/")
         self.token = token
         self.user = user
+        self.instance_id = instance_id
+        # Why the server is not this session's (a `ready` of another instance), once seen.
+        self.other_server: str | None = None
         self.listener = listener
         self.journal = journal or Journal()
         self.rest = rest or RestClient(self.server_url, token)
@@ -112,6 +125,8 @@ class Session:
             self._auth_failed,
             self._connected,
             ping_interval=ping_interval,
+            check_server=self._check_server,
+            on_dropped=self._dropped,
         )
         self.realtime = Realtime(
             self.server_url,
@@ -121,7 +136,7 @@ class Session:
             reconnect_delay_max=reconnect_delay_max,
             reconnect_jitter=reconnect_jitter,
         )
-        self.outbox = Outbox(outbox_path, user.id)
+        self.outbox = Outbox(outbox_path, user.id, username=user.username, instance_id=instance_id)
         self.sender = Sender(
             self.rest,
             self.outbox,
@@ -129,9 +144,10 @@ class Session:
             self.journal,
             retry_delay_min=send_retry_min,
             retry_delay_max=send_retry_max,
+            held=True,  # until a `ready` confirms the server (see _check_server)
         )
         self.cache = (
-            LocalCache(cache_path, self.server_url, user.id, self.journal)
+            LocalCache(cache_path, self.server_url, user.id, self.journal, instance_id)
             if cache_path is not None
             else None
         )
@@ -157,6 +173,9 @@ class Session:
             "state", f"Session of {self.user.username} on {self.server_url} starting."
         )
         cached_groups, cached_messages = self._load_cache()
+        if self.instance_id is not None:
+            self.outbox.adopt(self.instance_id)  # rows from before instances were recorded
+            self._hand_back_foreign()
         # Also with a refused token: the unsent messages show, and go once `set_token` resumes.
         self._restore_outbox()
         refused: AuthError | None = None
@@ -263,6 +282,70 @@ class Session:
     def _connected(self) -> None:
         self.sender.wake()
 
+    def _dropped(self) -> None:
+        # Whatever answers after a drop may be another server (reset, restored, replaced):
+        # nothing is sent until its `ready` is checked again.
+        self.sender.hold()
+
+    # --- the server's identity ---------------------------------------------------------
+
+    def _check_server(self, ready: Ready) -> str | None:
+        """Called with each `ready`: None when the server is this session's (or names no
+        instance: a server older than instance ids); otherwise why it is not."""
+        got = ready.instance_id
+        if got is None:
+            return None
+        if self.instance_id is None:
+            self._adopt(got)
+            return None
+        if got != self.instance_id or ready.user.id != self.user.id:
+            self.other_server = (
+                f"this address now answers as another server (instance {got[:8]}, this "
+                f"session's is {self.instance_id[:8]}): its data was reset or replaced"
+            )
+            return self.other_server
+        return None
+
+    def _adopt(self, instance_id: str) -> None:
+        """First confirmation of the instance: the state made without one becomes its."""
+        self.instance_id = instance_id
+        self.outbox.adopt(instance_id)
+        if self.cache is not None:
+            self.cache.adopt(instance_id)
+        self.journal.record("state", f"The server is instance {instance_id[:8]}.")
+        self.listener.on_server_instance(instance_id)
+        self._hand_back_foreign()
+
+    def serves(self, instance_id: str | None, user_id: int) -> bool:
+        """Whether a sign-in answer (its instance, its user) can continue this session."""
+        same_server = instance_id is None or self.instance_id in (None, instance_id)
+        return same_server and user_id == self.user.id
+
+    def on_server_verified(self) -> None:
+        """The `ready` was this session's server and its groups are checked: send."""
+        if self.realtime.connected:
+            self.sender.confirm()
+
+    def _hand_back_foreign(self) -> None:
+        """Unsent messages typed for another instance at this address can never be sent
+        (their group ids name other groups here): out of the outbox, text handed back."""
+        by_group: dict[tuple[int, str], list[OutboxItem]] = {}
+        for item in self.outbox.foreign():
+            by_group.setdefault((item.group_id, item.group_name), []).append(item)
+        for (group_id, name), items in by_group.items():
+            for item in items:
+                self.outbox.remove(item.client_msg_id)
+            shown = name or f"group {group_id}"
+            self.journal.record(
+                "undeliverable",
+                f"{len(items)} unsent message(s) to '{shown}' were typed for another server "
+                "that answered at this address before (its data was reset or replaced); they "
+                "were not sent, and their text was handed back to you.",
+            )
+            self.listener.on_undeliverable(
+                Undeliverable(group_id, shown, [i.body for i in items], reason=Removal.OTHER_SERVER)
+            )
+
     def _auth_failed(self) -> None:
         self.sender.pause()
         self.listener.on_auth_failed()
@@ -273,7 +356,9 @@ class Session:
         """Queue a message: its id first, then the pending echo and the outbox row, at once."""
         cid = str(uuid.uuid4())
         now = datetime.now(UTC)
-        self.outbox.add(OutboxItem(cid, group_id, body, now))
+        state = self.sync.registry.get(group_id)
+        name = state.name if state is not None else ""
+        self.outbox.add(OutboxItem(cid, group_id, body, now, group_name=name))
         row = Row(
             id=None,
             seq=None,
@@ -411,8 +496,8 @@ class Session:
     def on_group_added(self, group_id: int) -> None:
         self.listener.on_group_added(group_id)
 
-    def on_group_removed(self, group_id: int, name: str) -> None:
-        self._hand_back(group_id, name)
+    def on_group_removed(self, group_id: int, name: str, reason: Removal = Removal.LEFT) -> None:
+        self._hand_back(group_id, name, reason)
         self.listener.on_group_removed(group_id)
 
     def _drop_unsent(self, group_id: int) -> list[OutboxItem]:
@@ -425,19 +510,26 @@ class Session:
             self.listener.on_outbox_changed(self.outbox.count())
         return dropped
 
-    def _hand_back(self, group_id: int, name: str) -> None:
+    def _hand_back(self, group_id: int, name: str, reason: Removal = Removal.LEFT) -> None:
         stranded = self._drop_unsent(group_id)
         if stranded:
-            # Removed by someone else (our own Leave drops them first, after asking): the
-            # messages cannot be delivered any more, so the user gets their text back.
+            # Removed by someone else (our own Leave drops them first, after asking), or the
+            # server lost the group's history: the messages cannot be delivered where they
+            # were meant to go, so the user gets their text back.
+            why = (
+                "you are no longer a member"
+                if reason is Removal.LEFT
+                else "the server lost the group's recent history, and the id may name "
+                "another group now"
+            )
             self.journal.record(
                 "undeliverable",
-                f"{len(stranded)} unsent message(s) to '{name}' cannot be delivered: you are no "
-                "longer a member. Their text was handed back to you.",
+                f"{len(stranded)} unsent message(s) to '{name}' cannot be delivered: {why}. "
+                "Their text was handed back to you.",
                 group_id,
             )
             self.listener.on_undeliverable(
-                Undeliverable(group_id, name, [item.body for item in stranded])
+                Undeliverable(group_id, name, [item.body for item in stranded], reason=reason)
             )
 
     def on_typing(self, group_id: int, display_name: str) -> None:

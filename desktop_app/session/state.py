@@ -13,6 +13,7 @@ class ConnState(StrEnum):
     CONNECTING = "connecting"
     SYNCING = "syncing"
     LIVE = "live"
+    NOT_RESPONDING = "not_responding"
     RECONNECTING = "reconnecting"
     AUTH_FAILED = "auth_failed"
 
@@ -38,6 +39,10 @@ class ConnectionStatus:
             text = f"live ({self.rtt_ms:.0f} ms)"
         else:
             text = self.state.value.replace("_", " ")
-        if self.last_error and self.state in (ConnState.RECONNECTING, ConnState.AUTH_FAILED):
+        if self.last_error and self.state in (
+            ConnState.RECONNECTING,
+            ConnState.AUTH_FAILED,
+            ConnState.NOT_RESPONDING,
+        ):
             text += f": {self.last_error}"
         return text

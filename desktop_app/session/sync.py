@@ -24,11 +24,11 @@ from desktop_app.session.catchup import CatchUp
 from desktop_app.session.groups import GroupRegistry, GroupState
 from desktop_app.session.journal import Journal
 from desktop_app.session.reads import ReadMarkers
-from desktop_app.session.sync_listener import SyncFailed, SyncListener
+from desktop_app.session.sync_listener import Removal, SyncFailed, SyncListener
 from desktop_app.session.timeline import Row, Timeline
 from desktop_app.tasks import spawn
 
-__all__ = ["CATCHUP_PAGE", "HISTORY_PAGE", "SyncEngine", "SyncFailed", "SyncListener"]
+__all__ = ["CATCHUP_PAGE", "HISTORY_PAGE", "Removal", "SyncEngine", "SyncFailed", "SyncListener"]
 
 log = logging.getLogger(__name__)
 
@@ -145,15 +145,25 @@ class SyncEngine(CatchUp):
 
     # --- groups ----------------------------------------------------------------------
 
-    def apply_groups(self, groups: list[Group], asked_at: int | None = None) -> None:
+    def apply_groups(
+        self,
+        groups: list[Group],
+        asked_at: int | None = None,
+        held: dict[int, int] | None = None,
+    ) -> None:
         """Reconcile with the server's list: add new groups, refresh known ones, drop gone ones.
         `asked_at`: the membership change count when the list was requested; a group joined or
-        left live since then keeps what the live event said."""
+        left live since then keeps what the live event said. `held`: what each group held
+        when the list was requested (see `held`): a group the list shows behind it, or with
+        another creation time, lost its history on the server and is taken afresh."""
         seen = set()
         for group in groups:
             seen.add(group.id)
             if self._changed_since(group.id, asked_at) and group.id not in self.registry:
                 continue  # left after the server made the list
+            lost = self._lost_history(group.id, group.last_seq, held or {}, group.created_at)
+            if lost is not None:
+                self._reset_group(group.id, lost)
             self.reads.server_has(group.id, group.last_read_seq)
             self._upsert(group)
         for gid in self.registry.ids():
@@ -175,8 +185,56 @@ class SyncEngine(CatchUp):
         self.ensure(group.id, group.last_seq)
 
     async def refresh_groups(self) -> None:
-        asked_at = self._membership_changes
-        self.apply_groups(await self.rest.groups(), asked_at)
+        asked_at, held = self._membership_changes, self.held()
+        self.apply_groups(await self.rest.groups(), asked_at, held)
+
+    # --- history the server no longer has (restored from an older backup) ---------------
+
+    def held(self) -> dict[int, int]:
+        """Each group's newest seq this client has from the server. Taken before a request,
+        it is a floor for the answer: a server answering lower lost history (it was
+        restored from an older backup, and its ids and seqs are being reused)."""
+        return {
+            gid: max(self.timeline(gid).max_seq, state.last_seq, state.base_seq)
+            for gid, state in self.registry.by_id.items()
+        }
+
+    def _lost_history(
+        self, group_id: int, server_seq: int, held: dict[int, int], created: object = None
+    ) -> str | None:
+        """Why the server's view of a known group cannot be the history we hold, or None."""
+        state = self.registry.get(group_id)
+        if state is None:
+            return None
+        if created is not None and created != state.created_at:
+            return "is another group on the server now (its id was reused)"
+        before = held.get(group_id, 0)
+        if server_seq < before:
+            return f"is at #{server_seq} on the server, behind the #{before} this app holds"
+        return None
+
+    def _history_conflict(self, group_id: int, seq: int) -> None:
+        """The server sent another message as a seq we hold: it is not the history we hold
+        (restored from an older backup and written past our point). Start the group over."""
+        if group_id in self.registry:
+            self._reset_group(group_id, f"has another message as #{seq} than the one held")
+            self._refresh_soon()
+
+    def _reset_group(self, group_id: int, why: str) -> None:
+        """The server lost this group's history as we know it: its unsent messages are handed
+        back (never sent into whatever the id now names), its rows dropped, and the group is
+        taken afresh from the server's list and newest page."""
+        task = self._fetching.pop(group_id, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+        self._want.pop(group_id, None)
+        self._remove(
+            group_id,
+            f"{why}; the server lost part of its history (restored from an older backup?), so "
+            "its cached messages were dropped and it is loaded afresh",
+            Removal.LOST,
+        )
+        self.timeline(group_id).reset()
 
     def _refresh_soon(self) -> None:
         if self._refresh_task is None or self._refresh_task.done():
@@ -213,7 +271,7 @@ class SyncEngine(CatchUp):
         else:
             self.registry.changed(group.id)
 
-    def _remove(self, group_id: int, why: str) -> None:
+    def _remove(self, group_id: int, why: str, reason: Removal = Removal.LEFT) -> None:
         name = self.group_name(group_id)
         state = self.registry.get(group_id)
         plain_name = state.name if state is not None else f"group {group_id}"
@@ -225,7 +283,7 @@ class SyncEngine(CatchUp):
         self.reads.forget(group_id)
         if self.registry.remove(group_id):
             self.journal.record("group_removed", f"Group {name} {why}.", group_id)
-            self.listener.on_group_removed(group_id, plain_name)
+            self.listener.on_group_removed(group_id, plain_name, reason)
 
     # --- live events -----------------------------------------------------------------
 
@@ -249,6 +307,9 @@ class SyncEngine(CatchUp):
         row = Row.from_message(message, self.me.id, self._names)
         result = tl.merge((row,))
         name = self.group_name(gid)
+        if result.conflicts:
+            self._history_conflict(gid, result.conflicts[0])
+            return
         if result.duplicates:
             if message.sender.id == self.me.id:
                 # The normal second half of our own send when the REST answer came first:
@@ -337,15 +398,22 @@ class SyncEngine(CatchUp):
 
     # --- applying --------------------------------------------------------------------
 
-    def _apply_page(self, group_id: int, messages: list[Message]) -> list[Row]:
-        """Merge a REST page; returns the rows that were new (own echoes confirmed included)."""
+    def _apply_page(
+        self, group_id: int, messages: list[Message], overlap: bool = False
+    ) -> list[Row]:
+        """Merge a REST page; returns the rows that were new (own echoes confirmed included).
+        `overlap`: the page starts with the message held last (asked for on purpose)."""
         if not messages:
             return []
         tl = self.timeline(group_id)
         rows = [Row.from_message(m, self.me.id, self._names) for m in messages]
         result = tl.merge(rows)
-        if result.duplicates:
-            self.journal.count("duplicate_suppressed", result.duplicates)
+        if result.conflicts:
+            self._history_conflict(group_id, result.conflicts[0])
+            return []
+        duplicates = result.duplicates - (1 if overlap else 0)
+        if duplicates > 0:
+            self.journal.count("duplicate_suppressed", duplicates)
         if result.matched_cids:
             for cid in result.matched_cids:
                 self.journal.record(
@@ -364,6 +432,9 @@ class SyncEngine(CatchUp):
         tl = self.timeline(message.group_id)
         row = Row.from_message(message, self.me.id, self._names)
         result = tl.merge((row,))
+        if result.conflicts:
+            self._history_conflict(message.group_id, result.conflicts[0])
+            return False
         if result.new_rows:
             # Also when it only confirmed the pending echo: the preview shows the stored copy.
             self._after_new(message.group_id, result.new_rows)

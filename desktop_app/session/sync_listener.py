@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from chat_protocol.models import Message
@@ -13,6 +14,14 @@ class SyncFailed(Exception):
     """A catch-up could not finish (the server was unreachable); the caller retries."""
 
 
+class Removal(StrEnum):
+    """Why a group's unsent messages can no longer be delivered."""
+
+    LEFT = "left"  # the user is no longer a member (removed, left elsewhere, group gone)
+    LOST = "lost"  # the server no longer has the group's history (restored from a backup)
+    OTHER_SERVER = "other_server"  # typed for another server instance at this address
+
+
 class SyncListener(Protocol):
     """What the engine tells the rest of the session (and through it, the UI)."""
 
@@ -20,7 +29,10 @@ class SyncListener(Protocol):
     def on_caught_up(self, group_id: int, newest: Message, count: int) -> None: ...
     def on_own_confirmed(self, client_msg_ids: list[str]) -> None: ...
     def on_group_added(self, group_id: int) -> None: ...
-    def on_group_removed(self, group_id: int, name: str) -> None: ...
+    def on_group_removed(
+        self, group_id: int, name: str, reason: Removal = Removal.LEFT
+    ) -> None: ...
+    def on_server_verified(self) -> None: ...
     def on_typing(self, group_id: int, display_name: str) -> None: ...
 
 

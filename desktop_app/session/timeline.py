@@ -106,6 +106,9 @@ class MergeResult:
     own_matched: int = 0
     matched_cids: list[str] = field(default_factory=list)
     new_rows: list[Row] = field(default_factory=list)
+    # Seqs held as another message than the server's (another id or time): the server's
+    # history is not the one held (restored from an older backup); the caller starts over.
+    conflicts: list[int] = field(default_factory=list)
 
 
 class Timeline:
@@ -215,7 +218,7 @@ class Timeline:
                 # The same message again (an id has exactly one seq in its group, so the
                 # seq index finds the copy without a set of ids).
                 held = self.confirmed[pos] if pos < len(seqs) and seqs[pos] == seq else run[-1]
-                if held.id != row.id:
+                if held.id != row.id or held.created_at != row.created_at:
                     log.warning(
                         "group %s: seq %s came with id %s, held id %s",
                         self.group_id,
@@ -223,6 +226,7 @@ class Timeline:
                         row.id,
                         held.id,
                     )
+                    result.conflicts.append(seq)
                 result.duplicates += 1
                 continue
             if self.pending_by_cid and row.client_msg_id in self.pending_by_cid:

@@ -53,6 +53,7 @@ class SignedIn:
     server_url: str
     token: str
     user: User
+    instance_id: str | None = None  # the server's instance, when its answer names one
 
 
 def normalise_url(text: str) -> str:
@@ -68,6 +69,7 @@ def remember_user(profile: Profile, signed: SignedIn) -> None:
     profile.server_url = signed.server_url
     profile.username = signed.user.username
     profile.token = signed.token
+    profile.instance_id = signed.instance_id
     profile.ui["last_user"] = signed.user.model_dump(mode="json")
     profile.save()
 
@@ -247,7 +249,7 @@ class SignInDialog(QDialog):
         finally:
             self._set_busy(False)
             await rest.aclose()
-        signed = SignedIn(server_url=url, token=response.token, user=response.user)
+        signed = SignedIn(url, response.token, response.user, response.instance_id)
         remember_user(self._profile, signed)
         self.signed_in.emit(signed)
         self.accept()

@@ -26,6 +26,8 @@ def describe(status: ConnectionStatus, now: float | None = None, since: float | 
         return "Connecting…"
     if state is ConnState.AUTH_FAILED:
         return "Signed out"
+    if state is ConnState.NOT_RESPONDING:
+        return "Not responding…"
     if state is ConnState.RECONNECTING:
         attempt = f"attempt {status.attempt}" if status.attempt else "retrying"
         if status.retry_in is None:
@@ -42,7 +44,12 @@ def state_color_kind(state: ConnState) -> str:
     """ "live", "busy" or "down": which of the theme's three state colours to use."""
     if state is ConnState.LIVE:
         return "live"
-    if state in (ConnState.SYNCING, ConnState.CONNECTING, ConnState.RECONNECTING):
+    if state in (
+        ConnState.SYNCING,
+        ConnState.CONNECTING,
+        ConnState.RECONNECTING,
+        ConnState.NOT_RESPONDING,
+    ):
         return "busy"
     return "down"
 

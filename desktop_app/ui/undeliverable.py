@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.session.session import Undeliverable
+from desktop_app.session.sync_listener import Removal
 from desktop_app.ui.icons import icon
 
 DIALOG_SIZE = (480, 320)
@@ -22,8 +23,10 @@ SEPARATOR = "\n\n"
 
 
 class UndeliverableDialog(QDialog):
-    """Non-modal: the user was removed from a group (or it is gone) while messages to it were
-    still unsent. They cannot be delivered; their text is shown, selectable and copyable."""
+    """Non-modal: messages still unsent when the user was removed from their group (or it is
+    gone), when the server lost the group's history, or typed for another server that answered
+    at this address before. They cannot be delivered; their text is shown, selectable and
+    copyable."""
 
     def __init__(self, notice: Undeliverable, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -35,13 +38,7 @@ class UndeliverableDialog(QDialog):
         self.resize(*DIALOG_SIZE)
 
     def _setup_ui(self) -> None:
-        count = len(self.notice.bodies)
-        what = "this unsent message" if count == 1 else f"these {count} unsent messages"
-        self.explanation = QLabel(
-            f"You are no longer a member of “{self.notice.group_name}”, so {what} could not "
-            "be delivered. Copy what you want to keep before closing this window.",
-            self,
-        )
+        self.explanation = QLabel(explanation(self.notice), self)
         self.explanation.setWordWrap(True)
         self.explanation.setTextFormat(Qt.TextFormat.PlainText)
         self.text = QPlainTextEdit(self)
@@ -62,3 +59,24 @@ class UndeliverableDialog(QDialog):
 
     def _on_copy(self) -> None:
         QGuiApplication.clipboard().setText(self.shown_text())
+
+
+def explanation(notice: Undeliverable) -> str:
+    """Why the messages were not delivered, in the user's terms."""
+    count = len(notice.bodies)
+    what = "this unsent message" if count == 1 else f"these {count} unsent messages"
+    was, it = ("was", "it") if count == 1 else ("were", "they")
+    name = f"“{notice.group_name}”"
+    if notice.reason is Removal.OTHER_SERVER:
+        why = (
+            f"The server at this address is not the one {name} was on (its data was reset or "
+            f"replaced), so {what} {was} not sent."
+        )
+    elif notice.reason is Removal.LOST:
+        why = (
+            f"The server lost the recent history of {name} (it was restored from an older "
+            f"backup), so {what} {was} not sent: {it} could have landed in another group."
+        )
+    else:
+        why = f"You are no longer a member of {name}, so {what} could not be delivered."
+    return f"{why} Copy what you want to keep before closing this window."

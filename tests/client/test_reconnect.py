@@ -160,11 +160,11 @@ def test_an_unexpected_failure_of_the_catch_up_is_retried_not_left_syncing(
     real_on_ready = sync.on_ready
     failures: list[str] = []
 
-    async def failing_once(ready: Any) -> tuple[int, int]:
+    async def failing_once(ready: Any, held: Any = None) -> tuple[int, int]:
         if not failures:
             failures.append("injected")
             raise RuntimeError("injected failure")
-        return await real_on_ready(ready)
+        return await real_on_ready(ready, held)
 
     sync.on_ready = failing_once  # type: ignore[method-assign]
     arun(bridge.session.realtime.disconnect_now())

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
+
+from PySide6.QtWidgets import QWidget
 
 from desktop_app.models.message_model import MessageRoles
 from desktop_app.net.rest import RestClient
@@ -57,3 +61,15 @@ async def post(url: str, token: str, group: int, body: str) -> None:
         await rest.send(group, str(uuid.uuid4()), body)
     finally:
         await rest.aclose()
+
+
+SCREENSHOT_DIR_ENV = "CHAT_TEST_SCREENSHOTS"
+
+
+def screenshot(widget: QWidget, name: str) -> None:
+    """Save what the widget shows as `<name>.png` when CHAT_TEST_SCREENSHOTS names a folder
+    (run under Xvfb with QT_QPA_PLATFORM=xcb to look at a story as a person would)."""
+    folder = os.environ.get(SCREENSHOT_DIR_ENV)
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        widget.grab().save(str(Path(folder) / f"{name}.png"))

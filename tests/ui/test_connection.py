@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from desktop_app.app import DesktopApp
+from desktop_app.session.connection import PING_INTERVAL
 from desktop_app.session.state import ConnState
 from desktop_app.ui.diagnostics import DiagnosticsWindow
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.status import describe
 from tests.support.server import ServerProcess, register, unique_name
-from tests.ui.helpers import bodies, shown_rows
+from tests.ui.helpers import bodies, screenshot, shown_rows
 
 
 def test_server_stops_status_walks_offline_reconnecting_then_live_and_typed_message_arrives(
@@ -107,3 +111,36 @@ def test_clicking_the_status_opens_diagnostics_with_the_journal(
     diag.setFocus()
     qtbot.keyClick(diag, Qt.Key.Key_Escape)
     wait_for(lambda: not diag.isVisible())
+
+
+def test_a_hung_server_makes_the_status_bar_say_not_responding_not_live(
+    desktop: DesktopApp,
+    fresh_server: ServerProcess,
+    sign_in: Callable[..., MainWindow],
+    wait_for: Callable[..., None],
+) -> None:
+    name = unique_name("ui")
+    register(fresh_server.url, name)
+    # The app's own ping period (the suite's sessions ping every second).
+    desktop.options = replace(
+        desktop.options,
+        session_options={**desktop.options.session_options, "ping_interval": PING_INTERVAL},
+    )
+    window = sign_in(desktop, fresh_server.url, name)
+    wait_for(lambda: window.status.state_text() == "● Live")
+    shown: list[str] = []
+    window.bridge.status_changed.connect(lambda _s: shown.append(window.status.state_text()))
+    assert fresh_server.proc is not None
+    pid = fresh_server.proc.pid
+    os.kill(pid, signal.SIGSTOP)  # hung: the socket stays open, nothing answers
+    try:
+        wait_for(lambda: "● Not responding…" in shown, timeout=20)
+        first_down = next(i for i, text in enumerate(shown) if text != "● Live")
+        assert shown[first_down] == "● Not responding…", shown
+        assert "did not answer a ping" in window.status.state_button.toolTip()
+        screenshot(window, "hung-not-responding")
+        wait_for(lambda: window.status.state_text().startswith("● Reconnecting"), timeout=20)
+        assert "● Live" not in shown[first_down:], shown
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    wait_for(lambda: window.status.state_text() == "● Live", timeout=60)
