@@ -406,12 +406,19 @@ def event_data(event: Event) -> WireModel:
 
 
 # Requests of POST /api/groups/{id}/events: the shape only. Length, blankness and emoji
-# rules are checked by the server after the 404/403/409 rules, in the protocol's order.
+# rules are checked by the server after the 404/403/409 rules, in the protocol's order;
+# the schema still states them, so a client generated from /openapi.json knows them.
+_LaterBody = Annotated[Text, SchemaExtra({"minLength": limits.BODY_MIN}), _VISIBLE]
+_LaterGroupName = Annotated[
+    Text,
+    SchemaExtra({"minLength": limits.GROUP_NAME_MIN, "maxLength": limits.GROUP_NAME_MAX}),
+    _VISIBLE,
+]
 
 
 class EditRequestData(RequestModel):
     message_id: Id
-    body: Text
+    body: _LaterBody
 
 
 class MessageRequestData(RequestModel):
@@ -428,7 +435,7 @@ class RemoveMemberRequestData(RequestModel):
 
 
 class RenameRequestData(RequestModel):
-    name: Text
+    name: _LaterGroupName
 
 
 class _PostEventBase(RequestModel):

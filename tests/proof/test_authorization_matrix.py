@@ -98,6 +98,10 @@ def _resolve(schema: Json, spec: Json) -> Json:
 def example(schema: Json, spec: Json, names: Json, name: str = "") -> Any:
     """A valid value of `schema`: minimal, with real names where a property names a user."""
     schema = _resolve(schema, spec)
+    if "const" in schema:
+        return schema["const"]
+    if "oneOf" in schema:  # a tagged union (POST …/events): its first shape
+        return example(schema["oneOf"][0], spec, names, name)
     if "anyOf" in schema:
         return example(
             next(s for s in schema["anyOf"] if s.get("type") != "null"), spec, names, name
