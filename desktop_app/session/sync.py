@@ -476,6 +476,19 @@ class SyncEngine(CatchUp):
             row.id or 0, row.seq or 0, row.sender_id, row.sender_name, row.body[:EXCERPT_CHARS]
         )
 
+    def uncount(self, group_id: int, row: Row) -> None:
+        """A message from someone else is being deleted: if it was unread, it is no more
+        (the server's unread count leaves deleted messages out too)."""
+        state = self.registry.get(group_id)
+        seq = row.seq or 0
+        if state is None or row.sender_id == self.me.id or seq <= state.last_read_seq:
+            return
+        if seq > state.base_seq:
+            state.extra_unread = max(0, state.extra_unread - 1)
+        else:
+            state.base_unread = max(0, state.base_unread - 1)
+        self.registry.changed(group_id)
+
     def message_changed(self, group_id: int, row: Row) -> None:
         """A held message was edited or deleted: the list's preview follows its newest one."""
         state = self.registry.get(group_id)
