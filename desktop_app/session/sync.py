@@ -160,7 +160,10 @@ class SyncEngine(CatchUp):
             if tl.loaded or len(tl):
                 continue  # never mix cached rows into a timeline already in use
             tl.merge(history.rows)
+            tl.gaps.update(history.gaps)
             tl.anchor(history.lo, history.at_start)
+            if history.members is not None:
+                self.members(gid).restore(history.members)
             self._restored[gid] = tl.hi or 0
         for group in snapshot.groups:
             self._upsert(group)

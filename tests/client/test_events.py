@@ -225,3 +225,39 @@ def test_seen_by_ticks_follow_the_members_read_markers(
     assert column(model, MessageRoles.TICKS) == [Ticks.ONE], "carol has not read it"
     Peer(server.url, carol).mark_read(group, seq)
     wait_for(lambda: column(model, MessageRoles.TICKS) == [Ticks.TWO])
+
+
+def test_the_cache_keeps_edits_tombstones_reactions_lines_and_members_across_a_restart(
+    fresh_server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+    arun: Callable[..., Any],
+) -> None:
+    server = fresh_server
+    alice, bob, carol = (register(server.url) for _ in range(3))
+    peer = Peer(server.url, bob)
+    group = peer.create_group("Kept", [alice[0]["username"]])
+    first = peer.send(group, "first")
+    peer.reply(group, "reply", first["id"])
+    gone = peer.send(group, "gone")
+    peer.post_event(group, "message.edited", message_id=first["id"], body="first, edited")
+    peer.post_event(group, "message.deleted", message_id=gone["id"])
+    peer.add_member(group, carol[0]["username"])
+    bridge = make_bridge(server.url, alice)
+    wait_for(lambda: live(bridge))
+    model = bridge.message_model(group)
+    peer.post_event(group, "reaction.added", message_id=first["id"], emoji="🎉")
+    peer.post_event(group, "group.renamed", name="Kept, renamed")
+    wait_for(lambda: client_state(bridge.session, group) == server_state(peer, group))
+    before = client_state(bridge.session, group)
+    lines = [s.text for s in column(model, MessageRoles.SYSTEM) if s is not None]
+    arun(bridge.stop())
+    server.kill()
+
+    again = make_bridge(server.url, alice)  # offline: what shows is the cache's
+
+    assert client_state(again.session, group) == before
+    model = again.message_model(group)
+    assert [s.text for s in column(model, MessageRoles.SYSTEM) if s is not None] == lines
+    assert again.session.sync.timeline(group).hi == bridge.session.sync.timeline(group).hi
