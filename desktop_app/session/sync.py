@@ -524,6 +524,13 @@ class SyncEngine(CatchUp):
         self.reads.server_has(group.id, group.last_read_seq)
         self._upsert(group)
         self.ensure(group.id, max(group.last_seq, group.head_seq))
+        spawn(self._load_members_quietly(group.id), name=f"members-{group.id}")
+
+    async def _load_members_quietly(self, group_id: int) -> None:
+        try:
+            await self.load_members(group_id)
+        except ApiError as exc:
+            log.info("members of group %s not loaded: %s", group_id, exc)
 
     def on_group_left(self, data: Any) -> None:
         try:

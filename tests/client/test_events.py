@@ -261,3 +261,25 @@ def test_the_cache_keeps_edits_tombstones_reactions_lines_and_members_across_a_r
     model = again.message_model(group)
     assert [s.text for s in column(model, MessageRoles.SYSTEM) if s is not None] == lines
     assert again.session.sync.timeline(group).hi == bridge.session.sync.timeline(group).hi
+
+
+def test_a_group_joined_live_shows_its_members_and_follows_them(
+    server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+) -> None:
+    alice, bob, carol = (register(server.url) for _ in range(3))
+    bridge = make_bridge(server.url, alice)
+    wait_for(lambda: live(bridge))
+    peer = Peer(server.url, bob)
+
+    group = peer.create_group("Joined live", [alice[0]["username"]])
+    wait_for(lambda: len(bridge.session.members(group)) == 2)
+    members = bridge.members_model(group)
+    assert members.creator_id == bob[0]["id"]
+    peer.add_member(group, carol[0]["username"])
+
+    wait_for(lambda: members.rowCount() == 3)
+    who = [members.data(members.index(r), MemberRoles.IS_CREATOR) for r in range(3)]
+    assert who.count(True) == 1
