@@ -172,6 +172,17 @@ class SessionBridge(QObject):
     def set_active_group(self, group_id: int | None) -> None:
         self._session.set_active_group(group_id)
 
+    def mark_seen(self, group_id: int, seq: int) -> None:
+        """Messages up to `seq` were in sight of the user: read (see ReadMarkers)."""
+        self._session.mark_seen(group_id, seq)
+
+    def first_unread(self, group_id: int) -> int | None:
+        return self._session.first_unread(group_id)
+
+    def last_read_seq(self, group_id: int) -> int:
+        state = self._session.sync.registry.get(group_id)
+        return state.last_read_seq if state is not None else 0
+
     def send(self, group_id: int, body: str, reply_to_message_id: int | None = None) -> str:
         return self._session.send(group_id, body, reply_to_message_id)
 

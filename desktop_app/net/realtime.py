@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chat_protocol.errors import ErrorCode
 from chat_protocol.events import PROTOCOL_V2, SOCKETIO_PATH, ServerEvent
+from desktop_app.net.failures import GENERIC_MESSAGES, describe_failure
 
 log = logging.getLogger(__name__)
 
@@ -358,6 +360,9 @@ class Realtime:
 
     def _on_connect_error(self, data: Any = None) -> None:
         refusal = refusal_from(data)
+        if refusal.message in GENERIC_MESSAGES:
+            # Called while the library handles the failure: its cause is the exception in flight.
+            refusal = replace(refusal, message=describe_failure(sys.exc_info()[1], refusal.message))
         if refusal.unauthorized:
             # Retrying with a refused token only hammers the server: make the library's
             # loop give up after this attempt (its documented attempts limit).

@@ -100,9 +100,6 @@ class CatchUp:
         if any(r < 0 for r in results):
             raise SyncFailed("some groups could not be caught up")
         self._restored.clear()  # every cached group has met the server
-        active = self.reads.active_group
-        if active is not None and active in self.registry:
-            self.reads.mark_read(active)
         return sum(results), len(tasks)
 
     def check_heads(self, heads: list[GroupHead], held: dict[int, int] | None = None) -> None:
@@ -229,11 +226,10 @@ class CatchUp:
 
     def _news_for(self, group_id: int) -> CatchUpNews:
         """What a catch-up brings was missed live, so it is announced as live messages are
-        (the UI decides whether the group is in front of the user). For a group not on
-        screen, messages already read elsewhere (another device) are left out; the marker of
-        the group on screen is this client's own, raised before the catch-up fetched them."""
+        (the UI decides whether the group is in front of the user); messages already read
+        (here or on another device) are left out."""
         state = self.registry.get(group_id)
-        if state is None or group_id == self.reads.active_group:
+        if state is None:
             return CatchUpNews(0)
         return CatchUpNews(state.last_read_seq)
 

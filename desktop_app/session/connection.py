@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -90,6 +91,8 @@ class Connection:
         if state is not ConnState.RECONNECTING:
             changes.setdefault("attempt", 0)
             changes.setdefault("retry_in", None)
+        if changes.get("last_error") and changes["last_error"] != old.last_error:
+            changes["error_at"] = datetime.now(UTC)  # diagnostics say when, not only what
         new = replace(old, state=state, **changes)
         if new == old:
             return
@@ -186,7 +189,7 @@ class Connection:
         if self.status.state is ConnState.AUTH_FAILED:
             return
         self.journal.record(
-            "reconnect_attempt",
+            "reconnect_scheduled",  # not an attempt: those are counted when they start
             f"Reconnect attempt {attempt} scheduled in {delay:.2f} s (library backoff).",
         )
         self._set(ConnState.RECONNECTING, attempt=attempt, retry_in=delay)

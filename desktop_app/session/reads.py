@@ -1,9 +1,10 @@
-"""Read markers: the group on screen is read as messages arrive; other windows' reads lower unread."""
+"""Read markers: a message is read once a view had it in sight; other windows' reads lower unread."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from bisect import bisect_right
 from collections.abc import Callable
 from typing import Any
 
@@ -21,9 +22,10 @@ log = logging.getLogger(__name__)
 
 
 class ReadMarkers:
-    """Owns `last_read_seq` per group. The server keeps the marker (it only ever rises); we
-    send ours for the open group, at most one request in flight per group, and apply the
-    `read` events the server sends when the same user reads in another window."""
+    """Owns `last_read_seq` per group. The server keeps the marker (it only ever rises); the
+    UI reports what was seen (`mark_seen`), we send it, at most one request in flight per
+    group, and apply the `read` events the server sends when the same user reads in another
+    window or device."""
 
     def __init__(
         self,
@@ -43,6 +45,8 @@ class ReadMarkers:
         self.active_group: int | None = None
         self._sent: dict[int, int] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        # Groups whose unread count waits for the server (the messages read were not all held).
+        self._recount: set[int] = set()
 
     def close(self) -> None:
         for task in self._tasks.values():
@@ -50,25 +54,54 @@ class ReadMarkers:
                 task.cancel()
 
     def set_active(self, group_id: int | None) -> None:
-        """The group on screen: its messages count as read as they arrive."""
+        """The group on screen (for the journal and catch-up news). Being on screen reads
+        nothing: only `mark_seen`, from a view that had the message in sight, does."""
         self.active_group = group_id
-        if group_id is not None and group_id in self.registry:
-            self.mark_read(group_id)
 
-    def mark_read(self, group_id: int) -> None:
-        """Everything the group holds is read: unread 0 now, the server told in the background."""
+    def mark_seen(self, group_id: int, seq: int) -> None:
+        """The user saw the group up to `seq` (its row was in view in an active window):
+        the marker rises there, unread drops now, the server is told in the background."""
         state = self.registry.get(group_id)
-        if state is None:
+        if state is None or seq <= state.last_read_seq:
             return
-        target = max(self.timeline(group_id).max_seq, state.last_seq, state.base_seq)
-        if target <= state.last_read_seq and state.unread == 0:
-            self.registry.changed(group_id)
-            return
-        state.set_read(target, 0, target)
+        counted = self._lower_unread(group_id, seq)
+        if not counted:
+            self._recount.add(group_id)
         self.registry.changed(group_id)
         task = self._tasks.get(group_id)
         if task is None or task.done():
             self._tasks[group_id] = spawn(self._send(group_id), name=f"read-{group_id}")
+
+    def first_unread(self, group_id: int) -> int | None:
+        """The seq of the first message from others after the marker, among the rows held."""
+        state = self.registry.get(group_id)
+        if state is None:
+            return None
+        tl = self.timeline(group_id)
+        i = bisect_right(tl.seqs, state.last_read_seq)
+        return next((r.seq for r in tl.confirmed[i:] if r.sender_id != self.my_id), None)
+
+    def _lower_unread(self, group_id: int, seq: int) -> bool:
+        """Move the marker up to `seq` and take the messages it passes out of the unread count;
+        False when some of them are not held here (the server's count is needed then)."""
+        state = self.registry.by_id[group_id]
+        tl = self.timeline(group_id)
+        old = state.last_read_seq
+        if seq >= max(tl.max_seq, state.base_seq, state.last_seq):
+            state.set_read(seq, 0, seq)
+            return True
+        if tl.lo is None or tl.hi is None or tl.lo > old + 1 or tl.hi < seq:
+            state.last_read_seq = seq
+            return False
+        # Each message from others in (old, seq] is counted once: in the server's base count
+        # up to base_seq, or among the messages applied after it.
+        lo, hi = bisect_right(tl.seqs, old), bisect_right(tl.seqs, seq)
+        passed = [r.seq or 0 for r in tl.confirmed[lo:hi] if r.sender_id != self.my_id]
+        in_base = sum(1 for s in passed if s <= state.base_seq)
+        state.base_unread = max(0, state.base_unread - in_base)
+        state.extra_unread = max(0, state.extra_unread - (len(passed) - in_base))
+        state.last_read_seq = seq
+        return True
 
     def forget(self, group_id: int) -> None:
         """The user is no longer in the group: if they are added again, their new membership
@@ -102,6 +135,9 @@ class ReadMarkers:
                 log.info("mark_read %s up to %s failed: %s", group_id, target, exc)
                 return
             self._sent[group_id] = max(self._sent.get(group_id, 0), target)
+            if group_id in self._recount:
+                self._recount.discard(group_id)
+                await self._refresh_group(group_id)
 
     def on_read(self, data: Any) -> None:
         """The `read` event: the same user read up to `seq` somewhere else."""
@@ -127,18 +163,9 @@ class ReadMarkers:
         )
 
     def _apply(self, group_id: int, seq: int) -> None:
-        state = self.registry.by_id[group_id]
-        tl = self.timeline(group_id)
         self._sent[group_id] = max(self._sent.get(group_id, 0), seq)
-        top = max(tl.max_seq, state.base_seq, state.last_seq)
-        if seq >= top:
-            state.set_read(seq, 0, seq)
-        elif tl.lo is not None and tl.lo <= seq + 1 and tl.max_seq >= state.base_seq:
-            # Everything after the marker is here: count the others' messages after it.
-            state.set_read(seq, tl.count_unread(seq, self.my_id), tl.max_seq)
-        else:
-            # Some of the unread messages are not loaded: ask the server for the count.
-            state.last_read_seq = max(state.last_read_seq, seq)
+        if not self._lower_unread(group_id, seq):
+            # Some of the messages read are not loaded: ask the server for the count.
             spawn(self._refresh_group(group_id), name=f"refresh-group-{group_id}")
         self.registry.changed(group_id)
 

@@ -73,7 +73,7 @@ class SessionListener(Protocol):
 
 class Session:
     """Everything one signed-in user needs, without Qt: `start`, then `send`, `retry`,
-    `discard`, `set_active_group`, `load_older`; the listener hears about the rest.
+    `discard`, `set_active_group`, `mark_seen`, `load_older`; the listener hears about the rest.
 
     A session belongs to one server instance and user (`instance_id`, from the sign-in or
     the profile; None until the first `ready` names it). Its cache and outbox are that
@@ -602,6 +602,14 @@ class Session:
 
     def set_active_group(self, group_id: int | None) -> None:
         self.sync.set_active(group_id)
+
+    def mark_seen(self, group_id: int, seq: int) -> None:
+        """The user had the group's messages up to `seq` in sight: they are read."""
+        self.sync.reads.mark_seen(group_id, seq)
+
+    def first_unread(self, group_id: int) -> int | None:
+        """The first unread message from others among those held (its seq), or None."""
+        return self.sync.reads.first_unread(group_id)
 
     async def load_older(self, group_id: int) -> int:
         return await self.sync.load_older(group_id)

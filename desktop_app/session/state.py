@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -27,6 +28,7 @@ class ConnectionStatus:
     retry_in: float | None = None
     rtt_ms: float | None = None
     last_error: str | None = None
+    error_at: datetime | None = None  # when last_error was first seen (UTC)
 
     def describe(self) -> str:
         """The status in words, as a status bar would say it."""

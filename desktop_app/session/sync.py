@@ -307,10 +307,7 @@ class SyncEngine(CatchUp):
                 group.id,
             )
             self.listener.on_group_added(group.id)
-        if group.id == self.reads.active_group:
-            self.reads.mark_read(group.id)
-        else:
-            self.registry.changed(group.id)
+        self.registry.changed(group.id)
 
     def _remove(self, group_id: int, why: str, reason: Removal = Removal.LEFT) -> None:
         name = self.group_name(group_id)
@@ -603,7 +600,7 @@ class SyncEngine(CatchUp):
         state = self.registry.get(group_id)
         if state is None:
             return
-        active = group_id == self.reads.active_group
+        # Unread also in the group on screen: it is read once seen (ReadMarkers.mark_seen).
         floor = max(state.base_seq, state.last_read_seq)
         newest = None
         my_id = self.me.id
@@ -614,7 +611,7 @@ class SyncEngine(CatchUp):
                 continue  # system lines are not messages: no unread, no preview
             if row.sender_id == my_id:
                 own = True
-            elif not active and seq > floor and not row.deleted:
+            elif seq > floor and not row.deleted:
                 state.extra_unread += 1
             if seq >= state.last_seq and (newest is None or seq > (newest.seq or 0)):
                 newest = row
@@ -628,10 +625,7 @@ class SyncEngine(CatchUp):
             )
         if own:
             self._set_pending_preview(state)
-        if active:
-            self.reads.mark_read(group_id)
-        else:
-            self.registry.changed(group_id)
+        self.registry.changed(group_id)
 
     def show_pending(self, group_id: int) -> None:
         """The user's unsent messages of the group changed: the list shows the newest at once."""

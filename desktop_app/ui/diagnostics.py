@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFontDatabase, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QKeySequence, QShortcut, QTextOption
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -37,6 +37,7 @@ COUNTER_LABELS = {
     "reconnected": "Reconnects",
     "connection_lost": "Connection drops",
     "reconnect_attempt": "Reconnect attempts",
+    "reconnect_scheduled": "Reconnects scheduled",
     "caught_up_news": "Missed messages announced after catch-up",
     "sent_optimistic": "Sent (optimistic)",
     "server_confirmed": "Confirmed by the server",
@@ -82,6 +83,15 @@ def format_entry(entry: JournalEntry) -> str:
     when = local(entry.at).strftime("%H:%M:%S.%f")[:-3]
     group = f"g{entry.group_id}" if entry.group_id is not None else ""
     return f"{when}  {entry.kind:<21} {group:<5} {entry.text}"
+
+
+def last_error_text(status: ConnectionStatus) -> str:
+    """ "connection refused (127.0.0.1:8000) — at 14:03:07": what failed, and when."""
+    if not status.last_error:
+        return "none"
+    if status.error_at is None:
+        return status.last_error
+    return f"{status.last_error} — at {local(status.error_at):%H:%M:%S}"
 
 
 class DiagnosticsWindow(QWidget):
@@ -145,7 +155,9 @@ class DiagnosticsWindow(QWidget):
         bar.addWidget(self.copy_button)
         self.log = QPlainTextEdit(self)
         self.log.setReadOnly(True)
-        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        # Long sentences wrap: the end of a line says what happened, it must not be cut off.
+        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.log.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.log.setMaximumBlockCount(5000)
         # A tool window: Esc or Ctrl+W closes it (Esc first clears a filter being typed).
@@ -211,7 +223,7 @@ class DiagnosticsWindow(QWidget):
         status = self._bridge.status
         self.state_label.setText(describe(status))
         self.rtt_label.setText(f"{status.rtt_ms:.0f} ms" if status.rtt_ms is not None else "–")
-        self.error_label.setText(status.last_error or "none")
+        self.error_label.setText(last_error_text(status))
         self.outbox_label.setText(str(self._bridge.outbox_length))
         counters = self._bridge.journal.counters()
         keys = list(ALWAYS_SHOWN)

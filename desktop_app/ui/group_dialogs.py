@@ -64,6 +64,11 @@ class NewGroupDialog(QDialog):
         self.member.completer().activated.connect(
             lambda _name: QTimer.singleShot(0, self.add_typed_member)
         )
+        # With the suggestions showing, Enter reaches the box through the completer, which
+        # calls the box's event() directly (past the filter): returnPressed adds it then.
+        self.member.returnPressed.connect(self._on_member_return)
+        # A word about the last name is stale once the next one is being typed.
+        self.member.textEdited.connect(lambda _text: self._say(None))
         add = QPushButton("Add", self)
         add.clicked.connect(self.add_typed_member)
         self.members = QListWidget(self)
@@ -111,6 +116,12 @@ class NewGroupDialog(QDialog):
             self.add_typed_member()
             return True
         return super().eventFilter(watched, event)
+
+    def _on_member_return(self) -> None:
+        popup = self.member.completer().popup()
+        if popup is not None and popup.isVisible() and popup.currentIndex().isValid():
+            return  # a suggestion is picked: the completer writes it in, `activated` adds it
+        self.add_typed_member()
 
     def member_names(self) -> list[str]:
         return [self.members.item(i).text() for i in range(self.members.count())]

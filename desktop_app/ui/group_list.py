@@ -275,7 +275,10 @@ class GroupListPanel(QWidget):
         self._reselect()
 
     def _reselect(self, *args: object) -> None:
-        if self._model is None or self._current is None:
+        if self._model is None:
+            return
+        if self._current is None:
+            self.list.selectionModel().clear()  # no chat open: nothing lit
             return
         row = self._model.row_of(self._current)
         if row is None:

@@ -19,10 +19,12 @@ def next_group(ids: list[int], current: int | None, step: int) -> int | None:
 def next_unread(
     ids: list[int], current: int | None, step: int, unread: Callable[[int], int]
 ) -> int | None:
-    """The nearest group in direction `step` with unread messages, or None."""
-    position = (ids.index(current) if current in ids else -1) + step
-    while 0 <= position < len(ids):
-        if unread(ids[position]) > 0:
-            return ids[position]
-        position += step
+    """The nearest group in direction `step` with unread messages, going round past the end
+    of the list (as a mail reader's "next unread" does), or None when no other has any."""
+    count = len(ids)
+    start = ids.index(current) if current in ids else (-1 if step > 0 else count)
+    for k in range(1, count + 1):
+        candidate = ids[(start + k * step) % count]
+        if candidate != current and unread(candidate) > 0:
+            return candidate
     return None

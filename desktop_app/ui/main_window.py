@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from PySide6.QtCore import QByteArray, QEvent, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import (
+    QCloseEvent,
+    QHideEvent,
+    QKeySequence,
+    QShortcut,
+    QShowEvent,
+)
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QSplitter
 
 from chat_protocol.models import Group, Message
@@ -14,19 +20,20 @@ from desktop_app.models.group_list_model import GroupRoles
 from desktop_app.session.session import Undeliverable
 from desktop_app.session.state import ConnectionStatus, ConnState
 from desktop_app.settings import Profile
-from desktop_app.ui import theme
 from desktop_app.ui.chat_pane import ChatPane
 from desktop_app.ui.composer import join_draft
 from desktop_app.ui.diagnostics import DiagnosticsWindow
 from desktop_app.ui.group_dialogs import AddMemberDialog, LeaveGroupDialog, NewGroupDialog
 from desktop_app.ui.group_list import GroupListPanel
 from desktop_app.ui.group_steps import next_group, next_unread
-from desktop_app.ui.icons import icon, menu_icon
+from desktop_app.ui.icons import icon
+from desktop_app.ui.main_menus import MainMenus
 from desktop_app.ui.quick_switcher import QuickSwitcher
 from desktop_app.ui.sign_out_prompt import ask_sign_out
 from desktop_app.ui.status import ConnectionStatusBar
 from desktop_app.ui.theme import ThemeChoice
 from desktop_app.ui.undeliverable import UndeliverableDialog
+from desktop_app.ui.window_place import fit_to_screen
 
 APP_TITLE = "desktop-app"
 DEFAULT_SIZE = (1000, 680)
@@ -37,6 +44,7 @@ SPLITTER_DEFAULT = [290, 710]
 SAVE_DELAY_MS = 800
 REFRESH_DELAY_MS = 50
 NO_MESSAGES_HINT = "No messages here yet. Say hello below."
+CLOSED_CHAT_TEXT = "Pick a group on the left (Ctrl+K finds one by name)."
 
 
 class WindowHost(Protocol):
@@ -86,12 +94,11 @@ class MainWindow(QMainWindow):
         self._refresh_timer.timeout.connect(self._refresh_now)
         self.setWindowIcon(icon("app"))
         self._setup_ui()
-        self._menu_icons: list[tuple[QAction, str]] = []
-        self._setup_menus()
-        self._apply_menu_icons()
-        manager = theme.manager()
-        if manager is not None:
-            manager.changed.connect(self._apply_menu_icons)
+        self.menus = MainMenus(self, self._host)
+        self.new_window_action = self.menus.new_window_action
+        self.add_member_action = self.menus.add_member_action
+        self.leave_group_action = self.menus.leave_group_action
+        self.theme_actions = self.menus.theme_actions
         self._setup_shortcuts()
         self._connect_bridge()
         self._restore_layout()
@@ -131,103 +138,45 @@ class MainWindow(QMainWindow):
         composer.draft_changed.connect(self._on_draft_changed)
         self.chat.view.retry_requested.connect(self.bridge.retry)
         self.chat.view.discard_requested.connect(self._on_discard)
+        self.chat.view.seen.connect(self._on_seen)
         self.setMinimumSize(*MIN_SIZE)
         self.resize(*DEFAULT_SIZE)
 
-    def _setup_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        self.new_window_action = self._action(
-            file_menu,
-            "New &Window",
-            "new-window",
-            QKeySequence.StandardKey.New,
-            lambda: self._host.new_window(self),
-        )
-        self._action(
-            file_menu,
-            "New Window as &Another User…",
-            "new-window",
-            None,
-            lambda: self._host.new_window_other_user(self),
-        )
-        file_menu.addSeparator()
-        self._action(file_menu, "New &Group…", "new-group", "Ctrl+Shift+N", self.new_group)
-        self.add_member_action = self._action(
-            file_menu, "&Add Member…", "add-member", None, self.add_member
-        )
-        self.leave_group_action = self._action(
-            file_menu, "&Leave Group…", "leave-group", None, self.leave_group
-        )
-        file_menu.addSeparator()
-        self._action(file_menu, "Sign &Out", None, None, self.confirm_sign_out)
-        self._action(file_menu, "&Close Window", None, QKeySequence.StandardKey.Close, self.close)
-        self._action(file_menu, "&Quit", "quit", QKeySequence.StandardKey.Quit, self._host.quit)
-        go = bar.addMenu("&Go")
-        self._action(go, "Quick &Switcher…", "search", "Ctrl+K", self.show_switcher)
-        self._action(go, "&Previous Group", None, "Alt+Up", lambda: self.step_group(-1))
-        self._action(go, "&Next Group", None, "Alt+Down", lambda: self.step_group(1))
-        self._action(
-            go, "Previous &Unread Group", None, "Alt+Shift+Up", lambda: self.step_unread(-1)
-        )
-        self._action(go, "Next Unread &Group", None, "Alt+Shift+Down", lambda: self.step_unread(1))
-        self._action(
-            go, "Jump to &Newest Message", "arrow-down", None, self.chat.view.scroll_to_newest
-        )
-        self._action(go, "&Filter Groups", "search", "Ctrl+F", self.groups.focus_filter)
-        view = bar.addMenu("&View")
-        theme_menu = view.addMenu("&Theme")
-        self._menu_icons.append((theme_menu.menuAction(), "sun"))
-        self._theme_group = QActionGroup(self)
-        self.theme_actions: dict[ThemeChoice, QAction] = {}
-        current = self._host.theme_choice()
-        for choice, label in (
-            (ThemeChoice.SYSTEM, "Follow the &System"),
-            (ThemeChoice.LIGHT, "&Light"),
-            (ThemeChoice.DARK, "&Dark"),
-        ):
-            # No icon: with one, styles show "checked" as a faint frame around it instead of
-            # a radio mark, and the current theme is hard to see.
-            action = theme_menu.addAction(label)
-            action.setCheckable(True)
-            action.setChecked(choice is current)
-            action.triggered.connect(lambda _c=False, ch=choice: self._host.set_theme(ch))
-            self._theme_group.addAction(action)
-            self.theme_actions[choice] = action
-        self._action(view, "&Diagnostics…", "diagnostics", "Ctrl+Shift+D", self.show_diagnostics)
-
-    def _apply_menu_icons(self, *_args: object) -> None:
-        # Drawn in the theme's colours, and again when the theme changes.
-        for action, name in self._menu_icons:
-            action.setIcon(menu_icon(name))
-
     def show_theme_choice(self, choice: ThemeChoice) -> None:
         """Tick the theme in this window's menu (the choice may come from another window)."""
-        action = self.theme_actions.get(choice)
-        if action is not None:
-            action.setChecked(True)
-
-    def _action(
-        self,
-        menu: Any,
-        text: str,
-        icon_name: str | None,
-        shortcut: QKeySequence.StandardKey | str | None,
-        slot: Any,
-    ) -> QAction:
-        action = QAction(text, self)
-        if icon_name:
-            self._menu_icons.append((action, icon_name))
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(lambda _checked=False: slot())
-        menu.addAction(action)
-        return action
+        self.menus.show_theme_choice(choice)
 
     def _setup_shortcuts(self) -> None:
         esc = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         esc.setContext(Qt.ShortcutContext.WindowShortcut)
-        esc.activated.connect(self.chat.view.scroll_to_newest)
+        esc.activated.connect(self.on_escape)
+
+    def on_escape(self) -> None:
+        """Esc undoes one thing at a time, as in Telegram: a group filter, a selection of
+        messages, a scrolled-up chat (back to the newest); then it closes the open chat."""
+        view = self.chat.view
+        if self.groups.filter_edit.text():
+            self.groups.filter_edit.clear()
+        elif view.selectionModel() is not None and view.selectionModel().hasSelection():
+            view.clearSelection()
+        elif not view.is_pinned:
+            view.scroll_to_newest()
+        elif self._group_id is not None:
+            self.close_group()
+
+    def close_group(self) -> None:
+        """Show no group: nothing is on screen, so nothing more is read."""
+        self._store_draft()
+        self._group_id = None
+        self.chat.view.show_model(None)
+        self.chat.composer.set_group(None)
+        self.chat.show_empty(CLOSED_CHAT_TEXT)
+        self.groups.select_group(None)
+        self.bridge.set_active_group(None)
+        self._sync_group_actions()
+        self._update_reading()
+        self._update_title()
+        self.group_changed.emit(None)
 
     def _bridge_connections(self) -> list[tuple[Any, Any]]:
         b = self.bridge
@@ -263,11 +212,13 @@ class MainWindow(QMainWindow):
 
     def _restore_layout(self) -> None:
         saved = self.profile.ui.get("window")
+        geometry = saved.get("geometry") if isinstance(saved, dict) else None
+        if not isinstance(geometry, str) or not self.restoreGeometry(
+            QByteArray.fromBase64(geometry.encode())
+        ):
+            fit_to_screen(self, DEFAULT_SIZE)
         if not isinstance(saved, dict):
             return
-        geometry = saved.get("geometry")
-        if isinstance(geometry, str):
-            self.restoreGeometry(QByteArray.fromBase64(geometry.encode()))
         splitter = saved.get("splitter")
         if isinstance(splitter, str):
             self.splitter.restoreState(QByteArray.fromBase64(splitter.encode()))
@@ -340,7 +291,11 @@ class MainWindow(QMainWindow):
         self._left_group = False
         self.profile.ui["last_group"] = group_id
         self._save_timer.start()
-        self.chat.view.show_model(self.bridge.message_model(group_id))
+        self.chat.view.show_model(
+            self.bridge.message_model(group_id),
+            self.bridge.last_read_seq(group_id),
+            self.bridge.groups.unread(group_id),
+        )
         name = str(index.data(GroupRoles.NAME) or "")
         self.chat.composer.set_group(group_id, self._draft(group_id), name)
         self._refresh_header()
@@ -350,6 +305,7 @@ class MainWindow(QMainWindow):
         if self.isActiveWindow() or QApplication.activeWindow() is None:
             self.bridge.set_active_group(group_id)
         self._update_title()
+        self._update_reading()
         self.chat.composer.edit.setFocus()
         self._sync_group_actions()
         self.group_changed.emit(group_id)
@@ -383,12 +339,45 @@ class MainWindow(QMainWindow):
         return None if index is None else str(index.data(GroupRoles.NAME) or "")
 
     def _on_groups_data_changed(self, *args: object) -> None:
+        # At once: what the chat may count as read depends on the marker as it is now.
+        self._sync_unread()
         if not self._refresh_timer.isActive():
             self._refresh_timer.start()
 
     def _refresh_now(self) -> None:
         self._refresh_header()
         self._update_title()
+        self._sync_unread()
+
+    def _sync_unread(self) -> None:
+        """The chat's ↓ button and "New messages" line follow the group's unread count."""
+        gid = self._group_id
+        if gid is None:
+            return
+        self.chat.view.set_unread(
+            self.bridge.groups.unread(gid),
+            self.bridge.last_read_seq(gid),
+            self.bridge.first_unread(gid),
+        )
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def is_reading(self) -> bool:
+        """Whether the user can see this window's chat: shown, active and not minimised."""
+        return (
+            self._group_id is not None
+            and self.isVisible()
+            and self.isActiveWindow()
+            and not self.isMinimized()
+        )
+
+    def _update_reading(self) -> None:
+        self.chat.view.set_reading(self.is_reading())
+
+    def _on_seen(self, group_id: int, seq: int) -> None:
+        # A message is read once its row was in view of a user who could see it.
+        if group_id == self._group_id and self.is_reading():
+            self.bridge.mark_seen(group_id, seq)
 
     def _on_group_added(self, _group_id: int) -> None:
         self._pick_initial_group()  # nothing open yet: the remembered group, else the first
@@ -424,6 +413,7 @@ class MainWindow(QMainWindow):
                 self._left_group = True
                 self.chat.show_empty("You left that group.")
             self._sync_group_actions()
+            self._update_reading()
         self._update_title()
 
     def confirm_sign_out(self) -> None:
@@ -528,13 +518,24 @@ class MainWindow(QMainWindow):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
-            # With a shared session, the focused window decides which group counts as read.
+        kind = event.type()
+        if kind == QEvent.Type.ActivationChange and self.isActiveWindow():
+            # With a shared session, the focused window decides which group is on screen.
             self.bridge.set_active_group(self._group_id)
+        if kind in (QEvent.Type.ActivationChange, QEvent.Type.WindowStateChange):
+            self._update_reading()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._update_reading()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self._update_reading()
 
     def is_showing(self, group_id: int) -> bool:
         """Whether a person looking at this window sees `group_id` right now."""
-        return self.isActiveWindow() and not self.isMinimized() and self._group_id == group_id
+        return self._group_id == group_id and self.is_reading()
 
     # --- dialogs -----------------------------------------------------------------------------------
 

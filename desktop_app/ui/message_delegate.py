@@ -1,4 +1,4 @@
-"""Paints one chat message: sender, time, wrapped plain text, grouping, day separators, states."""
+"""Paints one chat message: sender, time, wrapped plain text, grouping, day and "New messages" separators, states."""
 
 from __future__ import annotations
 
@@ -35,6 +35,9 @@ GROUPED_TOP_PAD = 2
 BOTTOM_PAD = 1
 HEADER_GAP = 2
 SEPARATOR_HEIGHT = 36
+# The "New messages" line above the first unread message.
+DIVIDER_HEIGHT = 30
+DIVIDER_TEXT = "New messages"
 FAILED_GAP = 3
 CLOCK_SIZE = 11
 # Messages of one sender closer than this share a header.
@@ -59,6 +62,7 @@ class RowGeometry:
     """Where everything of one row goes, relative to the row's rect."""
 
     separator: QRect
+    divider: QRect
     avatar: QRect
     header: QRect
     body: QRect
@@ -105,6 +109,8 @@ class MessageDelegate(QStyledItemDelegate):
         super().__init__(view)
         self._view = view
         self._heights: dict[object, tuple[tuple[object, ...], int]] = {}
+        # The seq of the first unread message: a "New messages" line is drawn above it.
+        self.divider_seq: int | None = None
 
     # --- fonts and geometry ----------------------------------------------------------
 
@@ -130,12 +136,20 @@ class MessageDelegate(QStyledItemDelegate):
         """The layout of one row inside option.rect (also used for hit-testing clicks)."""
         rect: QRect = option.rect
         flags = row_flags(index)
+        has_divider = self._has_divider(index)
+        if has_divider and not flags.header:
+            # The "New messages" line starts a new run: the sender is named again below it.
+            flags = RowFlags(flags.day_separator, True, flags.failed)
         base, name_font, small = self._fonts(option.font)
         top = rect.top()
         separator = QRect()
         if flags.day_separator:
             separator = QRect(rect.left(), top, rect.width(), SEPARATOR_HEIGHT)
             top += SEPARATOR_HEIGHT
+        divider = QRect()
+        if has_divider:
+            divider = QRect(rect.left(), top, rect.width(), DIVIDER_HEIGHT)
+            top += DIVIDER_HEIGHT
         top += HEADER_TOP_PAD if flags.header else GROUPED_TOP_PAD
         left = rect.left() + self._text_left()
         width = self._text_width(rect.width())
@@ -159,7 +173,11 @@ class MessageDelegate(QStyledItemDelegate):
             discard_w = fm.horizontalAdvance("Discard") + 8
             discard = QRect(left + width - discard_w, top, discard_w, fm.height())
             retry = QRect(discard.left() - 6 - retry_w, top, retry_w, fm.height())
-        return RowGeometry(separator, avatar, header, body, failed_line, retry, discard)
+        return RowGeometry(separator, divider, avatar, header, body, failed_line, retry, discard)
+
+    def _has_divider(self, index: ModelIndex) -> bool:
+        row = message_at(index)
+        return row is not None and row.seq is not None and row.seq == self.divider_seq
 
     # --- size --------------------------------------------------------------------------
 
@@ -177,6 +195,7 @@ class MessageDelegate(QStyledItemDelegate):
             above.state == "failed" if above is not None else False,
             row.state == "failed",
             option.font.key(),
+            row.seq is not None and row.seq == self.divider_seq,
         )
         key = row.client_msg_id or row.id
         cached = self._heights.get(key)
@@ -210,11 +229,14 @@ class MessageDelegate(QStyledItemDelegate):
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         if option.state & QStyle.StateFlag.State_Selected:
             content = QRect(option.rect)
-            if not geo.separator.isNull():
-                content.setTop(geo.separator.bottom() + 1)
+            top_line = geo.divider if not geo.divider.isNull() else geo.separator
+            if not top_line.isNull():
+                content.setTop(top_line.bottom() + 1)
             painter.fillRect(content, c.selection)
         if not geo.separator.isNull():
             self._paint_separator(painter, geo.separator, row, small, c)
+        if not geo.divider.isNull():
+            self._paint_divider(painter, geo.divider, small, c)
         if not geo.avatar.isNull():
             self._paint_avatar(painter, geo.avatar, row, c)
             self._paint_header(painter, geo.header, row, name_font, small, c)
@@ -240,16 +262,36 @@ class MessageDelegate(QStyledItemDelegate):
         c: theme.ThemeColors,
     ) -> None:
         label = day_label(_local_day(row.created_at))
+        self._paint_rule(painter, rect, label, font, c.separator, c.muted)
+
+    def _paint_divider(
+        self, painter: QPainter, rect: QRect, font: QFont, c: theme.ThemeColors
+    ) -> None:
+        """The accent line with "New messages" in its middle, as chat apps mark the first unread."""
+        bold = QFont(font)
+        bold.setBold(True)
+        self._paint_rule(painter, rect, DIVIDER_TEXT, bold, c.accent, c.accent)
+
+    def _paint_rule(
+        self,
+        painter: QPainter,
+        rect: QRect,
+        label: str,
+        font: QFont,
+        line: QColor,
+        text: QColor,
+    ) -> None:
+        """A horizontal line across the row with `label` in a gap in its middle."""
         fm = QFontMetrics(font)
         text_w = fm.horizontalAdvance(label) + 24
         mid_y = rect.center().y()
-        painter.setPen(QPen(c.separator, 1))
+        painter.setPen(QPen(line, 1))
         left_end = rect.center().x() - text_w // 2
         right_start = rect.center().x() + text_w // 2
         painter.drawLine(rect.left() + MARGIN_X, mid_y, left_end, mid_y)
         painter.drawLine(right_start, mid_y, rect.right() - MARGIN_X, mid_y)
         painter.setFont(font)
-        painter.setPen(c.muted)
+        painter.setPen(text)
         painter.drawText(
             QRect(left_end, rect.top(), text_w, rect.height()), Qt.AlignmentFlag.AlignCenter, label
         )

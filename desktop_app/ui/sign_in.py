@@ -98,7 +98,6 @@ class SignInDialog(QDialog):
         super().__init__(parent)
         self._profile = profile
         self._busy = False
-        self.setWindowTitle("Sign in — desktop-app")
         self.setWindowIcon(icon("app"))
         self.setMinimumWidth(DIALOG_MIN_WIDTH)
         self._setup_ui()
@@ -107,7 +106,7 @@ class SignInDialog(QDialog):
         (self.password.edit if profile.username else self.username.edit).setFocus()
 
     def _setup_ui(self) -> None:
-        heading = QLabel("Sign in to your chat server", self)
+        self.heading = heading = QLabel(self)
         heading.setObjectName("chatTitle")
         self.server = Field("http://host:port", self)
         self.username = Field("your username", self)
@@ -149,6 +148,11 @@ class SignInDialog(QDialog):
     def _on_mode(self, creating: bool) -> None:
         self.display_name.setVisible(creating)
         self._display_label.setVisible(creating)
+        # Title, heading and button all say what the dialog is doing now.
+        self.setWindowTitle(("Create account" if creating else "Sign in") + " — desktop-app")
+        self.heading.setText(
+            "Create an account on your chat server" if creating else "Sign in to your chat server"
+        )
         self.submit_button.setText("Create account" if creating else "Sign in")
         self._clear_errors()
         # Rows and errors come and go: the dialog shrinks back rather than keep blank space.

@@ -7,17 +7,28 @@ from collections.abc import Callable
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 
+def unsent_text(waiting: int, username: str) -> str:
+    """The question's text, with one message or several in the words that fit each."""
+    if waiting == 1:
+        return (
+            "1 message hasn't been sent yet. It stays on this computer and goes out the next "
+            f"time you sign in as {username} here. Sign out anyway?"
+        )
+    return (
+        f"{waiting} messages haven't been sent yet. They stay on this computer and go out "
+        f"the next time you sign in as {username} here. Sign out anyway?"
+    )
+
+
 def ask_sign_out(
     parent: QWidget, waiting: int, username: str, sign_out: Callable[[], None]
 ) -> QMessageBox:
     """Open (non-modal) "Sign out?"; `sign_out` runs only if the user confirms. Cancel is the
     default, so Enter never signs out by accident."""
-    what = "1 message hasn't" if waiting == 1 else f"{waiting} messages haven't"
     box = QMessageBox(
         QMessageBox.Icon.Warning,
         "Sign out?",
-        f"{what} been sent yet. They stay on this computer and go out the next time you "
-        f"sign in as {username} here. Sign out anyway?",
+        unsent_text(waiting, username),
         QMessageBox.StandardButton.Cancel,
         parent,
     )

@@ -18,6 +18,7 @@ from desktop_app.session.cache import CACHED_MESSAGES_PER_GROUP
 from desktop_app.session.state import ConnState
 from desktop_app.settings import Profile
 from tests.client.peer import Peer
+from tests.client.reading import read_on_screen
 from tests.client.seed import seed_history
 from tests.support.server import ServerProcess, auth_headers
 
@@ -90,6 +91,7 @@ def test_started_offline_shows_cached_groups_history_and_pending_then_syncs_each
     wait_for(lambda: live(first))
     first.set_active_group(train)
     wait_for(lambda: bodies(first.message_model(train)) == ["before 1", "before 2", "before 3"])
+    read_on_screen(first, train)
     wait_for(lambda: bodies(first.message_model(other)) == ["other 1", "other 2"])
     wait_for(lambda: listed(first)[train]["unread"] == 0)
     list_before = listed(first)

@@ -17,6 +17,7 @@ from desktop_app.models.bridge import SessionBridge
 from desktop_app.net.rest import RestClient
 from desktop_app.session.state import ConnState
 from tests.client.peer import Peer
+from tests.client.reading import read_on_screen
 from tests.support.server import PASSWORD, ServerProcess
 
 Auth = tuple[dict[str, Any], str]
@@ -119,7 +120,7 @@ def test_a_read_marker_that_could_not_be_sent_is_sent_later_and_unread_stays_zer
     wait_for(lambda: bridge.groups.unread(group_a) == 2)
 
     transport.fail(post_to("/read"))  # the network blinks as the user opens the group
-    bridge.set_active_group(group_a)
+    read_on_screen(bridge, group_a)
     assert bridge.groups.unread(group_a) == 0
     wait_for(lambda: transport.failed == 1)
     bridge.set_active_group(group_b)
@@ -151,7 +152,7 @@ def test_a_failed_read_marker_is_sent_by_the_next_ping_while_the_socket_stays_up
     peer.send(group, "one")
     wait_for(lambda: bridge.groups.unread(group) == 1)
     transport.fail(post_to("/read"))
-    bridge.set_active_group(group)
+    read_on_screen(bridge, group)
     wait_for(lambda: transport.failed == 1)
     headers = {"Authorization": f"Bearer {alice[1]}"}
 
@@ -273,7 +274,7 @@ def test_reading_a_group_after_being_added_back_reaches_the_server(
         peer.send(group, body)
     bridge = make_bridge(server.url, alice)
     wait_for(lambda: live(bridge) and bridge.groups.unread(group) == 3)
-    bridge.set_active_group(group)
+    read_on_screen(bridge, group)
     headers = {"Authorization": f"Bearer {alice[1]}"}
 
     def server_marker() -> int:
@@ -286,6 +287,6 @@ def test_reading_a_group_after_being_added_back_reaches_the_server(
     peer.add_member(group, alice[0]["username"])
     wait_for(lambda: bridge.groups.row_of(group) is not None)
     wait_for(lambda: bridge.groups.unread(group) == 3)  # a new membership starts unread
-    bridge.set_active_group(group)
+    read_on_screen(bridge, group)
     wait_for(lambda: server_marker() == 3)
     peer.close()

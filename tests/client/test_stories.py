@@ -15,6 +15,7 @@ from desktop_app.net.rest import RestClient
 from desktop_app.session.state import ConnState
 from tests.client.gateway import FlakyGateway
 from tests.client.peer import Peer
+from tests.client.reading import read_on_screen
 from tests.client.seed import seed_history
 from tests.client.v2 import message_body
 from tests.support.server import PASSWORD, ServerProcess
@@ -68,7 +69,7 @@ def test_background_group_message_raises_unread_and_shows_on_switch(
     assert notified == [(group_b, "hello from Beta")], "the UI can notify about it"
     fetched_before = message_fetches(bridge, group_b)
 
-    bridge.set_active_group(group_b)
+    read_on_screen(bridge, group_b)
 
     assert bodies(bridge.message_model(group_b)) == ["hello from Beta"]
     assert message_fetches(bridge, group_b) == fetched_before, "switching must not fetch"
@@ -257,7 +258,7 @@ def test_large_group_opens_with_one_page_and_scrolls_back_in_order(
     seed_history(server, group, bob[0]["id"], 10_000)
     bridge = make_bridge(server.url, alice)
     wait_for(lambda: live(bridge))
-    bridge.set_active_group(group)
+    read_on_screen(bridge, group)
     model = bridge.message_model(group)
     page = bridge.session.sync.history_page
 
@@ -363,7 +364,7 @@ def test_reading_in_one_session_clears_unread_in_the_other(
         peer.send(group, f"unread {i}")
     wait_for(lambda: window1.groups.unread(group) == 3 and window2.groups.unread(group) == 3)
 
-    window1.set_active_group(group)
+    read_on_screen(window1, group)
 
     assert window1.groups.unread(group) == 0
     wait_for(lambda: window2.groups.unread(group) == 0)

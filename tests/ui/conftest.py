@@ -6,6 +6,7 @@
 `desktop`    a DesktopApp with fast reconnects, DESKTOP_APP_HOME in a temp dir; shut down after.
 `sign_in`    `sign_in(desktop, url, username, password) -> MainWindow`: a window of its own
              profile, exactly as the sign-in dialog would leave it.
+`roomy_server` a module's server that lets one user post a long history quickly.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from desktop_app.settings import Profile
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.sign_in import remember_user
 from desktop_app.ui.theme import ThemeChoice
-from tests.support.server import PASSWORD, register, unique_name
+from tests.support.server import PASSWORD, ServerProcess, register, unique_name
 from tests.support.session import FAST_SESSION
 
 T = TypeVar("T")
@@ -86,6 +87,15 @@ def sign_in(arun: Callable[..., Any]) -> Callable[..., MainWindow]:
         return window
 
     return open_window
+
+
+@pytest.fixture(scope="module")
+def roomy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server that lets one user post a long history quickly."""
+    proc = ServerProcess(tmp_path_factory.mktemp("roomy"), args=["--send-burst", "2000"])
+    proc.start()
+    yield proc
+    proc.stop()
 
 
 @pytest.fixture
