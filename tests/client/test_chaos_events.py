@@ -4,9 +4,10 @@ server's state, and every intent is in the log exactly once."""
 
 from __future__ import annotations
 
+import os
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from desktop_app.models.bridge import SessionBridge
 from desktop_app.session.state import ConnState
 from tests.client.converge import client_state, server_state
 from tests.client.peer import Peer
+from tests.support.cluster import postgres_database
 from tests.support.server import ServerProcess
 
 Auth = tuple[dict[str, Any], str]
@@ -66,16 +68,32 @@ def forced(bridge: SessionBridge, group: int, round_no: int) -> list[str]:
     return [cid for cid in out if cid]
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def chaos_server(
+    request: pytest.FixtureRequest, make_server: Callable[..., ServerProcess]
+) -> Iterator[ServerProcess]:
+    """One server node on SQLite, or on a PostgreSQL database of its own."""
+    if request.param == "sqlite":
+        yield make_server()
+        return
+    if not os.environ.get("CHAT_TEST_DATABASE_URL"):
+        pytest.skip("set CHAT_TEST_DATABASE_URL to run on PostgreSQL")
+    with postgres_database() as database:
+        server = make_server(args=["--database", database])
+        yield server
+        server.stop()
+
+
 @pytest.mark.parametrize("seed", [11])
 def test_clients_converge_on_the_servers_state_through_kills_and_cuts(
     seed: int,
-    fresh_server: ServerProcess,
+    chaos_server: ServerProcess,
     register: Callable[..., Auth],
     make_bridge: Callable[..., SessionBridge],
     wait_for: Callable[..., None],
     arun: Callable[..., Any],
 ) -> None:
-    server = fresh_server
+    server = chaos_server
     rng = random.Random(seed)
     alice, bob, carol, dave = (register(server.url) for _ in range(4))
     creator = Peer(server.url, carol)
