@@ -41,6 +41,8 @@ def test_every_event_kind_is_applied_live_and_matches_the_server(
     model = bridge.message_model(group)
     first = peer.send(group, "first")
     wait_for(lambda: column(model, MessageRoles.BODY) == ["first"])
+    notified: list[str] = []
+    bridge.message_received.connect(lambda _g, m: notified.append(m.body))
 
     reply = peer.reply(group, "a reply", first["id"])
     peer.post_event(group, "message.edited", message_id=first["id"], body="first, edited")
@@ -82,6 +84,8 @@ def test_every_event_kind_is_applied_live_and_matches_the_server(
     # the edit and the system lines do not count), as the server counts them.
     server_unread = next(g for g in peer_groups(alice, server) if g["id"] == group)["unread_count"]
     assert bridge.groups.unread(group) == server_unread == 2
+    # Notifications: the two new messages only (not the edit, reactions, lines, deletion).
+    assert notified == ["a reply", "to be deleted"]
 
 
 def peer_groups(auth: Auth, server: ServerProcess) -> list[dict[str, Any]]:
