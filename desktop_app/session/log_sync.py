@@ -4,12 +4,12 @@ catch-up pages, members and their read markers (seen-by), reply quotes, unread u
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
 from chat_protocol.events import EventKind
-from chat_protocol.models import Event, MemberReadNotice, Message
+from chat_protocol.models import Event, MemberReadNotice, Message, WireModel
 from desktop_app.net.rest import RestClient
 from desktop_app.session.events import EventApplier
 from desktop_app.session.extras import EXCERPT_CHARS, ReplyQuote
@@ -24,10 +24,21 @@ if TYPE_CHECKING:
 
     from chat_protocol.models import User
 
+W = TypeVar("W", bound=WireModel)
+
 # GET /api/groups/{id} answers older than the applied log are asked again this often.
 MEMBERS_LOAD_TRIES = 3
 # A read marker repaints at most this many rows below it (the ones on screen, in practice).
 TICK_REPAINT_ROWS = 200
+
+
+def parsed(model: type[W], data: Any, journal: Journal, what: str) -> W | None:
+    """A socket payload as its wire model, or None (and a journal entry) when malformed."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        journal.record("error", f"Ignored a malformed {what}: {exc}")
+        return None
 
 
 class LogSync:
@@ -80,10 +91,8 @@ class LogSync:
         """A v2 log event. A new message takes the message path (gaps there are fetched as
         ever); any other kind is applied only at the group's next seq (`hi + 1`): one that
         skips a seq waits for the catch-up it starts, so a group's events apply in order."""
-        try:
-            event = Event.model_validate(data)
-        except ValidationError as exc:
-            self.journal.record("error", f"Ignored a malformed event: {exc}")
+        event = parsed(Event, data, self.journal, "event")
+        if event is None:
             return
         gid = event.group_id
         if event.kind == EventKind.MESSAGE_POSTED:

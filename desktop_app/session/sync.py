@@ -25,7 +25,7 @@ from desktop_app.session.catchup import CatchUp
 from desktop_app.session.events import EventApplier
 from desktop_app.session.groups import GroupRegistry, GroupState
 from desktop_app.session.journal import Journal
-from desktop_app.session.log_sync import LogSync
+from desktop_app.session.log_sync import LogSync, parsed
 from desktop_app.session.members import GroupMembers
 from desktop_app.session.reads import ReadMarkers
 from desktop_app.session.sync_listener import Removal, SyncFailed, SyncListener
@@ -298,10 +298,8 @@ class SyncEngine(CatchUp, LogSync):
     # --- live events -----------------------------------------------------------------
 
     def on_message_new(self, data: Any) -> None:
-        try:
-            message = Message.model_validate(data)
-        except ValidationError as exc:
-            self.journal.record("error", f"Ignored a malformed message:new event: {exc}")
+        message = parsed(Message, data, self.journal, "message:new event")
+        if message is None:
             return
         gid = message.group_id
         if gid not in self.registry:
