@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import (
@@ -14,20 +13,10 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from desktop_app.models.roles import GroupRoles
 from desktop_app.session.groups import GroupRegistry, GroupState
 
 Index = QModelIndex | QPersistentModelIndex
-
-
-class GroupRoles(IntEnum):
-    """Data roles of a group row."""
-
-    GROUP_ID = Qt.ItemDataRole.UserRole + 1
-    NAME = Qt.ItemDataRole.UserRole + 2
-    UNREAD = Qt.ItemDataRole.UserRole + 3
-    PREVIEW = Qt.ItemDataRole.UserRole + 4
-    LAST_TIME = Qt.ItemDataRole.UserRole + 5
-    MEMBER_COUNT = Qt.ItemDataRole.UserRole + 6
 
 
 _ROLE_NAMES = {
@@ -37,6 +26,8 @@ _ROLE_NAMES = {
     GroupRoles.PREVIEW: b"preview",
     GroupRoles.LAST_TIME: b"lastTime",
     GroupRoles.MEMBER_COUNT: b"memberCount",
+    GroupRoles.CREATOR_ID: b"creatorId",
+    GroupRoles.IS_CREATOR: b"isCreator",
 }
 
 
@@ -86,6 +77,10 @@ class GroupListModel(QAbstractListModel):
             return state.last_time
         if role == GroupRoles.MEMBER_COUNT:
             return state.member_count
+        if role == GroupRoles.CREATOR_ID:
+            return state.creator_id
+        if role == GroupRoles.IS_CREATOR:
+            return state.creator_id is not None and state.creator_id == self._registry.my_id
         return None
 
     def roleNames(self) -> dict[int, QByteArray]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import (
@@ -15,24 +14,12 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from desktop_app.models.roles import MessageRoles
+from desktop_app.session.extras import ReactionChip, Ticks
+from desktop_app.session.members import GroupMembers, MemberInfo
 from desktop_app.session.timeline import FAILED, PENDING, Row, Timeline
 
 Index = QModelIndex | QPersistentModelIndex
-
-
-class MessageRoles(IntEnum):
-    """Data roles of a message row."""
-
-    ID = Qt.ItemDataRole.UserRole + 1
-    SEQ = Qt.ItemDataRole.UserRole + 2
-    SENDER_ID = Qt.ItemDataRole.UserRole + 3
-    SENDER_NAME = Qt.ItemDataRole.UserRole + 4
-    BODY = Qt.ItemDataRole.UserRole + 5
-    CREATED_AT = Qt.ItemDataRole.UserRole + 6
-    STATE = Qt.ItemDataRole.UserRole + 7
-    IS_OWN = Qt.ItemDataRole.UserRole + 8
-    CLIENT_MSG_ID = Qt.ItemDataRole.UserRole + 9
-    ERROR = Qt.ItemDataRole.UserRole + 10
 
 
 TOOLTIP_TIME_FORMAT = "%a %d %b %Y, %H:%M:%S"
@@ -61,6 +48,13 @@ _GETTERS: dict[int, Callable[[Row], Any]] = {
     MessageRoles.IS_OWN: lambda r: r.is_own,
     MessageRoles.CLIENT_MSG_ID: lambda r: r.client_msg_id,
     MessageRoles.ERROR: lambda r: r.error,
+    MessageRoles.EDITED_AT: lambda r: r.edited_at,
+    MessageRoles.DELETED: lambda r: r.deleted,
+    MessageRoles.REPLY_TO: lambda r: r.reply_to,
+    MessageRoles.REPLY_TO_ID: lambda r: r.reply_to.message_id if r.reply_to else None,
+    MessageRoles.SYSTEM: lambda r: r.system,
+    MessageRoles.PENDING_EDIT: lambda r: r.pending_edit,
+    MessageRoles.PENDING_DELETE: lambda r: r.pending_delete,
 }
 
 _ROLE_NAMES = {
@@ -74,7 +68,19 @@ _ROLE_NAMES = {
     MessageRoles.IS_OWN: b"isOwn",
     MessageRoles.CLIENT_MSG_ID: b"clientMsgId",
     MessageRoles.ERROR: b"error",
+    MessageRoles.EDITED_AT: b"editedAt",
+    MessageRoles.DELETED: b"deleted",
+    MessageRoles.REPLY_TO: b"replyTo",
+    MessageRoles.REACTIONS: b"reactions",
+    MessageRoles.SYSTEM: b"system",
+    MessageRoles.READ_BY: b"readBy",
+    MessageRoles.TICKS: b"ticks",
+    MessageRoles.PENDING_EDIT: b"pendingEdit",
+    MessageRoles.REPLY_TO_ID: b"replyToId",
+    MessageRoles.PENDING_DELETE: b"pendingDelete",
 }
+# Roles that need the group's members (names, read markers), not just the row.
+_MEMBER_ROLES = {MessageRoles.REACTIONS, MessageRoles.READ_BY, MessageRoles.TICKS}
 
 
 class MessageModel(QAbstractListModel):
@@ -91,9 +97,11 @@ class MessageModel(QAbstractListModel):
         timeline: Timeline,
         load_older: Callable[[], None] | None = None,
         parent: Any = None,
+        members: GroupMembers | None = None,
     ) -> None:
         super().__init__(parent)
         self._tl = timeline
+        self._members = members
         self._rows = len(timeline)
         self._load_older = load_older
         self._older_loading = False
@@ -114,13 +122,66 @@ class MessageModel(QAbstractListModel):
         return 0 if parent.isValid() else len(self._tl)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._tl):
+            return None
         getter = _GETTERS.get(role)
-        if getter is None or not index.isValid():
-            return None
-        row = index.row()
-        if row >= len(self._tl):
-            return None
-        return getter(self._tl.row(row))
+        if getter is not None:
+            return getter(self._tl.row(index.row()))
+        if role in _MEMBER_ROLES:
+            row = self._tl.row(index.row())
+            if role == MessageRoles.REACTIONS:
+                return self.reactions(row)
+            if role == MessageRoles.READ_BY:
+                return [m.display_name for m in self._readers(row)]
+            return self.ticks(row)
+        return None
+
+    # --- v2: reactions and seen-by ------------------------------------------------------
+
+    def reactions(self, row: Row) -> list[ReactionChip]:
+        """The row's reactions as chips (emoji in code point order), names from members;
+        the user's own toggles still in the outbox are shown already (pending)."""
+        if not row.reactions and not row.pending_reactions:
+            return []
+        names = self._members.names() if self._members is not None else {}
+        me = self._members.my_id if self._members is not None else self._tl_me(row)
+        held = {e: list(ids) for e, ids in (row.reactions or {}).items()}
+        toggles = row.pending_reactions or {}
+        for emoji, add in toggles.items():
+            ids = held.setdefault(emoji, [])
+            if add and me not in ids:
+                ids.append(me)
+                ids.sort()
+            elif not add and me in ids:
+                ids.remove(me)
+        return [
+            ReactionChip(
+                emoji,
+                tuple(ids),
+                tuple(names.get(i, f"user {i}") for i in ids),
+                me in ids,
+                emoji in toggles,
+            )
+            for emoji, ids in sorted(held.items())
+            if ids
+        ]
+
+    @staticmethod
+    def _tl_me(row: Row) -> int:
+        return row.sender_id if row.is_own else -1
+
+    def _readers(self, row: Row) -> list[MemberInfo]:
+        if self._members is None or row.seq is None or row.system is not None:
+            return []
+        return self._members.readers_of(row.seq, row.sender_id)
+
+    def ticks(self, row: Row) -> Ticks:
+        """One tick once stored, two once every other member has read it (own rows only)."""
+        if not row.is_own or row.seq is None or row.system is not None or row.deleted:
+            return Ticks.NONE
+        if self._members is not None and self._members.all_read(row.seq, row.sender_id):
+            return Ticks.TWO
+        return Ticks.ONE
 
     def roleNames(self) -> dict[int, QByteArray]:
         names = {int(role): QByteArray(name) for role, name in _ROLE_NAMES.items()}

@@ -9,11 +9,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from chat_protocol.events import ClientEvent
 from chat_protocol.limits import TYPING_INTERVAL_SECONDS
-from chat_protocol.models import Group, Message, Ready, User
+from chat_protocol.models import Event, Group, Message, Ready, User
 from desktop_app.net.errors import ApiError, AuthError, NotFoundError
 from desktop_app.net.realtime import (
     RECONNECT_DELAY,
@@ -25,7 +25,9 @@ from desktop_app.net.realtime import (
 from desktop_app.net.rest import RestClient
 from desktop_app.session.cache import CACHE_FLUSH_INTERVAL, STALE_CACHE_GAP, LocalCache
 from desktop_app.session.connection import PING_INTERVAL, Connection
+from desktop_app.session.intents import Intents
 from desktop_app.session.journal import Journal
+from desktop_app.session.members import GroupMembers
 from desktop_app.session.outbox import Outbox, OutboxItem
 from desktop_app.session.sender import RETRY_DELAY_MAX, RETRY_DELAY_MIN, Sender
 from desktop_app.session.state import ConnectionStatus, ConnState
@@ -66,11 +68,14 @@ class SessionListener(Protocol):
     def on_typing(self, group_id: int, display_name: str) -> None: ...
     def on_outbox_changed(self, length: int) -> None: ...
     def on_server_instance(self, instance_id: str) -> None: ...
+    def on_intent_failed(self, group_id: int, kind: str, reason: str) -> None: ...
 
 
 class Session:
     """Everything one signed-in user needs, without Qt: `start`, then `send`, `retry`,
-    `discard`, `set_active_group`, `mark_seen`, `load_older`; the listener hears about the rest.
+    `discard`, `set_active_group`, `mark_seen`, `load_older`, and the protocol v2 intents
+    (`edit_message`, `delete_message`, `react`, `rename_group`, `remove_member`: queued in the
+    outbox like sends, see session/intents.py); the listener hears about the rest.
 
     A session belongs to one server instance and user (`instance_id`, from the sign-in or
     the profile; None until the first `ready` names it). Its cache and outbox are that
@@ -155,6 +160,7 @@ class Session:
         self._cache_task: asyncio.Task[None] | None = None
         self._sender_task: asyncio.Task[None] | None = None
         self._typing_sent: dict[int, float] = {}
+        self.intents = Intents(self)
         self._started = False
 
     # --- lifecycle -------------------------------------------------------------------
@@ -264,7 +270,7 @@ class Session:
         """Write what changed to the local cache now; returns the message rows written."""
         if self.cache is None:
             return 0
-        return self.cache.flush(self.sync.registry, self.sync.timelines)
+        return self.cache.flush(self.sync.registry, self.sync.timelines, self.sync.member_lists)
 
     async def _flush_cache_periodically(self) -> None:
         while True:
@@ -343,7 +349,12 @@ class Session:
                 "were not sent, and their text was handed back to you.",
             )
             self.listener.on_undeliverable(
-                Undeliverable(group_id, shown, [i.body for i in items], reason=Removal.OTHER_SERVER)
+                Undeliverable(
+                    group_id,
+                    shown,
+                    [i.body for i in items if i.is_message],
+                    reason=Removal.OTHER_SERVER,
+                )
             )
 
     def _auth_failed(self) -> None:
@@ -352,13 +363,15 @@ class Session:
 
     # --- sending ---------------------------------------------------------------------
 
-    def send(self, group_id: int, body: str) -> str:
-        """Queue a message: its id first, then the pending echo and the outbox row, at once."""
+    def send(self, group_id: int, body: str, reply_to_message_id: int | None = None) -> str:
+        """Queue a message (optionally a reply to a stored message of the group): its id
+        first, then the pending echo and the outbox row, at once."""
         cid = str(uuid.uuid4())
         now = datetime.now(UTC)
         state = self.sync.registry.get(group_id)
         name = state.name if state is not None else ""
-        self.outbox.add(OutboxItem(cid, group_id, body, now, group_name=name))
+        data = None if reply_to_message_id is None else {"reply_to_message_id": reply_to_message_id}
+        self.outbox.add(OutboxItem(cid, group_id, body, now, group_name=name, data=data))
         row = Row(
             id=None,
             seq=None,
@@ -370,6 +383,7 @@ class Session:
             state=PENDING,
             is_own=True,
         )
+        row.reply_to = self.sync.quote(group_id, reply_to_message_id)
         self.timeline(group_id).add_pending(row)
         self.sync.show_pending(group_id)
         self.journal.record(
@@ -381,6 +395,40 @@ class Session:
         self.listener.on_outbox_changed(self.outbox.count())
         self.sender.wake()
         return cid
+
+    # --- protocol v2 intents: queued in the outbox in typed order, like sends ---------
+
+    def edit_message(
+        self, group_id: int, message_id: int | None, body: str, *, client_msg_id: str = ""
+    ) -> str | None:
+        """Edit one's own message. A stored one (`message_id`) queues a `message.edited`
+        event and shows the new text at once (PENDING_EDIT); a still-pending one
+        (`message_id` None, `client_msg_id` its echo) has its text replaced in the outbox
+        and nothing extra is sent. Returns the client_event_id queued (or the echo's id)."""
+        return self.intents.edit(group_id, message_id, body, client_msg_id=client_msg_id)
+
+    def delete_message(
+        self, group_id: int, message_id: int | None, *, client_msg_id: str = ""
+    ) -> str | None:
+        """Delete one's own message: a stored one queues `message.deleted`; a pending one
+        is just taken out of the outbox (never sent). Returns the id queued or dropped."""
+        return self.intents.delete(group_id, message_id, client_msg_id=client_msg_id)
+
+    def react(self, group_id: int, message_id: int, emoji: str, add: bool) -> str | None:
+        """Add or remove one's reaction on a stored message; shown at once."""
+        return self.intents.react(group_id, message_id, emoji, add)
+
+    def rename_group(self, group_id: int, name: str) -> str | None:
+        """Rename the group (its creator only; the server refuses others with 403)."""
+        return self.intents.rename(group_id, name)
+
+    def remove_member(self, group_id: int, user_id: int) -> str | None:
+        """Remove a member (the creator only)."""
+        return self.intents.remove_member(group_id, user_id)
+
+    def members(self, group_id: int) -> GroupMembers:
+        """The group's members (live; loaded with the group's details)."""
+        return self.sync.members(group_id)
 
     def retry(self, client_msg_id: str) -> bool:
         """Send a failed message again, with the same client_msg_id."""
@@ -412,6 +460,9 @@ class Session:
     def _restore_outbox(self) -> None:
         items = []
         for item in self.outbox.items():
+            if not item.is_message:
+                self.intents.restore(item)
+                continue
             if self.timeline(item.group_id).index_of_cid(item.client_msg_id) is not None:
                 # Stored and cached already (the app stopped before the outbox heard of it):
                 # no second echo, but it stays queued. The send is idempotent, so the server
@@ -461,7 +512,16 @@ class Session:
         )
         self.listener.on_outbox_changed(self.outbox.count())
 
+    def on_event_delivered(self, item: OutboxItem, answer: Event | Message) -> None:
+        self.intents.delivered(item, answer)
+
+    def event_data(self, item: OutboxItem) -> dict[str, Any] | None:
+        return self.intents.event_data(item)
+
     def on_rejected(self, item: OutboxItem, reason: str, *, not_member: bool = False) -> None:
+        if not item.is_message:
+            self.intents.rejected(item, reason)
+            return
         if not_member and item.group_id not in self.sync.registry:
             # A group the list does not show (left elsewhere while no cache remembered it):
             # failed there, the message would be out of sight for good; give the text back.
@@ -529,7 +589,9 @@ class Session:
                 group_id,
             )
             self.listener.on_undeliverable(
-                Undeliverable(group_id, name, [item.body for item in stranded], reason=reason)
+                Undeliverable(
+                    group_id, name, [i.body for i in stranded if i.is_message], reason=reason
+                )
             )
 
     def on_typing(self, group_id: int, display_name: str) -> None:
@@ -579,7 +641,14 @@ class Session:
         member = await self.rest.add_member(group_id, username)
         state = self.sync.registry.get(group_id)
         if state is not None:
-            state.member_count += 1
+            members = self.sync.members(group_id)
+            if members.loaded:
+                # The member.added event may come before or after this answer: the count
+                # is the list's either way, never one more per path.
+                members.add(member)
+                state.member_count = len(members)
+            else:
+                state.member_count += 1
             self.sync.registry.changed(group_id)
         return member
 
@@ -588,7 +657,7 @@ class Session:
 
     def unsent_count(self, group_id: int) -> int:
         """How many of the user's messages to the group have not reached the server."""
-        return sum(1 for item in self.outbox.items() if item.group_id == group_id)
+        return sum(1 for i in self.outbox.items() if i.group_id == group_id and i.is_message)
 
     async def leave_group(self, group_id: int) -> None:
         """Leave on the server, then drop the group and its unsent messages (which could no

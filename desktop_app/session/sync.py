@@ -1,6 +1,7 @@
 """The sync engine: applies live events and REST pages so each group holds its history once, in order.
 
-`SyncFailed` and `SyncListener` live in sync_listener.py and are re-exported here."""
+`SyncFailed` and `SyncListener` live in sync_listener.py and are re-exported here; the REST
+half is catchup.py, the protocol v2 log half log_sync.py (both mixins)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,11 @@ from desktop_app.net.errors import ApiError
 from desktop_app.net.rest import RestClient
 from desktop_app.session.cache import STALE_CACHE_GAP, CacheSnapshot
 from desktop_app.session.catchup import CatchUp
+from desktop_app.session.events import EventApplier
 from desktop_app.session.groups import GroupRegistry, GroupState
 from desktop_app.session.journal import Journal
+from desktop_app.session.log_sync import LogSync, parsed
+from desktop_app.session.members import GroupMembers
 from desktop_app.session.reads import ReadMarkers
 from desktop_app.session.sync_listener import Removal, SyncFailed, SyncListener
 from desktop_app.session.timeline import Row, Timeline
@@ -38,7 +42,7 @@ HISTORY_PAGE = 50  # one screenful and a bit: opening a group and each scroll-ba
 GAP_GRACE_SECONDS = 0.3
 
 
-class SyncEngine(CatchUp):
+class SyncEngine(CatchUp, LogSync):
     """Keeps a Timeline per group and `hi` (the contiguous last seq) for each. Live messages
     are applied at once; a skipped seq, a `ready` or a ping head ahead of `hi` starts a REST
     catch-up from `hi`, paged until `has_more` is false. Everything is deduplicated by id."""
@@ -65,6 +69,8 @@ class SyncEngine(CatchUp):
         self.stale_cache_gap = stale_cache_gap
         self.registry = GroupRegistry(me.id)
         self.timelines: dict[int, Timeline] = {}
+        self.member_lists: dict[int, GroupMembers] = {}
+        self.applier = EventApplier(self)
         self._names: dict[int, str] = {me.id: me.display_name}
         self._want: dict[int, int] = {}
         self._fetching: dict[int, asyncio.Task[int]] = {}
@@ -95,9 +101,6 @@ class SyncEngine(CatchUp):
     def set_active(self, group_id: int | None) -> None:
         self.reads.set_active(group_id)
 
-    def on_read(self, data: Any) -> None:
-        self.reads.on_read(data)
-
     # --- lookup ----------------------------------------------------------------------
 
     def timeline(self, group_id: int) -> Timeline:
@@ -106,6 +109,13 @@ class SyncEngine(CatchUp):
         if tl is None:
             tl = self.timelines[group_id] = Timeline(group_id)
         return tl
+
+    def members(self, group_id: int) -> GroupMembers:
+        """The group's members, created on first use and kept for the whole session."""
+        ms = self.member_lists.get(group_id)
+        if ms is None:
+            ms = self.member_lists[group_id] = GroupMembers(group_id, self.me.id)
+        return ms
 
     def group_name(self, group_id: int) -> str:
         state = self.registry.get(group_id)
@@ -122,7 +132,10 @@ class SyncEngine(CatchUp):
             if tl.loaded or len(tl):
                 continue  # never mix cached rows into a timeline already in use
             tl.merge(history.rows)
+            tl.gaps.update(history.gaps)
             tl.anchor(history.lo, history.at_start)
+            if history.members is not None:
+                self.members(gid).restore(history.members)
             self._restored[gid] = tl.hi or 0
         for group in snapshot.groups:
             self._upsert(group)
@@ -182,7 +195,7 @@ class SyncEngine(CatchUp):
         self._membership_change(group.id)
         self.reads.server_has(group.id, group.last_read_seq)
         self._upsert(group)
-        self.ensure(group.id, group.last_seq)
+        self.ensure(group.id, max(group.last_seq, group.head_seq))
 
     async def refresh_groups(self) -> None:
         asked_at, held = self._membership_changes, self.held()
@@ -285,10 +298,8 @@ class SyncEngine(CatchUp):
     # --- live events -----------------------------------------------------------------
 
     def on_message_new(self, data: Any) -> None:
-        try:
-            message = Message.model_validate(data)
-        except ValidationError as exc:
-            self.journal.record("error", f"Ignored a malformed message:new event: {exc}")
+        message = parsed(Message, data, self.journal, "message:new event")
+        if message is None:
             return
         gid = message.group_id
         if gid not in self.registry:
@@ -372,7 +383,14 @@ class SyncEngine(CatchUp):
         self._membership_change(group.id)
         self.reads.server_has(group.id, group.last_read_seq)
         self._upsert(group)
-        self.ensure(group.id, group.last_seq)
+        self.ensure(group.id, max(group.last_seq, group.head_seq))
+        spawn(self._load_members_quietly(group.id), name=f"members-{group.id}")
+
+    async def _load_members_quietly(self, group_id: int) -> None:
+        try:
+            await self.load_members(group_id)
+        except ApiError as exc:
+            log.info("members of group %s not loaded: %s", group_id, exc)
 
     def on_group_left(self, data: Any) -> None:
         try:
@@ -452,9 +470,11 @@ class SyncEngine(CatchUp):
         own = False
         for row in rows:
             seq = row.seq or 0
+            if row.system is not None:
+                continue  # system lines are not messages: no unread, no preview
             if row.sender_id == my_id:
                 own = True
-            elif seq > floor:
+            elif seq > floor and not row.deleted:
                 state.extra_unread += 1
             if seq >= state.last_seq and (newest is None or seq > (newest.seq or 0)):
                 newest = row
