@@ -7,9 +7,9 @@ import time
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFrame, QLabel, QStackedLayout, QVBoxLayout, QWidget
 
-from desktop_app.ui.chat_view import ChatView
-from desktop_app.ui.composer import Composer
-from desktop_app.ui.elided_label import ElidedLabel
+from desktop_app.ui.composer.composer import Composer
+from desktop_app.ui.timeline.chat_view import ChatView
+from desktop_app.ui.widgets.elided_label import ElidedLabel
 
 # A typing notice is shown this long after the last one arrived.
 TYPING_SHOW_SECONDS = 5.0

@@ -21,18 +21,18 @@ from desktop_app.session.session import Undeliverable
 from desktop_app.session.state import ConnectionStatus, ConnState
 from desktop_app.settings import Profile
 from desktop_app.ui.chat_pane import ChatPane
-from desktop_app.ui.composer import join_draft
-from desktop_app.ui.diagnostics import DiagnosticsWindow
-from desktop_app.ui.group_dialogs import AddMemberDialog, LeaveGroupDialog, NewGroupDialog
-from desktop_app.ui.group_list import GroupListPanel
-from desktop_app.ui.group_steps import next_group, next_unread
+from desktop_app.ui.composer.composer import join_draft
+from desktop_app.ui.dialogs.diagnostics import DiagnosticsWindow
+from desktop_app.ui.dialogs.sign_out_prompt import ask_sign_out
+from desktop_app.ui.dialogs.undeliverable import UndeliverableDialog
+from desktop_app.ui.groups.group_dialogs import AddMemberDialog, LeaveGroupDialog, NewGroupDialog
+from desktop_app.ui.groups.group_list import GroupListPanel
+from desktop_app.ui.groups.group_steps import next_group, next_unread
+from desktop_app.ui.groups.quick_switcher import QuickSwitcher
 from desktop_app.ui.icons import icon
 from desktop_app.ui.main_menus import MainMenus
-from desktop_app.ui.quick_switcher import QuickSwitcher
-from desktop_app.ui.sign_out_prompt import ask_sign_out
 from desktop_app.ui.status import ConnectionStatusBar
 from desktop_app.ui.theme import ThemeChoice
-from desktop_app.ui.undeliverable import UndeliverableDialog
 from desktop_app.ui.window_place import fit_to_screen
 
 APP_TITLE = "desktop-app"

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 from desktop_app.models.message_model import MessageModel, MessageRoles
 from desktop_app.ui import theme
 from desktop_app.ui.icons import menu_icon
-from desktop_app.ui.message_delegate import DIVIDER_HEIGHT, MessageDelegate
-from desktop_app.ui.tail_window import REVEAL_ROWS, TailWindow
+from desktop_app.ui.timeline.message_delegate import DIVIDER_HEIGHT, MessageDelegate
+from desktop_app.ui.timeline.tail_window import REVEAL_ROWS, TailWindow
 
 # The reader counts as "at the bottom" within this many pixels of it.
 PIN_TOLERANCE_PX = 24

@@ -24,8 +24,8 @@ from desktop_app.models.message_model import MessageModel
 from desktop_app.session.timeline import Row
 from desktop_app.ui import theme
 from desktop_app.ui.formatting import clock, day_label, initials, local
-from desktop_app.ui.tail_window import TailWindow
-from desktop_app.ui.text_layout import draw_text, text_height
+from desktop_app.ui.timeline.tail_window import TailWindow
+from desktop_app.ui.timeline.text_layout import draw_text, text_height
 
 MARGIN_X = 16
 AVATAR = 32
