@@ -30,7 +30,8 @@ from typing import Any
 import uvloop
 from sqlalchemy import Engine, create_engine, event, insert, literal, select, text, update
 
-from chat_server.storage import groups, messages
+from chat_protocol.events import EventKind
+from chat_server.storage import events, groups, messages
 from chat_server.storage.db import Database
 from chat_server.storage.schema import groups as groups_table
 from chat_server.storage.schema import memberships
@@ -76,16 +77,22 @@ async def _seed(db: Database) -> None:
 
 
 async def server_path(db: Database) -> None:
-    """The statements of MessageService._store, through the server's own storage layer."""
+    """The statements of MessageService._store_core, through the server's own storage layer
+    (since protocol v2 with the log look-up and the `message.posted` row; B and C below keep
+    the four statements of the original experiment)."""
     async with db.write() as conn:
         assert await groups.is_member(conn, 1, 1)
         cid = str(uuid.uuid4())
-        assert await messages.by_client_id(conn, 1, cid) is None
+        assert await events.by_client_id(conn, 1, cid) is None
         seq = await messages.next_seq(conn, 1)
         assert seq is not None
-        await messages.insert_message(
-            conn, group_id=1, seq=seq, sender_id=1, client_msg_id=cid, body=BODY,
-            now=datetime.now(UTC),
+        now = datetime.now(UTC)
+        message_id = await messages.insert_message(
+            conn, group_id=1, seq=seq, sender_id=1, client_msg_id=cid, body=BODY, now=now
+        )
+        await events.insert_event(
+            conn, 1, seq, EventKind.MESSAGE_POSTED, 1, now, cid, message_id,
+            {"id": message_id, "seq": seq, "body": BODY},
         )  # fmt: skip
 
 

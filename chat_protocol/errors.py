@@ -14,6 +14,10 @@ class ErrorCode(StrEnum):
     VALIDATION_ERROR = "validation_error"
     UNKNOWN_USER = "unknown_user"
     ALREADY_MEMBER = "already_member"
+    NOT_AUTHOR = "not_author"  # v2: edit or delete of someone else's message
+    NOT_CREATOR = "not_creator"  # v2: remove a member or rename, not the group's creator
+    MESSAGE_DELETED = "message_deleted"  # v2: any event on a deleted message
+    EDIT_WINDOW_CLOSED = "edit_window_closed"  # v2: an edit after the edit window
     RATE_LIMITED = "rate_limited"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNKNOWN_EVENT = "unknown_event"

@@ -1,4 +1,4 @@
-"""Pydantic models of every object, request and event payload in protocol v1.
+"""Pydantic models of every object, request and event payload in protocol v1 and v2.
 
 Ids are strict JSON integers: a string where an integer belongs fails validation
 (bug 1 of the old web app). Requests forbid unknown fields; responses ignore them,
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -105,6 +105,20 @@ class User(WireModel):
     display_name: StrictStr
 
 
+class ReplyTo(WireModel):
+    """What a reply quotes: the original's id, seq, sender and first characters as they now stand."""
+
+    message_id: Id
+    seq: Annotated[StrictInt, Field(ge=1)]
+    sender: User
+    excerpt: StrictStr
+
+
+class Reaction(WireModel):
+    emoji: StrictStr
+    user_ids: list[Id]
+
+
 class Message(WireModel):
     id: Id
     group_id: Id
@@ -113,6 +127,11 @@ class Message(WireModel):
     client_msg_id: StrictStr
     body: StrictStr
     created_at: UtcTime
+    # protocol v2 (defaults keep v1 payloads valid)
+    edited_at: UtcTime | None = None
+    deleted: StrictBool = False
+    reply_to: ReplyTo | None = None
+    reactions: list[Reaction] = Field(default_factory=list)
 
 
 class Group(WireModel):
@@ -124,10 +143,19 @@ class Group(WireModel):
     last_read_seq: Seq
     unread_count: StrictInt
     last_message: Message | None = None
+    # protocol v2
+    creator: User | None = None
+    head_seq: Seq = 0
+
+
+class Member(User):
+    """A member in the group detail, with how far they have read (protocol v2)."""
+
+    last_read_seq: Seq = 0
 
 
 class GroupDetail(Group):
-    members: list[User]
+    members: list[Member]
 
 
 class ErrorBody(WireModel):
@@ -166,6 +194,7 @@ class AddMemberRequest(RequestModel):
 class SendMessageRequest(RequestModel):
     client_msg_id: ClientMsgId
     body: Body
+    reply_to_message_id: Id | None = None
 
 
 class ReadRequest(RequestModel):
@@ -213,6 +242,7 @@ class Health(WireModel):
 class GroupHead(WireModel):
     id: Id
     last_seq: Seq
+    head_seq: Seq = 0  # protocol v2
 
 
 class Ready(WireModel):
@@ -232,6 +262,14 @@ class ReadNotice(WireModel):
     seq: Seq
 
 
+class MemberReadNotice(WireModel):
+    """`read` on a v2 socket: any member's read position in a group of the user."""
+
+    group_id: Id
+    user_id: Id
+    seq: Seq
+
+
 class GroupLeft(WireModel):
     group_id: Id
 
@@ -240,6 +278,7 @@ class SendEvent(RequestModel):
     group_id: Id
     client_msg_id: ClientMsgId
     body: Body
+    reply_to_message_id: Id | None = None
 
 
 class TypingEvent(RequestModel):
@@ -262,3 +301,140 @@ class SendAck(Ack):
 class PingAck(Ack):
     server_time: UtcTime | None = None
     groups: list[GroupHead] = Field(default_factory=list)
+
+
+# --- protocol v2: the group event log ------------------------------------------------
+
+
+class Event(WireModel):
+    """One entry of a group's log; `data` depends on `kind` (see the *Data models below)."""
+
+    group_id: Id
+    seq: Annotated[StrictInt, Field(ge=1)]
+    kind: StrictStr
+    actor: User
+    at: UtcTime
+    client_event_id: StrictStr | None = None
+    data: dict[str, Any]
+
+
+class EventsPage(WireModel):
+    events: list[Event]
+    has_more: StrictBool
+
+
+class MessageEditedData(WireModel):
+    message_id: Id
+    body: StrictStr
+    edited_at: UtcTime
+
+
+class MessageRefData(WireModel):
+    """`message.deleted`."""
+
+    message_id: Id
+
+
+class ReactionData(WireModel):
+    message_id: Id
+    emoji: StrictStr
+
+
+class MemberData(WireModel):
+    """`member.added`, `member.left`, `member.removed`."""
+
+    user: User
+
+
+class GroupRenamedData(WireModel):
+    name: StrictStr
+
+
+# The model of each kind's `data` (a `message.posted` event's data is the Message).
+EVENT_DATA_MODELS: dict[str, type[WireModel]] = {
+    "message.posted": Message,
+    "message.edited": MessageEditedData,
+    "message.deleted": MessageRefData,
+    "reaction.added": ReactionData,
+    "reaction.removed": ReactionData,
+    "member.added": MemberData,
+    "member.left": MemberData,
+    "member.removed": MemberData,
+    "group.renamed": GroupRenamedData,
+}
+
+
+def event_data(event: Event) -> WireModel:
+    """The typed `data` of an event (KeyError for a kind this version does not know)."""
+    return EVENT_DATA_MODELS[event.kind].model_validate(event.data)
+
+
+# Requests of POST /api/groups/{id}/events: the shape only. Length, blankness and emoji
+# rules are checked by the server after the 404/403/409 rules, in the protocol's order.
+
+
+class EditRequestData(RequestModel):
+    message_id: Id
+    body: Text
+
+
+class MessageRequestData(RequestModel):
+    message_id: Id
+
+
+class ReactionRequestData(RequestModel):
+    message_id: Id
+    emoji: Text
+
+
+class RemoveMemberRequestData(RequestModel):
+    user_id: Id
+
+
+class RenameRequestData(RequestModel):
+    name: Text
+
+
+class _PostEventBase(RequestModel):
+    client_event_id: ClientMsgId
+
+
+class EditMessageRequest(_PostEventBase):
+    kind: Literal["message.edited"]
+    data: EditRequestData
+
+
+class DeleteMessageRequest(_PostEventBase):
+    kind: Literal["message.deleted"]
+    data: MessageRequestData
+
+
+class AddReactionRequest(_PostEventBase):
+    kind: Literal["reaction.added"]
+    data: ReactionRequestData
+
+
+class RemoveReactionRequest(_PostEventBase):
+    kind: Literal["reaction.removed"]
+    data: ReactionRequestData
+
+
+class RemoveMemberRequest(_PostEventBase):
+    kind: Literal["member.removed"]
+    data: RemoveMemberRequestData
+
+
+class RenameGroupRequest(_PostEventBase):
+    kind: Literal["group.renamed"]
+    data: RenameRequestData
+
+
+PostEventRequest = Annotated[
+    EditMessageRequest
+    | DeleteMessageRequest
+    | AddReactionRequest
+    | RemoveReactionRequest
+    | RemoveMemberRequest
+    | RenameGroupRequest,
+    Field(discriminator="kind"),
+]

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from chat_server import __version__
 from chat_server.adminkey import load_or_create_admin_key
-from chat_server.api import auth, groups, handlers, health, messages, users
+from chat_server.api import auth, events, groups, handlers, health, messages, users
 from chat_server.api.bodylimit import BodySizeLimit
 from chat_server.api.fastpath import FastSend
 from chat_server.config import Settings
@@ -22,6 +22,7 @@ from chat_server.realtime.server import Realtime
 from chat_server.services.auth import LOGIN_WINDOW_SECONDS, AuthService
 from chat_server.services.control import ControlFollower
 from chat_server.services.demo import seed_demo
+from chat_server.services.events import EventService
 from chat_server.services.fanout import FanoutRelay
 from chat_server.services.groups import GroupService
 from chat_server.services.messages import MessageService
@@ -70,6 +71,7 @@ def build_context(settings: Settings) -> AppContext:
         users=UserService(db, settings.user_search_max),
         groups=group_service,
         messages=message_service,
+        events=EventService(db, settings, fanout),
         realtime=realtime,
         limiters=limiters,
         control=control,
@@ -107,7 +109,14 @@ def create_app(settings: Settings) -> PeerScope:
     api = FastAPI(title="Chat server", version=__version__, lifespan=lifespan)
     api.state.ctx = context
     handlers.install(api)
-    for router in (auth.router, users.router, groups.router, messages.router, health.router):
+    for router in (
+        auth.router,
+        users.router,
+        groups.router,
+        messages.router,
+        events.router,
+        health.router,
+    ):
         api.include_router(router)
     limited = BodySizeLimit(FastSend(api, context), settings.request_body_max_bytes)
     app = context.realtime.asgi_app(limited)

@@ -143,6 +143,11 @@ class Settings(BaseModel):
     page_limit_default: int = Field(
         limits.PAGE_LIMIT_DEFAULT, ge=1, description="`limit` of a message page when none is given"
     )
+    edit_window_seconds: float = Field(
+        limits.EDIT_WINDOW_SECONDS,
+        gt=0,
+        description="how long after posting its author may edit a message (protocol v2)",
+    )
     user_search_max: int = Field(
         limits.USER_SEARCH_MAX, ge=1, description="most users GET /api/users returns"
     )

@@ -10,6 +10,7 @@ from chat_server.ratelimit_shared import Limiters
 from chat_server.realtime.server import Realtime
 from chat_server.services.auth import AuthService
 from chat_server.services.control import ControlFollower
+from chat_server.services.events import EventService
 from chat_server.services.groups import GroupService
 from chat_server.services.messages import MessageService
 from chat_server.services.users import UserService
@@ -25,6 +26,7 @@ class AppContext:
     users: UserService
     groups: GroupService
     messages: MessageService
+    events: EventService
     realtime: Realtime
     limiters: Limiters
     control: ControlFollower

@@ -90,6 +90,40 @@ class GroupNotFound(NotFound):
         super().__init__("No such group.")
 
 
+class MessageNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("No such message in this group.")
+
+
+class NotAuthor(ApiError):
+    status = 403
+    code = ErrorCode.NOT_AUTHOR
+
+    def __init__(self) -> None:
+        super().__init__("Only the message's author may do this.")
+
+
+class NotCreator(ApiError):
+    status = 403
+    code = ErrorCode.NOT_CREATOR
+
+    def __init__(self) -> None:
+        super().__init__("Only the group's creator may do this.")
+
+
+class MessageDeleted(ApiError):
+    status = 409
+    code = ErrorCode.MESSAGE_DELETED
+
+    def __init__(self) -> None:
+        super().__init__("This message was deleted.")
+
+
+class EditWindowClosed(ApiError):
+    status = 409
+    code = ErrorCode.EDIT_WINDOW_CLOSED
+
+
 class Unavailable(ApiError):
     """The database could not be reached: try again shortly (clients retry 5xx anyway)."""
 

@@ -7,8 +7,18 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from chat_protocol import limits
+
 UserDict = dict[str, Any]
 MessageDict = dict[str, Any]
+EventDict = dict[str, Any]
+
+# A reply quotes this many characters (code points) of the original as it now stands.
+REPLY_EXCERPT_CHARS = limits.REPLY_EXCERPT_CHARS
+
+
+def excerpt(body: str) -> str:
+    return body[:REPLY_EXCERPT_CHARS]
 
 
 def utc_z(value: datetime) -> str:
@@ -30,7 +40,23 @@ def user_dict(row: Any) -> UserDict:
     return {"id": int(row.id), "username": row.username, "display_name": row.display_name}
 
 
-def message_from_row(row: Row) -> MessageDict:
+def _reply_from_row(row: Row) -> dict[str, Any] | None:
+    if row.reply_id is None:
+        return None
+    return {
+        "message_id": int(row.reply_id),
+        "seq": int(row.reply_seq),
+        "sender": {
+            "id": int(row.reply_sender_id),
+            "username": row.reply_sender_username,
+            "display_name": row.reply_sender_display_name,
+        },
+        "excerpt": excerpt(row.reply_body),
+    }
+
+
+def message_from_row(row: Row, reactions: list[dict[str, Any]] | None = None) -> MessageDict:
+    """A message as it now stands (storage.messages' columns), with its reactions if given."""
     return {
         "id": int(row.id),
         "group_id": int(row.group_id),
@@ -43,6 +69,10 @@ def message_from_row(row: Row) -> MessageDict:
         "client_msg_id": row.client_msg_id,
         "body": row.body,
         "created_at": utc_z(row.created_at),
+        "edited_at": None if row.edited_at is None else utc_z(row.edited_at),
+        "deleted": bool(row.deleted),
+        "reply_to": _reply_from_row(row),
+        "reactions": reactions or [],
     }
 
 
@@ -51,24 +81,15 @@ def group_from_row(row: Row, last_message: MessageDict | None) -> dict[str, Any]
         "id": int(row.id),
         "name": row.name,
         "created_at": utc_z(row.created_at),
+        "creator": {
+            "id": int(row.creator_id),
+            "username": row.creator_username,
+            "display_name": row.creator_display_name,
+        },
         "member_count": int(row.member_count),
         "last_seq": int(row.last_seq),
+        "head_seq": int(row.head_seq),
         "last_read_seq": int(row.last_read_seq),
         "unread_count": int(row.unread_count),
         "last_message": last_message,
-    }
-
-
-def message_from_tuple(row: tuple[Any, ...]) -> MessageDict:
-    """A message from sqlite_writer's raw row: (id, group_id, seq, client_msg_id, body,
-    created_at text, sender id, username, display_name)."""
-    created = row[5] if isinstance(row[5], datetime) else datetime.fromisoformat(str(row[5]))
-    return {
-        "id": int(row[0]),
-        "group_id": int(row[1]),
-        "seq": int(row[2]),
-        "sender": {"id": int(row[6]), "username": row[7], "display_name": row[8]},
-        "client_msg_id": row[3],
-        "body": row[4],
-        "created_at": utc_z(created),
     }

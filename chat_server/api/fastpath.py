@@ -60,7 +60,7 @@ class FastSend:
                 return
             request = _parse(SendMessageRequest, body)
             message, created = await context.messages.send(
-                caller, group_id, request.client_msg_id, request.body
+                caller, group_id, request.client_msg_id, request.body, request.reply_to_message_id
             )
         except errors.ApiError as exc:
             context.metrics.rejected_events.labels(str(exc.code)).inc()

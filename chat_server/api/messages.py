@@ -49,6 +49,6 @@ async def list_messages(
 async def send_message(request: Request, group_id: GroupId, caller: CallerDep) -> Response:
     body = await parse_body(request, SendMessageRequest)
     message, created = await ctx(request).messages.send(
-        caller, group_id, body.client_msg_id, body.body
+        caller, group_id, body.client_msg_id, body.body, body.reply_to_message_id
     )
     return json_response(message, 201 if created else 200)

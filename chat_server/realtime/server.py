@@ -12,7 +12,14 @@ import socketio
 from pydantic import BaseModel, ValidationError
 
 from chat_protocol.errors import ErrorCode
-from chat_protocol.events import ADMIN_NAMESPACE, SOCKETIO_PATH, ClientEvent, ServerEvent
+from chat_protocol.events import (
+    ADMIN_NAMESPACE,
+    PROTOCOL_V1,
+    PROTOCOL_V2,
+    SOCKETIO_PATH,
+    ClientEvent,
+    ServerEvent,
+)
 from chat_protocol.models import PingEvent, SendEvent, TypingEvent
 from chat_server import errors, jsonfast
 from chat_server.config import Settings
@@ -32,7 +39,7 @@ from chat_server.services.auth import AuthService
 from chat_server.services.fanout import Caller
 from chat_server.services.groups import GroupService
 from chat_server.services.messages import MessageService
-from chat_server.wire import MessageDict, utc_z
+from chat_server.wire import EventDict, utc_z
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +55,26 @@ ROOM_SYNC_ATTEMPTS = 3
 Ack = dict[str, Any]
 
 
-def group_room(group_id: int) -> str:
-    return f"group:{group_id}"
+def group_room(group_id: int, protocol: int = PROTOCOL_V1) -> str:
+    """v1 sockets get `message:new` in `group:{id}`; v2 sockets get `event` in `group:{id}:v2`."""
+    return f"group:{group_id}" if protocol == PROTOCOL_V1 else f"group:{group_id}:v2"
 
 
 def user_room(user_id: int) -> str:
     return f"user:{user_id}"
+
+
+def v1_user_room(user_id: int) -> str:
+    """The user's v1 sockets: their own `read` in v1's shape."""
+    return f"user:{user_id}:v1"
+
+
+def _protocol(auth: Any) -> int | None:
+    """The protocol version a connect asks for (absent: 1); None for anything unknown."""
+    value = auth.get("protocol", PROTOCOL_V1) if isinstance(auth, dict) else PROTOCOL_V1
+    if type(value) is int and value in (PROTOCOL_V1, PROTOCOL_V2):
+        return value
+    return None
 
 
 def token_room(token_hash: str) -> str:
@@ -126,6 +147,7 @@ class Realtime:
         )
         self.guard.install()
         self.sessions: dict[str, Caller] = {}
+        self.protocols: dict[str, int] = {}  # by sid; sockets absent here speak v1
         self.typing = Throttle(settings.typing_interval_seconds)
         self.admin = AdminMirror(self.sio, admin_key, metrics)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -154,6 +176,10 @@ class Realtime:
 
     async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
+        protocol = _protocol(auth)
+        if protocol is None:
+            self.metrics.rejected_events.labels("socket_bad_protocol").inc()
+            raise _refusal("validation_error", "auth.protocol must be 1 or 2.")
         try:
             caller = await self.auth.authenticate(token if isinstance(token, str) else None)
         except errors.Unauthorized as exc:
@@ -165,6 +191,10 @@ class Realtime:
                 "unavailable", "The server cannot serve this connection now; retry."
             ) from None
         self.sessions[sid] = caller
+        if protocol == PROTOCOL_V2:
+            self.protocols[sid] = protocol
+        else:
+            await self.sio.enter_room(sid, v1_user_room(caller.id))
         # The user room first: a group joined from now on reaches this socket through it.
         await self.sio.enter_room(sid, user_room(caller.id))
         await self.sio.enter_room(sid, token_room(caller.token_hash))
@@ -173,6 +203,7 @@ class Realtime:
         except Exception:
             log.exception("socket connect failed")
             self.sessions.pop(sid, None)
+            self.protocols.pop(sid, None)
             raise _refusal(
                 "unavailable", "The server cannot serve this connection now; retry."
             ) from None
@@ -197,7 +228,8 @@ class Realtime:
                 return
 
     async def _set_group_rooms(self, sid: str, group_ids: Iterable[int]) -> None:
-        wanted = {group_room(g) for g in group_ids}
+        protocol = self.protocols.get(sid, PROTOCOL_V1)
+        wanted = {group_room(g, protocol) for g in group_ids}
         current = {r for r in self.sio.rooms(sid) if r.startswith("group:")}
         for room in current - wanted:
             await self.sio.leave_room(sid, room)
@@ -222,6 +254,7 @@ class Realtime:
 
     async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
         caller = self.sessions.pop(sid, None)
+        self.protocols.pop(sid, None)
         if caller is not None:
             self.metrics.connected_sockets.dec()
             self.admin.mirror(
@@ -270,21 +303,22 @@ class Realtime:
         event = _parse(SendEvent, data)
         errors.check_int64("group_id", event.group_id)
         message, _created = await self.messages.send(
-            caller, event.group_id, event.client_msg_id, event.body
+            caller, event.group_id, event.client_msg_id, event.body, event.reply_to_message_id
         )
         return {"ok": True, "message": message}
 
     async def _on_typing(self, sid: str, caller: Caller, data: Any) -> Ack:
         event = _parse(TypingEvent, data)
         errors.check_int64("group_id", event.group_id)
-        room = group_room(event.group_id)
+        room = group_room(event.group_id, self.protocols.get(sid, PROTOCOL_V1))
         # The server keeps rooms in step with memberships, so the room is the membership check.
         if room not in self.sio.rooms(sid):
             raise errors.GroupNotFound()
         own_sids = self._local_sids(user_room(caller.id))
         if self.typing.allow((caller.id, event.group_id)):
             payload = {"group_id": event.group_id, "user": caller.wire()}
-            await self._emit(ServerEvent.TYPING, payload, to=room, skip_sid=own_sids)
+            rooms = [group_room(event.group_id), group_room(event.group_id, PROTOCOL_V2)]
+            await self._emit(ServerEvent.TYPING, payload, to=rooms, skip_sid=own_sids)
         return {"ok": True}
 
     async def _on_ping(self, _sid: str, caller: Caller, data: Any) -> Ack:
@@ -302,10 +336,14 @@ class Realtime:
 
     # --- fan-out (the services' Fanout) ------------------------------------------
 
-    async def _emit(self, event: ServerEvent, data: Any, *, to: str, skip_sid: Any = None) -> None:
+    async def _emit(
+        self, event: ServerEvent, data: Any, *, to: str | list[str], skip_sid: Any = None
+    ) -> None:
         self._emit_counters[event.value].inc()
         await self.sio.emit(event.value, data, to=to, skip_sid=skip_sid)
-        self.admin.mirror("out", event.value, data, None, to=to)
+        self.admin.mirror(
+            "out", event.value, data, None, to=to if isinstance(to, str) else ",".join(to)
+        )
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
         task: asyncio.Task[Any] = asyncio.ensure_future(coro)
@@ -317,15 +355,28 @@ class Realtime:
         if not task.cancelled() and task.exception() is not None:
             log.error("background emit failed", exc_info=task.exception())
 
-    async def message_new(self, message: MessageDict) -> None:
+    async def message_posted(self, event: EventDict) -> None:
         # Not awaited: the sender's response must not wait for every recipient's socket.
-        self._spawn(
-            self._emit(ServerEvent.MESSAGE_NEW, message, to=group_room(message["group_id"]))
-        )
+        self._spawn(self._announce_message(event))
+
+    async def _announce_message(self, event: EventDict) -> None:
+        group_id = event["group_id"]
+        await self._emit(ServerEvent.MESSAGE_NEW, event["data"], to=group_room(group_id))
+        await self._emit(ServerEvent.EVENT, event, to=group_room(group_id, PROTOCOL_V2))
+
+    async def log_event(self, event: EventDict) -> None:
+        room = group_room(event["group_id"], PROTOCOL_V2)
+        await self._emit(ServerEvent.EVENT, event, to=room)
 
     async def read(self, user_id: int, group_id: int, seq: int) -> None:
         await self._emit(
-            ServerEvent.READ, {"group_id": group_id, "seq": seq}, to=user_room(user_id)
+            ServerEvent.READ, {"group_id": group_id, "seq": seq}, to=v1_user_room(user_id)
+        )
+        # v2: every member's sockets learn every member's read (seen-by).
+        await self._emit(
+            ServerEvent.READ,
+            {"group_id": group_id, "user_id": user_id, "seq": seq},
+            to=group_room(group_id, PROTOCOL_V2),
         )
 
     async def group_joined(self, user_id: int, group: dict[str, Any]) -> None:
@@ -352,12 +403,14 @@ class Realtime:
         if op == "join":
             group = action["group"]
             for sid in self._local_sids(user_room(user_id)):
-                await self.sio.enter_room(sid, group_room(int(group["id"])))
+                protocol = self.protocols.get(sid, PROTOCOL_V1)
+                await self.sio.enter_room(sid, group_room(int(group["id"]), protocol))
             await self._emit_local(ServerEvent.GROUP_JOINED, group, user_room(user_id))
         elif op == "leave":
             group_id = int(action["group_id"])
             for sid in self._local_sids(user_room(user_id)):
                 await self.sio.leave_room(sid, group_room(group_id))
+                await self.sio.leave_room(sid, group_room(group_id, PROTOCOL_V2))
             await self._emit_local(
                 ServerEvent.GROUP_LEFT, {"group_id": group_id}, user_room(user_id)
             )
@@ -371,19 +424,25 @@ class Realtime:
     async def membership_ended_here(self, user_id: int, group_id: int) -> None:
         """Take the user's sockets here out of the group's room, unless pub/sub already did
         (then none is in it) or the user is a member again (a later join)."""
-        room = group_room(group_id)
+        rooms = (group_room(group_id), group_room(group_id, PROTOCOL_V2))
         epoch = self._membership_epochs.get(user_id, 0)
-        if not self._in_room(user_id, room) or await self.groups.is_member(user_id, group_id):
+        if not self._in_room(user_id, rooms) or await self.groups.is_member(user_id, group_id):
             return
         if self._membership_epochs.get(user_id, 0) != epoch:
             return  # a join or leave came through pub/sub meanwhile; it is as new as this
         self._membership_epochs[user_id] = epoch + 1
-        for sid in self._in_room(user_id, room):
-            await self.sio.leave_room(sid, room)
+        for sid in self._in_room(user_id, rooms):
+            for room in rooms:
+                await self.sio.leave_room(sid, room)
             await self._emit_local(ServerEvent.GROUP_LEFT, {"group_id": group_id}, sid)
 
-    def _in_room(self, user_id: int, room: str) -> list[str]:
-        return [sid for sid in self._local_sids(user_room(user_id)) if room in self.sio.rooms(sid)]
+    def _in_room(self, user_id: int, rooms: tuple[str, ...]) -> list[str]:
+        """The user's sockets here that are in any of `rooms` (a group's v1 and v2 rooms)."""
+        return [
+            sid
+            for sid in self._local_sids(user_room(user_id))
+            if any(room in self.sio.rooms(sid) for room in rooms)
+        ]
 
     async def revalidate_sockets(self) -> None:
         """After this node lost the log for a while: drop sockets whose token died, and put

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from chat_server.wire import MessageDict, UserDict
+from chat_server.wire import EventDict, UserDict
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,9 +22,16 @@ class Caller:
 
 
 class Fanout(Protocol):
-    """Announcements to connected sockets; every one happens after the data is committed."""
+    """Announcements to connected sockets; every one happens after the data is committed.
 
-    async def message_new(self, message: MessageDict) -> None: ...
+    Membership order: `group_joined` before the `member.added` event; the `member.left` /
+    `member.removed` event before `group_left` (PROTOCOL.md v2)."""
+
+    async def message_posted(self, event: EventDict) -> None:
+        """`message:new` (v1 sockets) and the `message.posted` event (v2), not awaited."""
+
+    async def log_event(self, event: EventDict) -> None:
+        """Any other log event, to the group's v2 sockets, in order with what follows."""
 
     async def group_joined(self, user_id: int, group: dict[str, Any]) -> None: ...
 
@@ -38,7 +45,10 @@ class Fanout(Protocol):
 class NullFanout:
     """Used where no socket server runs (the `user add` command)."""
 
-    async def message_new(self, message: MessageDict) -> None:
+    async def message_posted(self, event: EventDict) -> None:
+        return None
+
+    async def log_event(self, event: EventDict) -> None:
         return None
 
     async def group_joined(self, user_id: int, group: dict[str, Any]) -> None:
@@ -60,8 +70,11 @@ class FanoutRelay:
     def __init__(self) -> None:
         self.target: Fanout = NullFanout()
 
-    async def message_new(self, message: MessageDict) -> None:
-        await self.target.message_new(message)
+    async def message_posted(self, event: EventDict) -> None:
+        await self.target.message_posted(event)
+
+    async def log_event(self, event: EventDict) -> None:
+        await self.target.log_event(event)
 
     async def group_joined(self, user_id: int, group: dict[str, Any]) -> None:
         await self.target.group_joined(user_id, group)

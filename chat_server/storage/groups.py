@@ -15,7 +15,7 @@ from chat_server.storage.schema import groups, memberships, messages, users
 async def create_group(conn: AsyncConnection, name: str, created_by: int, now: datetime) -> int:
     result = await conn.execute(
         insert(groups)
-        .values(name=name, created_by=created_by, created_at=now, last_seq=0)
+        .values(name=name, created_by=created_by, created_at=now, last_seq=0, head_seq=0)
         .returning(groups.c.id)
     )
     return int(result.scalar_one())
@@ -70,6 +70,7 @@ def _group_view_query(user_id: int) -> Select:
             messages.c.group_id == groups.c.id,
             messages.c.seq > memberships.c.last_read_seq,
             messages.c.sender_id != user_id,
+            messages.c.deleted.is_(False),
         )
         .scalar_subquery()
     )
@@ -79,6 +80,10 @@ def _group_view_query(user_id: int) -> Select:
             groups.c.name,
             groups.c.created_at,
             groups.c.last_seq,
+            groups.c.head_seq,
+            users.c.id.label("creator_id"),
+            users.c.username.label("creator_username"),
+            users.c.display_name.label("creator_display_name"),
             memberships.c.last_read_seq,
             member_count.label("member_count"),
             unread.label("unread_count"),
@@ -87,6 +92,7 @@ def _group_view_query(user_id: int) -> Select:
             memberships,
             and_(memberships.c.group_id == groups.c.id, memberships.c.user_id == user_id),
         )
+        .join(users, users.c.id == groups.c.created_by)
         .order_by(groups.c.id)
     )
 
@@ -102,7 +108,7 @@ async def get_for_user(conn: AsyncConnection, group_id: int, user_id: int) -> Ro
 
 async def members(conn: AsyncConnection, group_id: int) -> list[Row]:
     query = (
-        select(users.c.id, users.c.username, users.c.display_name)
+        select(users.c.id, users.c.username, users.c.display_name, memberships.c.last_read_seq)
         .join(memberships, memberships.c.user_id == users.c.id)
         .where(memberships.c.group_id == group_id)
         .order_by(users.c.username)
@@ -116,9 +122,9 @@ async def member_ids(conn: AsyncConnection, group_id: int) -> list[int]:
 
 
 async def heads(conn: AsyncConnection, user_id: int) -> list[Row]:
-    """(id, last_seq) of every group of the user."""
+    """(id, last_seq, head_seq) of every group of the user."""
     query = (
-        select(groups.c.id, groups.c.last_seq)
+        select(groups.c.id, groups.c.last_seq, groups.c.head_seq)
         .join(memberships, memberships.c.group_id == groups.c.id)
         .where(memberships.c.user_id == user_id)
         .order_by(groups.c.id)
@@ -166,3 +172,13 @@ async def names_by_ids(conn: AsyncConnection, group_ids: Sequence[int]) -> dict[
         select(groups.c.id, groups.c.name).where(groups.c.id.in_(list(group_ids)))
     )
     return {int(r.id): r.name for r in result.all()}
+
+
+async def creator_id(conn: AsyncConnection, group_id: int) -> int | None:
+    query = select(groups.c.created_by).where(groups.c.id == group_id)
+    value = (await conn.execute(query)).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+async def rename(conn: AsyncConnection, group_id: int, name: str) -> None:
+    await conn.execute(update(groups).where(groups.c.id == group_id).values(name=name))

@@ -8,7 +8,11 @@ from datetime import datetime
 from sqlalchemy import Row, Select, and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from chat_server.storage.schema import groups, messages, users
+from chat_server.storage.schema import groups, messages, reactions, users
+
+# The message a reply quotes, and its sender (outer joins: most messages quote nothing).
+_original = messages.alias("original")
+_original_sender = users.alias("original_sender")
 
 MESSAGE_COLUMNS = (
     messages.c.id,
@@ -17,31 +21,64 @@ MESSAGE_COLUMNS = (
     messages.c.client_msg_id,
     messages.c.body,
     messages.c.created_at,
+    messages.c.edited_at,
+    messages.c.deleted,
     users.c.id.label("sender_id"),
     users.c.username.label("sender_username"),
     users.c.display_name.label("sender_display_name"),
+    _original.c.id.label("reply_id"),
+    _original.c.seq.label("reply_seq"),
+    _original.c.body.label("reply_body"),
+    _original_sender.c.id.label("reply_sender_id"),
+    _original_sender.c.username.label("reply_sender_username"),
+    _original_sender.c.display_name.label("reply_sender_display_name"),
 )
 
 
 def _with_sender() -> Select:
-    return select(*MESSAGE_COLUMNS).join(users, users.c.id == messages.c.sender_id)
-
-
-async def by_client_id(conn: AsyncConnection, sender_id: int, client_msg_id: str) -> Row | None:
-    """The message this sender already stored under `client_msg_id`, or None."""
-    query = _with_sender().where(
-        messages.c.sender_id == sender_id, messages.c.client_msg_id == client_msg_id
+    return (
+        select(*MESSAGE_COLUMNS)
+        .join(users, users.c.id == messages.c.sender_id)
+        .outerjoin(_original, _original.c.id == messages.c.reply_to_message_id)
+        .outerjoin(_original_sender, _original_sender.c.id == _original.c.sender_id)
     )
-    return (await conn.execute(query)).first()
+
+
+async def by_id(conn: AsyncConnection, message_id: int) -> Row | None:
+    """One message with its sender and what it quotes, or None."""
+    return (await conn.execute(_with_sender().where(messages.c.id == message_id))).first()
+
+
+async def reactions_of(
+    conn: AsyncConnection, message_ids: Sequence[int]
+) -> dict[int, list[dict[str, object]]]:
+    """`[{emoji, user_ids}]` per message id, emoji in code point order and user ids ascending:
+    an order given by the state alone, so a client replaying the log arrives at it too."""
+    if not message_ids:
+        return {}
+    query = (
+        select(reactions.c.message_id, reactions.c.emoji, reactions.c.user_id)
+        .where(reactions.c.message_id.in_(list(message_ids)))
+        .order_by(reactions.c.user_id)
+    )
+    found: dict[int, dict[str, list[int]]] = {}
+    for row in (await conn.execute(query)).all():
+        found.setdefault(int(row.message_id), {}).setdefault(row.emoji, []).append(int(row.user_id))
+    return {
+        # sorted here, not by the database's collation, so both backends agree
+        mid: [{"emoji": emoji, "user_ids": by_emoji[emoji]} for emoji in sorted(by_emoji)]
+        for mid, by_emoji in found.items()
+    }
 
 
 async def next_seq(conn: AsyncConnection, group_id: int) -> int | None:
-    """Bump the group's counter inside the caller's transaction; the row lock orders concurrent senders."""
+    """Bump the group's log head for a new message (which becomes the newest message) inside
+    the caller's transaction; the row lock orders concurrent writers."""
     result = await conn.execute(
         update(groups)
         .where(groups.c.id == group_id)
-        .values(last_seq=groups.c.last_seq + 1)
-        .returning(groups.c.last_seq)
+        .values(head_seq=groups.c.head_seq + 1, last_seq=groups.c.head_seq + 1)
+        .returning(groups.c.head_seq)
     )
     value = result.scalar_one_or_none()
     return None if value is None else int(value)
@@ -56,6 +93,7 @@ async def insert_message(
     client_msg_id: str,
     body: str,
     now: datetime,
+    reply_to_message_id: int | None = None,
 ) -> int:
     result = await conn.execute(
         insert(messages)
@@ -66,6 +104,7 @@ async def insert_message(
             client_msg_id=client_msg_id,
             body=body,
             created_at=now,
+            reply_to_message_id=reply_to_message_id,
         )
         .returning(messages.c.id)
     )

@@ -2,6 +2,7 @@
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 # BigInteger ids on PostgreSQL; SQLite needs INTEGER PRIMARY KEY for its rowid alias.
@@ -48,8 +50,10 @@ groups = Table(
     Column("name", String(200), nullable=False),
     Column("created_by", IdType, ForeignKey("users.id"), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    # the per-group sequence counter, bumped in the same transaction as each insert
+    # the seq of the newest message (protocol v1's `last_seq`)
     Column("last_seq", BigInteger, nullable=False, server_default="0"),
+    # the head of the group's event log: the counter, bumped in the same transaction as each change
+    Column("head_seq", BigInteger, nullable=False, server_default="0"),
 )
 
 memberships = Table(
@@ -72,8 +76,48 @@ messages = Table(
     Column("client_msg_id", String(36), nullable=False),
     Column("body", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("edited_at", DateTime(timezone=True), nullable=True),
+    Column("deleted", Boolean, nullable=False, server_default="0"),
+    Column("reply_to_message_id", IdType, nullable=True),
     UniqueConstraint("group_id", "seq", name="uq_messages_group_seq"),
     UniqueConstraint("sender_id", "client_msg_id", name="uq_messages_sender_cmid"),
+    Index("ix_messages_reply_to", "reply_to_message_id"),
+)
+
+# The group's log (protocol v2): every change with the group's next seq; `data` is JSON text.
+events = Table(
+    "events",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("group_id", IdType, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("actor_id", IdType, ForeignKey("users.id"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("client_event_id", String(36), nullable=True),
+    # the message a message.* or reaction.* event is about (scrubbing finds them by it)
+    Column("message_id", IdType, nullable=True),
+    Column("data", Text, nullable=False),
+    UniqueConstraint("group_id", "seq", name="uq_events_group_seq"),
+    Index("ix_events_message", "message_id"),
+    Index(
+        "uq_events_actor_ceid",
+        "actor_id",
+        "client_event_id",
+        unique=True,
+        sqlite_where=text("client_event_id IS NOT NULL"),
+        postgresql_where=text("client_event_id IS NOT NULL"),
+    ),
+)
+
+reactions = Table(
+    "reactions",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("message_id", IdType, ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", IdType, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("emoji", String(64), nullable=False),
+    UniqueConstraint("message_id", "user_id", "emoji", name="uq_reactions_message_user_emoji"),
 )
 
 # One row per key; "instance_id" names this database (migration 0002), kept by backups.

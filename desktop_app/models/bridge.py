@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, Signal
 
 from chat_protocol.models import Group, Message, User
 from desktop_app.models.group_list_model import GroupListModel
+from desktop_app.models.members_model import MembersModel
 from desktop_app.models.message_model import MessageModel
 from desktop_app.session.journal import Journal
 from desktop_app.session.outbox import OutboxItem
@@ -65,6 +66,7 @@ class SessionBridge(QObject):
         )
         self._groups = GroupListModel(self._session.sync.registry, self)
         self._models: dict[int, MessageModel] = {}
+        self._members: dict[int, MembersModel] = {}
         self._unsubscribe = self._session.journal.subscribe(self.journal_entry.emit)
 
     # --- properties ------------------------------------------------------------------
@@ -138,6 +140,14 @@ class SessionBridge(QObject):
             self._models[group_id] = model
         return model
 
+    def members_model(self, group_id: int) -> MembersModel:
+        """The group's members (live); the same object for the whole session."""
+        model = self._members.get(group_id)
+        if model is None:
+            model = MembersModel(self._session.members(group_id), self)
+            self._members[group_id] = model
+        return model
+
     def _request_older(self, group_id: int) -> None:
         spawn(self._load_older(group_id), name=f"older-{group_id}")
 
@@ -166,8 +176,28 @@ class SessionBridge(QObject):
         state = self._session.sync.registry.get(group_id)
         return state.last_read_seq if state is not None else 0
 
-    def send(self, group_id: int, body: str) -> str:
-        return self._session.send(group_id, body)
+    def send(self, group_id: int, body: str, reply_to_message_id: int | None = None) -> str:
+        return self._session.send(group_id, body, reply_to_message_id)
+
+    def edit_message(
+        self, group_id: int, message_id: int | None, body: str, *, client_msg_id: str = ""
+    ) -> str | None:
+        """Edit one's message (stored: by id; still pending: by its client_msg_id)."""
+        return self._session.edit_message(group_id, message_id, body, client_msg_id=client_msg_id)
+
+    def delete_message(
+        self, group_id: int, message_id: int | None, *, client_msg_id: str = ""
+    ) -> str | None:
+        return self._session.delete_message(group_id, message_id, client_msg_id=client_msg_id)
+
+    def react(self, group_id: int, message_id: int, emoji: str, add: bool) -> str | None:
+        return self._session.react(group_id, message_id, emoji, add)
+
+    def rename_group(self, group_id: int, name: str) -> str | None:
+        return self._session.rename_group(group_id, name)
+
+    def remove_member(self, group_id: int, user_id: int) -> str | None:
+        return self._session.remove_member(group_id, user_id)
 
     def retry(self, client_msg_id: str) -> None:
         self._session.retry(client_msg_id)

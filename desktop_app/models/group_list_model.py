@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import (
@@ -14,20 +13,10 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from desktop_app.models.roles import GroupRoles
 from desktop_app.session.groups import GroupRegistry, GroupState
 
 Index = QModelIndex | QPersistentModelIndex
-
-
-class GroupRoles(IntEnum):
-    """Data roles of a group row."""
-
-    GROUP_ID = Qt.ItemDataRole.UserRole + 1
-    NAME = Qt.ItemDataRole.UserRole + 2
-    UNREAD = Qt.ItemDataRole.UserRole + 3
-    PREVIEW = Qt.ItemDataRole.UserRole + 4
-    LAST_TIME = Qt.ItemDataRole.UserRole + 5
-    MEMBER_COUNT = Qt.ItemDataRole.UserRole + 6
 
 
 _ROLE_NAMES = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import (
@@ -15,24 +14,10 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from desktop_app.models.roles import MessageRoles
 from desktop_app.session.timeline import FAILED, PENDING, Row, Timeline
 
 Index = QModelIndex | QPersistentModelIndex
-
-
-class MessageRoles(IntEnum):
-    """Data roles of a message row."""
-
-    ID = Qt.ItemDataRole.UserRole + 1
-    SEQ = Qt.ItemDataRole.UserRole + 2
-    SENDER_ID = Qt.ItemDataRole.UserRole + 3
-    SENDER_NAME = Qt.ItemDataRole.UserRole + 4
-    BODY = Qt.ItemDataRole.UserRole + 5
-    CREATED_AT = Qt.ItemDataRole.UserRole + 6
-    STATE = Qt.ItemDataRole.UserRole + 7
-    IS_OWN = Qt.ItemDataRole.UserRole + 8
-    CLIENT_MSG_ID = Qt.ItemDataRole.UserRole + 9
-    ERROR = Qt.ItemDataRole.UserRole + 10
 
 
 TOOLTIP_TIME_FORMAT = "%a %d %b %Y, %H:%M:%S"

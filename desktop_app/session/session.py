@@ -25,7 +25,9 @@ from desktop_app.net.realtime import (
 from desktop_app.net.rest import RestClient
 from desktop_app.session.cache import CACHE_FLUSH_INTERVAL, STALE_CACHE_GAP, LocalCache
 from desktop_app.session.connection import PING_INTERVAL, Connection
+from desktop_app.session.intents import Intents
 from desktop_app.session.journal import Journal
+from desktop_app.session.members import GroupMembers
 from desktop_app.session.outbox import Outbox, OutboxItem
 from desktop_app.session.sender import RETRY_DELAY_MAX, RETRY_DELAY_MIN, Sender
 from desktop_app.session.state import ConnectionStatus, ConnState
@@ -155,6 +157,7 @@ class Session:
         self._cache_task: asyncio.Task[None] | None = None
         self._sender_task: asyncio.Task[None] | None = None
         self._typing_sent: dict[int, float] = {}
+        self.intents = Intents(self)
         self._started = False
 
     # --- lifecycle -------------------------------------------------------------------
@@ -352,8 +355,9 @@ class Session:
 
     # --- sending ---------------------------------------------------------------------
 
-    def send(self, group_id: int, body: str) -> str:
-        """Queue a message: its id first, then the pending echo and the outbox row, at once."""
+    def send(self, group_id: int, body: str, reply_to_message_id: int | None = None) -> str:
+        """Queue a message (optionally a reply to a stored message of the group): its id
+        first, then the pending echo and the outbox row, at once."""
         cid = str(uuid.uuid4())
         now = datetime.now(UTC)
         state = self.sync.registry.get(group_id)
@@ -381,6 +385,40 @@ class Session:
         self.listener.on_outbox_changed(self.outbox.count())
         self.sender.wake()
         return cid
+
+    # --- protocol v2 intents: queued in the outbox in typed order, like sends ---------
+
+    def edit_message(
+        self, group_id: int, message_id: int | None, body: str, *, client_msg_id: str = ""
+    ) -> str | None:
+        """Edit one's own message. A stored one (`message_id`) queues a `message.edited`
+        event and shows the new text at once (PENDING_EDIT); a still-pending one
+        (`message_id` None, `client_msg_id` its echo) has its text replaced in the outbox
+        and nothing extra is sent. Returns the client_event_id queued (or the echo's id)."""
+        return self.intents.edit(group_id, message_id, body, client_msg_id=client_msg_id)
+
+    def delete_message(
+        self, group_id: int, message_id: int | None, *, client_msg_id: str = ""
+    ) -> str | None:
+        """Delete one's own message: a stored one queues `message.deleted`; a pending one
+        is just taken out of the outbox (never sent). Returns the id queued or dropped."""
+        return self.intents.delete(group_id, message_id, client_msg_id=client_msg_id)
+
+    def react(self, group_id: int, message_id: int, emoji: str, add: bool) -> str | None:
+        """Add or remove one's reaction on a stored message; shown at once."""
+        return self.intents.react(group_id, message_id, emoji, add)
+
+    def rename_group(self, group_id: int, name: str) -> str | None:
+        """Rename the group (its creator only; the server refuses others with 403)."""
+        return self.intents.rename(group_id, name)
+
+    def remove_member(self, group_id: int, user_id: int) -> str | None:
+        """Remove a member (the creator only)."""
+        return self.intents.remove_member(group_id, user_id)
+
+    def members(self, group_id: int) -> GroupMembers:
+        """The group's members (live; loaded with the group's details)."""
+        return self.sync.members(group_id)
 
     def retry(self, client_msg_id: str) -> bool:
         """Send a failed message again, with the same client_msg_id."""

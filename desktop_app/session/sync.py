@@ -23,6 +23,7 @@ from desktop_app.session.cache import STALE_CACHE_GAP, CacheSnapshot
 from desktop_app.session.catchup import CatchUp
 from desktop_app.session.groups import GroupRegistry, GroupState
 from desktop_app.session.journal import Journal
+from desktop_app.session.members import GroupMembers
 from desktop_app.session.reads import ReadMarkers
 from desktop_app.session.sync_listener import Removal, SyncFailed, SyncListener
 from desktop_app.session.timeline import Row, Timeline
@@ -65,6 +66,7 @@ class SyncEngine(CatchUp):
         self.stale_cache_gap = stale_cache_gap
         self.registry = GroupRegistry(me.id)
         self.timelines: dict[int, Timeline] = {}
+        self.member_lists: dict[int, GroupMembers] = {}
         self._names: dict[int, str] = {me.id: me.display_name}
         self._want: dict[int, int] = {}
         self._fetching: dict[int, asyncio.Task[int]] = {}
@@ -106,6 +108,13 @@ class SyncEngine(CatchUp):
         if tl is None:
             tl = self.timelines[group_id] = Timeline(group_id)
         return tl
+
+    def members(self, group_id: int) -> GroupMembers:
+        """The group's members, created on first use and kept for the whole session."""
+        ms = self.member_lists.get(group_id)
+        if ms is None:
+            ms = self.member_lists[group_id] = GroupMembers(group_id, self.me.id)
+        return ms
 
     def group_name(self, group_id: int) -> str:
         state = self.registry.get(group_id)

@@ -80,7 +80,7 @@ def test_official_js_client_follows_the_protocol(node: str, server: ServerProces
 
     ready = steps["ready"]
     assert ready["user"]["username"] == alice["username"]
-    assert {"id": group_id, "last_seq": 0} in ready["groups"]
+    assert {"id": group_id, "last_seq": 0, "head_seq": 0} in ready["groups"]
     assert ready["server_time"].endswith("Z")
     ack = steps["send"]["ack"]
     assert ack["ok"] is True

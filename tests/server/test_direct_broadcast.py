@@ -285,3 +285,28 @@ async def test_a_reader_that_stalls_then_resumes_gets_everything_in_order(
     await raw.close()
     await alice.close()
     await bob.close()
+
+
+async def test_v2_sockets_get_message_events_through_the_same_paths(
+    server: ServerProcess,
+) -> None:
+    """A burst reaches v2 websockets as `event`s, each once and in seq order, written directly
+    when direct broadcast is on (the v2 room takes the same fast path as `message:new`)."""
+    users = [await Api.new_user(server.url) for _ in range(3)]
+    group_id = await group_of(users[0], *users[1:])
+    sockets = [await connect(server.url, u.token or "", protocol=2) for u in users]
+    before = await delivery_counts(server.url)
+    stored = await burst(users, group_id, "v2 burst")
+    for socket in sockets:
+        await socket.wait_for("event", lambda e: e["seq"] == len(stored))
+        events = [e for e in socket.events["event"] if e["group_id"] == group_id]
+        assert [e["data"] for e in events] == stored
+        assert socket.events["message:new"] == []
+    after = await delivery_counts(server.url)
+    direct = after["direct"] - before["direct"]
+    assert direct + after["queued"] - before["queued"] == len(stored) * len(sockets)
+    if server.param == "on":  # type: ignore[attr-defined]
+        assert direct > 0
+    else:
+        assert direct == 0
+    await close_all(users, sockets)

@@ -61,9 +61,12 @@ async def test_a_non_member_send_or_replay_is_404_and_leaves_no_gap(server: Serv
         await bob.send(group_id, "x", cmid),
     ):
         assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
-    # Nothing was counted for the refused sends: the next message is #2.
-    assert (await alice.send(group_id, "next")).json()["seq"] == 2
-    assert [m["seq"] for m in (await alice.messages(group_id))["messages"]] == [1, 2]
+    # Nothing was counted for the refused sends: the next message is #3 (#2 is the log's
+    # member.left event of bob).
+    assert (await alice.send(group_id, "next")).json()["seq"] == 3
+    assert [m["seq"] for m in (await alice.messages(group_id))["messages"]] == [1, 3]
+    log = (await alice.request("GET", f"/api/groups/{group_id}/events")).json()["events"]
+    assert [e["seq"] for e in log] == [1, 2, 3]
 
 
 async def test_pages_after_before_and_newest(server: ServerProcess) -> None:

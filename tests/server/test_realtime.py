@@ -23,7 +23,9 @@ async def test_ready_lists_the_group_heads(server: ServerProcess) -> None:
     await alice.send(group_id, "two")
     client = await connect(server.url, bob.token or "")
     ready = client.events["ready"][0]
-    assert ready["user"] == bob.user and ready["groups"] == [{"id": group_id, "last_seq": 2}]
+    assert ready["user"] == bob.user and ready["groups"] == [
+        {"id": group_id, "last_seq": 2, "head_seq": 2}
+    ]
     assert ready["server_time"].endswith("Z")
     assert len(client.events["ready"]) == 1
     await client.close()
@@ -82,7 +84,7 @@ async def test_ping_returns_server_time_and_heads(server: ServerProcess) -> None
     await alice.send(group_id, "x")
     ack = await client.call("ping", {})
     assert ack["ok"] is True and ack["server_time"].endswith("Z")
-    assert ack["groups"] == [{"id": group_id, "last_seq": 1}]
+    assert ack["groups"] == [{"id": group_id, "last_seq": 1, "head_seq": 1}]
     assert (await client.call("ping"))["ok"] is True
     await client.close()
 

@@ -145,11 +145,29 @@ async def test_two_nodes_share_delivery_rooms_and_seq(
 
     chunks = await asyncio.gather(burst(alice, "A"), burst(bob_b, "B"), burst(bob_a, "A2"))
     seqs = sorted(s for chunk in chunks for s in chunk)
-    assert seqs == list(range(3, 3 + 75))
+    # seq 2 is the log's member.added event of carol (protocol v2): not a message
+    assert seqs == list(range(4, 4 + 75))
     history = await catch_up(alice, group_id, 0)
-    assert [m["seq"] for m in history] == list(range(1, 78))
-    await bob_socket.wait_for("message:new", lambda m: m["seq"] == 77)
-    assert {m["seq"] for m in bob_socket.events["message:new"]} == set(range(1, 78))
+    assert [m["seq"] for m in history] == [1, *range(3, 79)]
+    await bob_socket.wait_for("message:new", lambda m: m["seq"] == 78)
+    assert {m["seq"] for m in bob_socket.events["message:new"]} == {1, *range(3, 79)}
+
+    # v2: a member removed through node B gets the event, then group:left, on node A.
+    carol_v2 = await connect(node_a.url, carol.token or "", protocol=2)
+    removed = await Api(node_b.url, alice.token, alice.user).request(
+        "POST",
+        f"/api/groups/{group_id}/events",
+        json={
+            "client_event_id": str(uuid.uuid4()),
+            "kind": "member.removed",
+            "data": {"user_id": carol.user["id"]},
+        },
+    )
+    assert removed.status_code == 201 and removed.json()["seq"] == 79
+    await carol_v2.wait_for("group:left", lambda g: g["group_id"] == group_id)
+    order = [n if n != "event" else d["kind"] for n, d in carol_v2.timeline if n != "ready"]
+    assert order == ["member.removed", "group:left"]
+    await carol_v2.close()
 
     # Logging out on node B disconnects that token's socket on node A.
     assert (await bob_b.request("POST", "/api/auth/logout")).status_code == 204

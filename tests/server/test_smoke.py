@@ -12,7 +12,7 @@ async def test_message_reaches_other_member_live_and_in_history(server: ServerPr
     group_id = await group_of(alice, bob)
     bob_socket = await connect(server.url, bob.token or "")
     ready = bob_socket.events["ready"][0]
-    assert {"id": group_id, "last_seq": 0} in ready["groups"]
+    assert {"id": group_id, "last_seq": 0, "head_seq": 0} in ready["groups"]
     response = await alice.send(group_id, "hello bob")
     assert response.status_code == 201
     live = await bob_socket.wait_for("message:new", lambda m: m["group_id"] == group_id)

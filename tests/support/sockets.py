@@ -16,7 +16,7 @@ from typing import Any
 import socketio
 
 WAIT_SECONDS = 10.0
-SERVER_EVENTS = ("ready", "message:new", "group:joined", "group:left", "typing", "read")
+SERVER_EVENTS = ("ready", "message:new", "group:joined", "group:left", "typing", "read", "event")
 
 
 class EventClient:
@@ -24,6 +24,8 @@ class EventClient:
         self.sio = socketio.AsyncClient(reconnection=False)
         self.transports = transports or ["websocket"]
         self.events: dict[str, list[Any]] = defaultdict(list)
+        # every server event in arrival order, as (name, data): for order assertions
+        self.timeline: list[tuple[str, Any]] = []
         self.disconnected = asyncio.Event()
         self._changed = asyncio.Condition()
         for name in SERVER_EVENTS:
@@ -33,6 +35,7 @@ class EventClient:
     def _recorder(self, name: str) -> Callable[[Any], Any]:
         async def record(data: Any = None) -> None:
             self.events[name].append(data)
+            self.timeline.append((name, data))
             async with self._changed:
                 self._changed.notify_all()
 
@@ -82,9 +85,15 @@ async def _close_http(sio: socketio.AsyncClient) -> None:
         await http.close()
 
 
-async def connect(url: str, token: str, transports: list[str] | None = None) -> EventClient:
+async def connect(
+    url: str, token: str, transports: list[str] | None = None, protocol: int | None = None
+) -> EventClient:
+    """A connected client that got `ready`; `protocol=2` asks for v2 events."""
     client = EventClient(transports)
-    await client.connect(url, {"token": token})
+    auth: dict[str, Any] = {"token": token}
+    if protocol is not None:
+        auth["protocol"] = protocol
+    await client.connect(url, auth)
     await client.wait_for("ready")
     return client
 
