@@ -1,13 +1,23 @@
-"""The right pane: group header, chat view, "bob is typing…" line and the composer."""
+"""The right pane: group header, chat view and members panel, "bob is typing…" line, composer."""
 
 from __future__ import annotations
 
 import time
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QFrame, QLabel, QStackedLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QStackedLayout,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop_app.ui.composer.composer import Composer
+from desktop_app.ui.groups.members_panel import MembersPanel
+from desktop_app.ui.icons import menu_icon
 from desktop_app.ui.timeline.chat_view import ChatView
 from desktop_app.ui.widgets.elided_label import ElidedLabel
 
@@ -67,11 +77,25 @@ class ChatPane(QWidget):
         self.title.setObjectName("chatTitle")
         self.subtitle = ElidedLabel("", self.header)
         self.subtitle.setObjectName("chatSubtitle")
-        header_layout = QVBoxLayout(self.header)
-        header_layout.setContentsMargins(16, 10, 16, 10)
-        header_layout.setSpacing(1)
-        header_layout.addWidget(self.title)
-        header_layout.addWidget(self.subtitle)
+        names = QVBoxLayout()
+        names.setSpacing(1)
+        names.addWidget(self.title)
+        names.addWidget(self.subtitle)
+        # Telegram's group info: the header's button shows and hides the members panel.
+        self.members_button = QToolButton(self.header)
+        self.members_button.setObjectName("membersButton")
+        self.members_button.setIcon(menu_icon("group"))
+        self.members_button.setCheckable(True)
+        self.members_button.setToolTip("Members")
+        self.members_button.setAccessibleName("Show members")
+        self.members_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        header_layout = QHBoxLayout(self.header)
+        header_layout.setContentsMargins(16, 10, 12, 10)
+        header_layout.addLayout(names, 1)
+        header_layout.addWidget(self.members_button)
+        self.members = MembersPanel(self)
+        self.members.hide()
+        self.members_button.toggled.connect(self.members.setVisible)
         self.view = ChatView(self)
         self.view.setAccessibleName("Messages")
         self.typing_label = ElidedLabel("", self)
@@ -85,7 +109,11 @@ class ChatPane(QWidget):
         chat_layout.setContentsMargins(0, 0, 0, 0)
         chat_layout.setSpacing(0)
         chat_layout.addWidget(self.header)
-        chat_layout.addWidget(self.view, 1)
+        middle = QHBoxLayout()
+        middle.setSpacing(0)
+        middle.addWidget(self.view, 1)
+        middle.addWidget(self.members)
+        chat_layout.addLayout(middle, 1)
         chat_layout.addWidget(self.typing_label)
         chat_layout.addWidget(self.composer)
         self.empty = QLabel("Pick a group on the left, or create one with New group.", self)
@@ -111,6 +139,7 @@ class ChatPane(QWidget):
 
     def set_header(self, name: str, subtitle: str) -> None:
         self.title.setText(name)
+        self.members.set_group_name(name)
         self.subtitle.setText(subtitle)
 
     def refresh_typing(self) -> None:

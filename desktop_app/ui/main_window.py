@@ -31,6 +31,7 @@ from desktop_app.ui.groups.group_steps import next_group, next_unread
 from desktop_app.ui.groups.quick_switcher import QuickSwitcher
 from desktop_app.ui.icons import icon
 from desktop_app.ui.main_menus import MainMenus
+from desktop_app.ui.message_actions import MessageActions
 from desktop_app.ui.status import ConnectionStatusBar
 from desktop_app.ui.theme import ThemeChoice
 from desktop_app.ui.window_place import fit_to_screen
@@ -139,6 +140,7 @@ class MainWindow(QMainWindow):
         self.chat.view.retry_requested.connect(self.bridge.retry)
         self.chat.view.discard_requested.connect(self._on_discard)
         self.chat.view.seen.connect(self._on_seen)
+        self.message_actions = MessageActions(self, self.bridge, self.chat, lambda: self._group_id)
         self.setMinimumSize(*MIN_SIZE)
         self.resize(*DEFAULT_SIZE)
 
@@ -152,10 +154,12 @@ class MainWindow(QMainWindow):
         esc.activated.connect(self.on_escape)
 
     def on_escape(self) -> None:
-        """Esc undoes one thing at a time, as in Telegram: a group filter, a selection of
+        """Esc undoes one thing at a time, as in Telegram: an edit or a reply being written, a group filter, a selection of
         messages, a scrolled-up chat (back to the newest); then it closes the open chat."""
         view = self.chat.view
-        if self.groups.filter_edit.text():
+        if self.chat.composer.cancel_mode():
+            pass  # editing or replying ends first
+        elif self.groups.filter_edit.text():
             self.groups.filter_edit.clear()
         elif view.selectionModel() is not None and view.selectionModel().hasSelection():
             view.clearSelection()
@@ -298,6 +302,7 @@ class MainWindow(QMainWindow):
         )
         name = str(index.data(GroupRoles.NAME) or "")
         self.chat.composer.set_group(group_id, self._draft(group_id), name)
+        self.message_actions.open_group(group_id, name)
         self._refresh_header()
         self.groups.select_group(group_id)
         # With a shared session the focused window decides which group counts as read;

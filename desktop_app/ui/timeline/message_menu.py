@@ -1,0 +1,132 @@
+"""The message context menu (Reply, Edit, Delete, reactions) and the reactions picker."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint
+from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
+
+from desktop_app.models.roles import MessageRoles
+from desktop_app.ui.icons import menu_icon
+from desktop_app.ui.timeline import message_extras as mx
+from desktop_app.ui.timeline.message_delegate import message_at
+
+if TYPE_CHECKING:
+    from desktop_app.ui.timeline.chat_view import ChatView
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+# The quick reactions offered in the menu and by the hover button (Telegram's first few).
+REACTION_CHOICES = ("👍", "❤️", "😂", "😮", "😢", "🎉")
+REPLY_SHORTCUT = "Ctrl+R"
+DELETE_QUESTION = "Delete this message for everyone?"
+DELETE_DETAIL = "Everyone in the group will see “message deleted” in its place."
+
+
+def add_reactions(menu: QMenu, view: ChatView, message_id: int, mine: set[str]) -> None:
+    """One action per quick reaction; a ticked one (already yours) is taken back."""
+    for emoji in REACTION_CHOICES:
+        action = menu.addAction(emoji)
+        action.setCheckable(True)
+        action.setChecked(emoji in mine)
+        action.setToolTip(f"React with {emoji}")
+        add = emoji not in mine
+        action.triggered.connect(
+            lambda _c=False, e=emoji, a=add: view.reaction_toggled.emit(message_id, e, a)
+        )
+
+
+def own_reactions(index: ModelIndex) -> set[str]:
+    return {chip.emoji for chip in mx.extras_of(index).reactions if chip.mine}
+
+
+def fill_menu(menu: QMenu, view: ChatView, index: ModelIndex) -> None:
+    """The v2 actions for the message at `index` (after Copy and Retry/Discard)."""
+    extras = mx.extras_of(index)
+    if extras.system is not None or extras.deleted:
+        return
+    message_id = index.data(MessageRoles.ID)
+    cid = str(index.data(MessageRoles.CLIENT_MSG_ID) or "")
+    own = bool(index.data(MessageRoles.IS_OWN))
+    state = index.data(MessageRoles.STATE)
+    if message_id is not None:
+        reply = menu.addAction(menu_icon("reply"), "Reply", lambda: reply_to_index(view, index))
+        reply.setShortcut(REPLY_SHORTCUT)
+    if own and state != "failed":
+        menu.addAction(menu_icon("edit"), "Edit", lambda: edit_index(view, index))
+        menu.addAction(
+            menu_icon("discard"), "Delete…", lambda: confirm_delete(view, message_id, cid)
+        )
+    if message_id is not None:
+        menu.addSeparator()
+        add_reactions(menu, view, int(message_id), own_reactions(index))
+
+
+def reactions_menu(view: ChatView, message_id: int, index: ModelIndex, where: QPoint) -> None:
+    """The hover button's picker: just the quick reactions."""
+    menu = QMenu(view)
+    menu.setObjectName("reactionsMenu")
+    add_reactions(menu, view, message_id, own_reactions(index))
+    menu.exec(where)
+
+
+def ask_delete(parent: QWidget) -> bool:
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Delete message")
+    box.setText(DELETE_QUESTION)
+    box.setInformativeText(DELETE_DETAIL)
+    delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.setObjectName("deleteMessageBox")
+    box.exec()
+    return box.clickedButton() is delete
+
+
+def confirm_delete(view: ChatView, message_id: int | None, cid: str) -> None:
+    if ask_delete(view):
+        view.delete_requested.emit(message_id, cid)
+
+
+def reply_to_index(view: ChatView, index: ModelIndex) -> None:
+    message_id = index.data(MessageRoles.ID)
+    if message_id is None:
+        return
+    name = str(index.data(MessageRoles.SENDER_NAME) or "")
+    view.reply_requested.emit(int(message_id), name, str(index.data(MessageRoles.BODY)))
+
+
+def reply_to_current(view: ChatView) -> None:
+    """Ctrl+R: reply to the selected message, else the newest one from anybody."""
+    index = view.currentIndex()
+    model = view.model()
+    if not index.isValid() and model is not None and model.rowCount() > 0:
+        index = model.index(model.rowCount() - 1, 0)
+    if index.isValid():
+        reply_to_index(view, index)
+
+
+def edit_index(view: ChatView, index: ModelIndex) -> None:
+    row = message_at(index)
+    if row is None:
+        return
+    pending_edit = index.data(MessageRoles.PENDING_EDIT)
+    text = str(pending_edit) if pending_edit is not None else row.body
+    view.edit_requested.emit(row.id, row.client_msg_id, text)
+
+
+def edit_last_own(view: ChatView) -> bool:
+    """Up in an empty composer: edit one's newest message (False: there is none)."""
+    model = view.model()
+    if model is None:
+        return False
+    for row in range(model.rowCount() - 1, -1, -1):
+        index = model.index(row, 0)
+        if index.data(MessageRoles.SYSTEM) is not None or index.data(MessageRoles.DELETED):
+            continue
+        if index.data(MessageRoles.IS_OWN) and index.data(MessageRoles.STATE) != "failed":
+            edit_index(view, index)
+            return True
+    return False
