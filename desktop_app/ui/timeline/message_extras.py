@@ -29,6 +29,7 @@ CHIPS_TOP_GAP = 4
 # The right-hand gutter of one's own (ticks) or an edited message (the word "edited").
 META_GAP = 8
 TICK_WIDTH = 16
+TICK_GAP = 4  # between "edited" and the ticks
 EDITED_TEXT = "edited"
 DELETED_TEXT = "message deleted"
 # The hover button that opens the reactions menu.
@@ -100,7 +101,7 @@ def meta_width(extras: Extras, small: QFont) -> int:
     if extras.edited:
         width += QFontMetrics(small).horizontalAdvance(EDITED_TEXT) + 4
     if extras.ticks != Ticks.NONE:
-        width += TICK_WIDTH
+        width += TICK_WIDTH + TICK_GAP
     return width
 
 
@@ -183,7 +184,7 @@ def paint_meta(painter: QPainter, body: QRect, extras: Extras, small: QFont) -> 
         tick_rect = QRect(right - TICK_WIDTH, line.top() + 3, TICK_WIDTH, fm.height() - 2)
         color = c.accent if extras.ticks == Ticks.TWO else c.muted
         _draw_ticks(painter, tick_rect, 2 if extras.ticks == Ticks.TWO else 1, color)
-        right -= TICK_WIDTH
+        right -= TICK_WIDTH + TICK_GAP
     if extras.edited:
         painter.setFont(small)
         painter.setPen(c.muted)

@@ -1,0 +1,134 @@
+"""Editing and replying from the composer: Up edits one's last message, Esc gives the draft
+back, Ctrl+R replies; what the other member then sees (edited, quote, deleted, reactions)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from desktop_app.app import DesktopApp
+from desktop_app.models.roles import MessageRoles
+from desktop_app.session.extras import Ticks
+from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.timeline import message_menu
+from tests.ui.helpers import bodies
+from tests.ui.v2_helpers import answer_modal, row_data, row_of_body
+
+
+def _pair(
+    desktop: DesktopApp,
+    server: Any,
+    users: Callable[[int], list[str]],
+    sign_in: Callable[..., MainWindow],
+    arun: Callable[..., Any],
+    wait_for: Callable[..., None],
+) -> tuple[MainWindow, MainWindow, int]:
+    alice_name, bob_name = users(2)
+    alice = sign_in(desktop, server.url, alice_name)
+    bob = sign_in(desktop, server.url, bob_name)
+    gid = arun(alice.bridge.create_group("Team", [bob_name])).id
+    wait_for(lambda: bob.bridge.groups.row_of(gid) is not None)
+    wait_for(lambda: alice.bridge.groups.row_of(gid) is not None)
+    alice.open_group(gid)
+    bob.open_group(gid)
+    return alice, bob, gid
+
+
+def _type(qtbot: QtBot, window: MainWindow, text: str) -> None:
+    qtbot.keyClicks(window.chat.composer.edit, text)
+    qtbot.keyClick(window.chat.composer.edit, Qt.Key.Key_Return)
+
+
+def test_up_edits_the_last_message_esc_gives_the_draft_back_and_bob_sees_edited(
+    desktop: DesktopApp,
+    server: Any,
+    users: Any,
+    sign_in: Any,
+    arun: Any,
+    wait_for: Any,
+    qtbot: QtBot,
+) -> None:
+    alice, bob, _gid = _pair(desktop, server, users, sign_in, arun, wait_for)
+    composer = alice.chat.composer
+    _type(qtbot, alice, "helo wrld")
+    wait_for(lambda: "helo wrld" in bodies(bob))
+    # Up in an empty composer: the last message comes up for editing, under an "Editing" bar.
+    qtbot.keyClick(composer.edit, Qt.Key.Key_Up)
+    assert composer.editing is not None
+    assert composer.mode_bar.isVisible() and composer.mode_bar.title.text() == "Editing"
+    assert composer.text() == "helo wrld"
+    # Esc cancels and the composer is empty again (it was, before Up).
+    alice.on_escape()
+    assert composer.editing is None and not composer.mode_bar.isVisible()
+    assert composer.text() == ""
+    # A draft survives an edit: it is put aside and comes back.
+    qtbot.keyClicks(composer.edit, "draft")
+    message_menu.edit_last_own(alice.chat.view)
+    assert composer.text() == "helo wrld"
+    composer.edit.selectAll()
+    _type(qtbot, alice, "hello world")
+    assert composer.text() == "draft"
+    wait_for(lambda: "hello world" in bodies(bob), timeout=10)
+    row = row_of_body(bob, "hello world")
+    assert row is not None
+    assert row_data(bob, MessageRoles.EDITED_AT)[row] is not None
+    assert "helo wrld" not in bodies(alice)
+
+
+def test_reply_shows_a_quote_delete_leaves_a_tombstone_and_reactions_toggle(
+    desktop: DesktopApp,
+    server: Any,
+    users: Any,
+    sign_in: Any,
+    arun: Any,
+    wait_for: Any,
+    qtbot: QtBot,
+) -> None:
+    alice, bob, _gid = _pair(desktop, server, users, sign_in, arun, wait_for)
+    _type(qtbot, bob, "lunch at noon?")
+    wait_for(lambda: "lunch at noon?" in bodies(alice))
+    wait_for(lambda: row_data(alice, MessageRoles.ID)[-1] is not None)
+    # Ctrl+R replies to the newest message: the composer says to whom.
+    message_menu.reply_to_current(alice.chat.view)
+    composer = alice.chat.composer
+    assert composer.replying is not None
+    assert composer.mode_bar.title.text().startswith("Reply to ")
+    _type(qtbot, alice, "yes!")
+    assert composer.replying is None and not composer.mode_bar.isVisible()
+    wait_for(lambda: "yes!" in bodies(bob), timeout=10)
+    quote = row_data(bob, MessageRoles.REPLY_TO)[row_of_body(bob, "yes!") or 0]
+    assert quote is not None and quote.excerpt == "lunch at noon?"
+    # A reaction from bob, shown to alice as a chip with bob's name; alice's click adds hers.
+    original = row_data(bob, MessageRoles.ID)[row_of_body(bob, "yes!") or 0]
+    bob.chat.view.reaction_toggled.emit(original, "👍", True)
+    wait_for(lambda: bool(row_data(alice, MessageRoles.REACTIONS)[-1]), timeout=10)
+    chip = row_data(alice, MessageRoles.REACTIONS)[-1][0]
+    assert chip.emoji == "👍" and chip.count == 1 and not chip.mine
+    alice.chat.view.reaction_toggled.emit(original, "👍", not chip.mine)
+    wait_for(lambda: row_data(bob, MessageRoles.REACTIONS)[-1][0].count == 2, timeout=10)
+    # Deleting asks first; everyone then sees a tombstone in its place.
+    answer_modal("Delete")
+    message_menu.confirm_delete(alice.chat.view, original, "")
+    wait_for(lambda: row_data(bob, MessageRoles.DELETED)[-1] is True, timeout=10)
+
+
+def test_own_message_shows_one_tick_then_two_once_bob_has_read_it(
+    desktop: DesktopApp,
+    server: Any,
+    users: Any,
+    sign_in: Any,
+    arun: Any,
+    wait_for: Any,
+    qtbot: QtBot,
+) -> None:
+    alice, bob, gid = _pair(desktop, server, users, sign_in, arun, wait_for)
+    bob.close_group()
+    _type(qtbot, alice, "did you see this?")
+    wait_for(lambda: row_data(alice, MessageRoles.TICKS)[-1] == Ticks.ONE, timeout=10)
+    bob.open_group(gid)
+    bob.activateWindow()
+    wait_for(lambda: row_data(alice, MessageRoles.TICKS)[-1] == Ticks.TWO, timeout=10)
+    assert row_data(alice, MessageRoles.READ_BY)[-1]
