@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QMenu, QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
 
 from desktop_app.app import DesktopApp
@@ -132,3 +133,46 @@ def test_own_message_shows_one_tick_then_two_once_bob_has_read_it(
     bob.activateWindow()
     wait_for(lambda: row_data(alice, MessageRoles.TICKS)[-1] == Ticks.TWO, timeout=10)
     assert row_data(alice, MessageRoles.READ_BY)[-1]
+
+
+def test_message_menu_offers_reply_edit_delete_and_reactions_and_the_hover_button_opens_them(
+    desktop: DesktopApp,
+    server: Any,
+    users: Any,
+    sign_in: Any,
+    arun: Any,
+    wait_for: Any,
+    qtbot: QtBot,
+) -> None:
+    alice, bob, _gid = _pair(desktop, server, users, sign_in, arun, wait_for)
+    alice.show()
+    _type(qtbot, bob, "from bob")
+    wait_for(lambda: "from bob" in bodies(alice))
+    _type(qtbot, alice, "from alice")
+    wait_for(lambda: None not in row_data(alice, MessageRoles.ID)[-2:])
+    view = alice.chat.view
+    model = view.model()
+    assert model is not None
+
+    def texts(row: int) -> list[str]:
+        menu = QMenu(view)
+        message_menu.fill_menu(menu, view, model.index(row, 0))
+        return [a.text() for a in menu.actions() if not a.isSeparator()]
+
+    own, other = model.rowCount() - 1, model.rowCount() - 2
+    assert texts(own) == ["Reply", "Edit", "Delete…", *message_menu.REACTION_CHOICES]
+    assert texts(other) == ["Reply", *message_menu.REACTION_CHOICES]
+    # Hovering a stored message shows the reactions button; a click there opens the picker.
+    rect = view.visualRect(model.index(other, 0))
+    qtbot.mouseMove(view.viewport(), rect.center())
+    wait_for(lambda: view.itemDelegate().hovered_row == other)
+    option = QStyleOptionViewItem()
+    view.initViewItemOption(option)
+    option.rect = rect
+    geo = view.itemDelegate().geometry(option, model.index(other, 0))
+    assert (
+        view.itemDelegate().link_at(
+            option, model.index(other, 0), QPointF(geo.react_button.center())
+        )
+        == "react"
+    )
