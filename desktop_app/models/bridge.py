@@ -41,6 +41,8 @@ class SessionBridge(QObject):
     auth_failed = Signal()
     journal_entry = Signal(object)
     outbox_changed = Signal(int)
+    # An edit, deletion, reaction, rename or removal the server refused: (group, kind, why).
+    intent_failed = Signal(int, str, str)
 
     def __init__(
         self,
@@ -136,7 +138,12 @@ class SessionBridge(QObject):
         model = self._models.get(group_id)
         if model is None:
             timeline = self._session.timeline(group_id)
-            model = MessageModel(timeline, lambda: self._request_older(group_id), self)
+            model = MessageModel(
+                timeline,
+                lambda: self._request_older(group_id),
+                self,
+                members=self._session.members(group_id),
+            )
             self._models[group_id] = model
         return model
 
@@ -259,6 +266,9 @@ class SessionBridge(QObject):
 
     def on_outbox_changed(self, length: int) -> None:
         self.outbox_changed.emit(length)
+
+    def on_intent_failed(self, group_id: int, kind: str, reason: str) -> None:
+        self.intent_failed.emit(group_id, kind, reason)
 
     def on_server_instance(self, instance_id: str) -> None:
         """The session learnt its server's instance: the profile's state belongs to it."""

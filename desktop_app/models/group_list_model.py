@@ -26,6 +26,8 @@ _ROLE_NAMES = {
     GroupRoles.PREVIEW: b"preview",
     GroupRoles.LAST_TIME: b"lastTime",
     GroupRoles.MEMBER_COUNT: b"memberCount",
+    GroupRoles.CREATOR_ID: b"creatorId",
+    GroupRoles.IS_CREATOR: b"isCreator",
 }
 
 
@@ -75,6 +77,10 @@ class GroupListModel(QAbstractListModel):
             return state.last_time
         if role == GroupRoles.MEMBER_COUNT:
             return state.member_count
+        if role == GroupRoles.CREATOR_ID:
+            return state.creator_id
+        if role == GroupRoles.IS_CREATOR:
+            return state.creator_id is not None and state.creator_id == self._registry.my_id
         return None
 
     def roleNames(self) -> dict[int, QByteArray]:

@@ -15,6 +15,8 @@ from PySide6.QtCore import (
 )
 
 from desktop_app.models.roles import MessageRoles
+from desktop_app.session.extras import ReactionChip, Ticks
+from desktop_app.session.members import GroupMembers, MemberInfo
 from desktop_app.session.timeline import FAILED, PENDING, Row, Timeline
 
 Index = QModelIndex | QPersistentModelIndex
@@ -46,6 +48,12 @@ _GETTERS: dict[int, Callable[[Row], Any]] = {
     MessageRoles.IS_OWN: lambda r: r.is_own,
     MessageRoles.CLIENT_MSG_ID: lambda r: r.client_msg_id,
     MessageRoles.ERROR: lambda r: r.error,
+    MessageRoles.EDITED_AT: lambda r: r.edited_at,
+    MessageRoles.DELETED: lambda r: r.deleted,
+    MessageRoles.REPLY_TO: lambda r: r.reply_to,
+    MessageRoles.REPLY_TO_ID: lambda r: r.reply_to.message_id if r.reply_to else None,
+    MessageRoles.SYSTEM: lambda r: r.system,
+    MessageRoles.PENDING_EDIT: lambda r: r.pending_edit,
 }
 
 _ROLE_NAMES = {
@@ -59,7 +67,18 @@ _ROLE_NAMES = {
     MessageRoles.IS_OWN: b"isOwn",
     MessageRoles.CLIENT_MSG_ID: b"clientMsgId",
     MessageRoles.ERROR: b"error",
+    MessageRoles.EDITED_AT: b"editedAt",
+    MessageRoles.DELETED: b"deleted",
+    MessageRoles.REPLY_TO: b"replyTo",
+    MessageRoles.REACTIONS: b"reactions",
+    MessageRoles.SYSTEM: b"system",
+    MessageRoles.READ_BY: b"readBy",
+    MessageRoles.TICKS: b"ticks",
+    MessageRoles.PENDING_EDIT: b"pendingEdit",
+    MessageRoles.REPLY_TO_ID: b"replyToId",
 }
+# Roles that need the group's members (names, read markers), not just the row.
+_MEMBER_ROLES = {MessageRoles.REACTIONS, MessageRoles.READ_BY, MessageRoles.TICKS}
 
 
 class MessageModel(QAbstractListModel):
@@ -76,9 +95,11 @@ class MessageModel(QAbstractListModel):
         timeline: Timeline,
         load_older: Callable[[], None] | None = None,
         parent: Any = None,
+        members: GroupMembers | None = None,
     ) -> None:
         super().__init__(parent)
         self._tl = timeline
+        self._members = members
         self._rows = len(timeline)
         self._load_older = load_older
         self._older_loading = False
@@ -99,13 +120,50 @@ class MessageModel(QAbstractListModel):
         return 0 if parent.isValid() else len(self._tl)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._tl):
+            return None
         getter = _GETTERS.get(role)
-        if getter is None or not index.isValid():
-            return None
-        row = index.row()
-        if row >= len(self._tl):
-            return None
-        return getter(self._tl.row(row))
+        if getter is not None:
+            return getter(self._tl.row(index.row()))
+        if role in _MEMBER_ROLES:
+            row = self._tl.row(index.row())
+            if role == MessageRoles.REACTIONS:
+                return self.reactions(row)
+            if role == MessageRoles.READ_BY:
+                return [m.display_name for m in self._readers(row)]
+            return self.ticks(row)
+        return None
+
+    # --- v2: reactions and seen-by ------------------------------------------------------
+
+    def reactions(self, row: Row) -> list[ReactionChip]:
+        """The row's reactions as chips (emoji in code point order), names from members."""
+        if not row.reactions:
+            return []
+        names = self._members.names() if self._members is not None else {}
+        me = self._members.my_id if self._members is not None else None
+        return [
+            ReactionChip(
+                emoji,
+                tuple(ids),
+                tuple(names.get(i, f"user {i}") for i in ids),
+                me in ids,
+            )
+            for emoji, ids in row.reactions.items()
+        ]
+
+    def _readers(self, row: Row) -> list[MemberInfo]:
+        if self._members is None or row.seq is None or row.system is not None:
+            return []
+        return self._members.readers_of(row.seq, row.sender_id)
+
+    def ticks(self, row: Row) -> Ticks:
+        """One tick once stored, two once every other member has read it (own rows only)."""
+        if not row.is_own or row.seq is None or row.system is not None or row.deleted:
+            return Ticks.NONE
+        if self._members is not None and self._members.all_read(row.seq, row.sender_id):
+            return Ticks.TWO
+        return Ticks.ONE
 
     def roleNames(self) -> dict[int, QByteArray]:
         names = {int(role): QByteArray(name) for role, name in _ROLE_NAMES.items()}

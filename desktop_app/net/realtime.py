@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chat_protocol.errors import ErrorCode
-from chat_protocol.events import SOCKETIO_PATH, ServerEvent
+from chat_protocol.events import PROTOCOL_V2, SOCKETIO_PATH, ServerEvent
 from desktop_app.net.failures import GENERIC_MESSAGES, describe_failure
 
 log = logging.getLogger(__name__)
@@ -255,9 +255,10 @@ class Realtime:
         if ws is not None and not ws.closed:
             await ws.close()
 
-    def _auth(self) -> dict[str, str]:
+    def _auth(self) -> dict[str, str | int]:
         # Called by the library on every (re)connection, so a refreshed token is used.
-        return {"token": self._token() or ""}
+        # Protocol 2: the group logs arrive as `event`, reads of every member as `read`.
+        return {"token": self._token() or "", "protocol": PROTOCOL_V2}
 
     # --- emitting --------------------------------------------------------------------
 

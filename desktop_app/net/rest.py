@@ -12,6 +12,8 @@ from pydantic import BaseModel, ValidationError
 
 from chat_protocol.models import (
     AuthResponse,
+    Event,
+    EventsPage,
     Group,
     GroupDetail,
     GroupsResponse,
@@ -148,9 +150,38 @@ class RestClient:
             params["before_seq"] = before_seq
         return await self._typed(MessagesPage, "GET", f"/groups/{group_id}/messages", params=params)
 
-    async def send(self, group_id: int, client_msg_id: str, body: str) -> Message:
-        payload = {"client_msg_id": client_msg_id, "body": body}
+    async def send(
+        self,
+        group_id: int,
+        client_msg_id: str,
+        body: str,
+        reply_to_message_id: int | None = None,
+    ) -> Message:
+        payload: dict[str, Any] = {"client_msg_id": client_msg_id, "body": body}
+        if reply_to_message_id is not None:
+            payload["reply_to_message_id"] = reply_to_message_id
         return await self._typed(Message, "POST", f"/groups/{group_id}/messages", json=payload)
+
+    # --- protocol v2: the group's event log --------------------------------------------
+
+    async def events(self, group_id: int, after_seq: int = 0, limit: int = 100) -> EventsPage:
+        params = {"after_seq": after_seq, "limit": limit}
+        return await self._typed(EventsPage, "GET", f"/groups/{group_id}/events", params=params)
+
+    async def post_event(
+        self, group_id: int, client_event_id: str, kind: str, data: dict[str, Any]
+    ) -> Event | Message:
+        """Make an event; the answer is the Event (201, or 200 for a replayed id), or the
+        Message as it stands for a reaction that changed nothing (200)."""
+        payload = {"client_event_id": client_event_id, "kind": kind, "data": data}
+        response = await self._request("POST", f"/groups/{group_id}/events", json=payload)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and "kind" in body:
+            return self._parse(Event, response)
+        return self._parse(Message, response)
 
     async def mark_read(self, group_id: int, seq: int) -> None:
         await self._request("POST", f"/groups/{group_id}/read", json={"seq": seq})

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from chat_protocol.models import GroupHead, Message, Ready
+from chat_protocol.models import Event, GroupHead, Message, Ready
 from desktop_app.net.errors import ApiError, AuthError, NotFoundError
 from desktop_app.net.rest import RestClient
 from desktop_app.session.groups import GroupRegistry
@@ -58,6 +58,10 @@ class CatchUp:
             self, group_id: int, server_seq: int, held: dict[int, int], created: object = None
         ) -> str | None: ...
         def _reset_group(self, group_id: int, why: str) -> None: ...
+        async def load_members(self, group_id: int) -> None: ...
+        def apply_events(
+            self, group_id: int, events: list[Event]
+        ) -> tuple[list[Message], list[Row]]: ...
 
     # --- catch-up --------------------------------------------------------------------
 
@@ -65,7 +69,7 @@ class CatchUp:
         """Check the groups against the server, then catch up every group the `ready` heads
         show ahead; returns (messages, groups). `held`: what each group held when the socket
         connected; a head below it means the server lost that history (see `_reset_group`)."""
-        heads = {h.id: h.last_seq for h in ready.groups}
+        heads = {h.id: max(h.last_seq, h.head_seq) for h in ready.groups}
         for gid, seq in heads.items():
             lost = self._lost_history(gid, seq, held or {})
             if lost is not None:
@@ -84,6 +88,11 @@ class CatchUp:
             if not tl.loaded or (tl.hi or 0) < target:
                 tasks.append(self.ensure(gid, target))
         results = await asyncio.gather(*tasks) if tasks else []
+        # Members and their read markers (seen-by) as of now; events keep them live after.
+        loads = [self.load_members(gid) for gid in self.registry.ids()]
+        for failure in await asyncio.gather(*loads, return_exceptions=True):
+            if isinstance(failure, AuthError):
+                raise failure
         # Sending waits for the catch-up too: its first page overlaps the message held last,
         # which tells a group restored and written past that point (its unsent messages are
         # then handed back, not sent after a history the user never saw).
@@ -97,21 +106,22 @@ class CatchUp:
         """The ping's safety net: any group whose head is ahead of what we hold is fetched;
         one behind what we held when the ping was sent lost history, and is taken afresh."""
         for head in heads:
-            lost = self._lost_history(head.id, head.last_seq, held or {})
+            top = max(head.last_seq, head.head_seq)
+            lost = self._lost_history(head.id, top, held or {})
             if lost is not None:
                 self._reset_group(head.id, lost)
             if head.id not in self.registry:
                 self._refresh_soon()
                 continue
             tl = self.timeline(head.id)
-            if tl.loaded and head.last_seq > (tl.hi or 0) and head.id not in self._fetching:
+            if tl.loaded and top > (tl.hi or 0) and head.id not in self._fetching:
                 self.journal.record(
                     "gap_detected",
-                    f"The ping shows {self.group_name(head.id)} at #{head.last_seq} but we hold "
-                    f"up to #{tl.hi}: a live message was missed; fetching it.",
+                    f"The ping shows {self.group_name(head.id)} at #{top} but we hold "
+                    f"up to #{tl.hi}: a live event was missed; fetching it.",
                     head.id,
                 )
-                self.ensure(head.id, head.last_seq)
+                self.ensure(head.id, top)
 
     def _fetch_gap_soon(self, group_id: int, target: int) -> None:
         """A skipped seq is usually the message before arriving second (two server nodes, or
@@ -178,12 +188,13 @@ class CatchUp:
                 # and the group starts over), which `ready`'s heads alone cannot reveal.
                 after = hi - 1 if overlap and hi > 0 else hi
                 overlap = False
-                page = await self.rest.messages(group_id, after_seq=after, limit=self.catchup_page)
-                new_rows = self._apply_page(group_id, page.messages, overlap=after < hi)
+                # The log, not the messages: edits, reactions and members come with them.
+                page = await self.rest.events(group_id, after_seq=after, limit=self.catchup_page)
+                messages, new_rows = self.apply_events(group_id, page.events)
                 fetched += len(new_rows)
                 if news is not None:
-                    news.collect(page.messages, new_rows, self.me.id)
-                if not page.messages or (not page.has_more and (tl.hi or 0) == hi):
+                    news.collect(messages, new_rows, self.me.id)
+                if not page.events or (not page.has_more and (tl.hi or 0) == hi):
                     break  # the server has nothing more: the head we were told is not there
         except NotFoundError:
             self._remove(group_id, "is gone on the server (404)")

@@ -79,6 +79,7 @@ class Connection:
             ServerEvent.GROUP_LEFT: sync.on_group_left,
             ServerEvent.TYPING: sync.on_typing,
             ServerEvent.READ: sync.on_read,
+            ServerEvent.EVENT: sync.on_event,
         }
 
     # --- status ----------------------------------------------------------------------

@@ -45,6 +45,7 @@ class GroupState:
     last_seq: int = 0
     pending_preview: str = ""
     pending_time: datetime | None = None
+    creator_id: int | None = None
 
     @property
     def unread(self) -> int:
@@ -80,6 +81,8 @@ class GroupState:
         """Take the server's view of the group (name, members, read marker, unread)."""
         self.name = group.name
         self.member_count = group.member_count
+        if group.creator is not None:
+            self.creator_id = group.creator.id
         self.last_read_seq = max(self.last_read_seq, group.last_read_seq)
         self.base_seq = group.last_seq
         self.base_unread = group.unread_count

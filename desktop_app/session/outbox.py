@@ -8,10 +8,12 @@ instance and are adopted by the first instance the session confirms."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from desktop_app.session.timeline import FAILED, PENDING
 
@@ -29,14 +31,26 @@ CREATE TABLE IF NOT EXISTS outbox (
 )
 """
 # Added after the first version; a file without them gets them (NULL for its rows).
-_ADDED_COLUMNS = {"instance_id": "TEXT", "username": "TEXT", "group_name": "TEXT"}
-_COLUMNS = "client_msg_id, group_id, body, created_at, state, error, attempts, group_name"
+_ADDED_COLUMNS = {
+    "instance_id": "TEXT",
+    "username": "TEXT",
+    "group_name": "TEXT",
+    # Protocol v2: what the row asks for (NULL: a message; else an event kind) and its data.
+    "kind": "TEXT",
+    "data": "TEXT",
+}
+_COLUMNS = (
+    "client_msg_id, group_id, body, created_at, state, error, attempts, group_name, kind, data"
+)
+MESSAGE = "message"
 _MINE = "user_id = ? AND instance_id IS ?"
 
 
 @dataclass(frozen=True)
 class OutboxItem:
-    """One message waiting for the server, in the order it was typed."""
+    """One message (or, in protocol v2, one event: an edit, a deletion, a reaction, a
+    rename, a removal) waiting for the server, in the order it was typed. An event's
+    `client_msg_id` is its client_event_id, chosen before the first try."""
 
     client_msg_id: str
     group_id: int
@@ -46,6 +60,12 @@ class OutboxItem:
     error: str | None = None
     attempts: int = 0
     group_name: str = ""  # as the group was called when the message was typed
+    kind: str = MESSAGE
+    data: dict[str, Any] | None = None
+
+    @property
+    def is_message(self) -> bool:
+        return self.kind == MESSAGE
 
 
 class Outbox:
@@ -88,7 +108,8 @@ class Outbox:
     def add(self, item: OutboxItem) -> None:
         self._db.execute(
             "INSERT OR IGNORE INTO outbox (client_msg_id, user_id, group_id, body, created_at,"
-            " state, instance_id, username, group_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " state, instance_id, username, group_name, kind, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 item.client_msg_id,
                 self.user_id,
@@ -99,8 +120,18 @@ class Outbox:
                 self.instance_id,
                 self.username,
                 item.group_name,
+                None if item.is_message else item.kind,
+                None if item.data is None else json.dumps(item.data),
             ),
         )
+
+    def replace_body(self, client_msg_id: str, body: str) -> bool:
+        """An unsent message was edited before it left: it goes out with the new text."""
+        cur = self._db.execute(
+            f"UPDATE outbox SET body = ? WHERE client_msg_id = ? AND kind IS NULL AND {_MINE}",
+            (body, client_msg_id, *self._me),
+        )
+        return cur.rowcount > 0
 
     def items(self) -> list[OutboxItem]:
         """Every item of this user on this instance, oldest first."""
@@ -171,9 +202,20 @@ class Outbox:
         return cur.rowcount > 0
 
 
-def _item(row: tuple[str, int, str, str, str, str | None, int, str | None]) -> OutboxItem:
-    cid, group_id, body, created_at, state, error, attempts, group_name = row
+def _item(row: tuple[Any, ...]) -> OutboxItem:
+    cid, group_id, body, created_at, state, error, attempts, group_name, kind, data = row
     at = datetime.fromisoformat(created_at)
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
-    return OutboxItem(cid, group_id, body, at, state, error, attempts, group_name or "")
+    return OutboxItem(
+        cid,
+        group_id,
+        body,
+        at,
+        state,
+        error,
+        attempts,
+        group_name or "",
+        kind or MESSAGE,
+        json.loads(data) if data else None,
+    )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from typing import Protocol
+from typing import Any, Protocol
 
-from chat_protocol.models import Message
+from chat_protocol.models import Event, Message
 from desktop_app.net.errors import BAD_RESPONSE, ApiError, AuthError, NotFoundError, RateLimited
 from desktop_app.net.rest import RestClient
 from desktop_app.session.journal import Journal
@@ -27,6 +27,8 @@ class SendOutcome(Protocol):
     """Where the sender reports what happened to each item."""
 
     def on_delivered(self, item: OutboxItem, message: Message) -> None: ...
+    def on_event_delivered(self, item: OutboxItem, answer: Event | Message) -> None: ...
+    def event_data(self, item: OutboxItem) -> dict[str, Any] | None: ...
     def on_rejected(self, item: OutboxItem, reason: str, *, not_member: bool = False) -> None: ...
     def on_auth_failed(self) -> None: ...
 
@@ -121,7 +123,21 @@ class Sender:
         self.in_flight = item.client_msg_id
         self._outbox.count_attempt(item.client_msg_id)
         try:
-            message = await self._rest.send(item.group_id, item.client_msg_id, item.body)
+            if item.is_message:
+                reply_to = (item.data or {}).get("reply_to_message_id")
+                message = await self._rest.send(
+                    item.group_id, item.client_msg_id, item.body, reply_to
+                )
+            else:
+                data = self._outcome.event_data(item)
+                if data is None:
+                    self._outcome.on_rejected(item, "the message it refers to was not sent")
+                    return None
+                answer = await self._rest.post_event(
+                    item.group_id, item.client_msg_id, item.kind, data
+                )
+                self._outcome.on_event_delivered(item, answer)
+                return None
         except RateLimited as exc:
             self._journal.record(
                 "rate_limited",

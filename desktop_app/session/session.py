@@ -9,11 +9,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from chat_protocol.events import ClientEvent
 from chat_protocol.limits import TYPING_INTERVAL_SECONDS
-from chat_protocol.models import Group, Message, Ready, User
+from chat_protocol.models import Event, Group, Message, Ready, User
 from desktop_app.net.errors import ApiError, AuthError, NotFoundError
 from desktop_app.net.realtime import (
     RECONNECT_DELAY,
@@ -68,6 +68,7 @@ class SessionListener(Protocol):
     def on_typing(self, group_id: int, display_name: str) -> None: ...
     def on_outbox_changed(self, length: int) -> None: ...
     def on_server_instance(self, instance_id: str) -> None: ...
+    def on_intent_failed(self, group_id: int, kind: str, reason: str) -> None: ...
 
 
 class Session:
@@ -346,7 +347,12 @@ class Session:
                 "were not sent, and their text was handed back to you.",
             )
             self.listener.on_undeliverable(
-                Undeliverable(group_id, shown, [i.body for i in items], reason=Removal.OTHER_SERVER)
+                Undeliverable(
+                    group_id,
+                    shown,
+                    [i.body for i in items if i.is_message],
+                    reason=Removal.OTHER_SERVER,
+                )
             )
 
     def _auth_failed(self) -> None:
@@ -362,7 +368,8 @@ class Session:
         now = datetime.now(UTC)
         state = self.sync.registry.get(group_id)
         name = state.name if state is not None else ""
-        self.outbox.add(OutboxItem(cid, group_id, body, now, group_name=name))
+        data = None if reply_to_message_id is None else {"reply_to_message_id": reply_to_message_id}
+        self.outbox.add(OutboxItem(cid, group_id, body, now, group_name=name, data=data))
         row = Row(
             id=None,
             seq=None,
@@ -374,6 +381,7 @@ class Session:
             state=PENDING,
             is_own=True,
         )
+        row.reply_to = self.sync.quote(group_id, reply_to_message_id)
         self.timeline(group_id).add_pending(row)
         self.sync.show_pending(group_id)
         self.journal.record(
@@ -450,6 +458,9 @@ class Session:
     def _restore_outbox(self) -> None:
         items = []
         for item in self.outbox.items():
+            if not item.is_message:
+                self.intents.restore(item)
+                continue
             if self.timeline(item.group_id).index_of_cid(item.client_msg_id) is not None:
                 # Stored and cached already (the app stopped before the outbox heard of it):
                 # no second echo, but it stays queued. The send is idempotent, so the server
@@ -499,7 +510,16 @@ class Session:
         )
         self.listener.on_outbox_changed(self.outbox.count())
 
+    def on_event_delivered(self, item: OutboxItem, answer: Event | Message) -> None:
+        self.intents.delivered(item, answer)
+
+    def event_data(self, item: OutboxItem) -> dict[str, Any] | None:
+        return self.intents.event_data(item)
+
     def on_rejected(self, item: OutboxItem, reason: str, *, not_member: bool = False) -> None:
+        if not item.is_message:
+            self.intents.rejected(item, reason)
+            return
         if not_member and item.group_id not in self.sync.registry:
             # A group the list does not show (left elsewhere while no cache remembered it):
             # failed there, the message would be out of sight for good; give the text back.
@@ -567,7 +587,9 @@ class Session:
                 group_id,
             )
             self.listener.on_undeliverable(
-                Undeliverable(group_id, name, [item.body for item in stranded], reason=reason)
+                Undeliverable(
+                    group_id, name, [i.body for i in stranded if i.is_message], reason=reason
+                )
             )
 
     def on_typing(self, group_id: int, display_name: str) -> None:
@@ -626,7 +648,7 @@ class Session:
 
     def unsent_count(self, group_id: int) -> int:
         """How many of the user's messages to the group have not reached the server."""
-        return sum(1 for item in self.outbox.items() if item.group_id == group_id)
+        return sum(1 for i in self.outbox.items() if i.group_id == group_id and i.is_message)
 
     async def leave_group(self, group_id: int) -> None:
         """Leave on the server, then drop the group and its unsent messages (which could no

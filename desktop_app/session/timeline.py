@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Protocol
 
 from chat_protocol.models import Message
+from desktop_app.session.extras import ReplyQuote, SystemLine
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +26,19 @@ class Row:
         "body",
         "client_msg_id",
         "created_at",
+        "deleted",
+        "edited_at",
         "error",
         "id",
         "is_own",
+        "pending_edit",
+        "reactions",
+        "reply_to",
         "sender_id",
         "sender_name",
         "seq",
         "state",
+        "system",
     )
 
     def __init__(
@@ -58,6 +65,18 @@ class Row:
         self.state = state
         self.is_own = is_own
         self.error = error
+        self.edited_at: datetime | None = None
+        self.deleted = False
+        self.reply_to: ReplyQuote | None = None
+        # emoji -> user ids ascending; kept in emoji code point order by the event handlers.
+        self.reactions: dict[str, list[int]] | None = None
+        self.system: SystemLine | None = None
+        self.pending_edit: str | None = None
+
+    @property
+    def is_message(self) -> bool:
+        """A message that counts (unread, notifications): not a system line, not deleted."""
+        return self.system is None and not self.deleted
 
     @classmethod
     def from_message(cls, message: Message, my_id: int, names: dict[int, str]) -> Row:
@@ -69,7 +88,7 @@ class Row:
         name = names.get(sender.id)
         if name != sender.display_name:
             name = names[sender.id] = sender.display_name
-        return cls(
+        row = cls(
             id=message.id,
             seq=message.seq,
             sender_id=sender.id,
@@ -80,6 +99,16 @@ class Row:
             state=SENT,
             is_own=sender.id == my_id,
         )
+        row.edited_at = message.edited_at
+        row.deleted = message.deleted
+        if message.reply_to is not None:
+            q = message.reply_to
+            row.reply_to = ReplyQuote(
+                q.message_id, q.seq, q.sender.id, q.sender.display_name, q.excerpt
+            )
+        if message.reactions:
+            row.reactions = {r.emoji: sorted(r.user_ids) for r in message.reactions}
+        return row
 
     def __repr__(self) -> str:
         return f"Row(seq={self.seq}, id={self.id}, state={self.state}, body={self.body[:20]!r})"
@@ -121,6 +150,10 @@ class Timeline:
         self.seqs: list[int] = []
         self.pending: list[Row] = []
         self.pending_by_cid: dict[str, Row] = {}
+        # Confirmed rows by id (event handlers find the message an event names).
+        self.by_id: dict[int, Row] = {}
+        # Seqs of log events that are no row (edits, deletions, reactions): `hi` passes them.
+        self.gaps: set[int] = set()
         self.lo: int | None = None
         self.hi: int | None = None
         self.at_start = False
@@ -179,9 +212,11 @@ class Timeline:
                 self.observer.begin_remove(0, n - 1)
             self.confirmed.clear()
             self.seqs.clear()
+            self.by_id.clear()
             if self.observer is not None:
                 self.observer.end_remove()
         self.lo = self.hi = None
+        self.gaps.clear()
         self.at_start = False
         self.resets += 1
         return n
@@ -193,12 +228,36 @@ class Timeline:
     def _advance_hi(self) -> None:
         if self.hi is None:
             return
-        seqs, hi = self.seqs, self.hi
+        seqs, hi, gaps = self.seqs, self.hi, self.gaps
         i = bisect_left(seqs, hi + 1)
-        while i < len(seqs) and seqs[i] == hi + 1:
+        while True:
+            if i < len(seqs) and seqs[i] == hi + 1:
+                i += 1
+            elif hi + 1 not in gaps:
+                break
             hi += 1
-            i += 1
         self.hi = hi
+
+    def note_event(self, seq: int) -> None:
+        """A log event that is no row was applied (or seen) at `seq`: `hi` may pass it."""
+        self.gaps.add(seq)
+        self._advance_hi()
+
+    def find(self, message_id: int) -> tuple[int, Row] | None:
+        """The confirmed row of a message id and its index, or None if not held."""
+        row = self.by_id.get(message_id)
+        if row is None or row.seq is None:
+            return None
+        return bisect_left(self.seqs, row.seq), row
+
+    def touched(self, index: int) -> None:
+        """A confirmed row changed in place (an edit, a reaction, a read marker)."""
+        if self.observer is not None:
+            self.observer.changed(index, index)
+
+    def touched_range(self, first: int, last: int) -> None:
+        if self.observer is not None and first <= last:
+            self.observer.changed(first, last)
 
     # --- confirmed rows --------------------------------------------------------------
 
@@ -259,6 +318,9 @@ class Timeline:
             obs.begin_insert(pos, pos + len(run) - 1)
         self.confirmed[pos:pos] = run
         self.seqs[pos:pos] = [r.seq for r in run if r.seq is not None]
+        for r in run:
+            if r.id is not None:
+                self.by_id[r.id] = r
         if obs is not None:
             obs.end_insert()
 
@@ -273,6 +335,8 @@ class Timeline:
             self.pending.pop(0)
             self.confirmed.append(row)
             self.seqs.append(row.seq or 0)
+            if row.id is not None:
+                self.by_id[row.id] = row
             if self.observer is not None:
                 self.observer.changed(pos, pos)
             return True
@@ -322,4 +386,4 @@ class Timeline:
     def count_unread(self, after_seq: int, my_id: int) -> int:
         """Messages from others with seq > after_seq among the rows held."""
         i = bisect_left(self.seqs, after_seq + 1)
-        return sum(1 for r in self.confirmed[i:] if r.sender_id != my_id)
+        return sum(1 for r in self.confirmed[i:] if r.sender_id != my_id and r.is_message)

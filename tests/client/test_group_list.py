@@ -11,6 +11,7 @@ from desktop_app.models.group_list_model import GroupListModel, GroupRoles
 from desktop_app.models.message_model import MessageModel, MessageRoles
 from desktop_app.session.state import ConnState
 from tests.client.peer import Peer
+from tests.client.v2 import message_body
 from tests.support.server import ServerProcess
 
 Auth = tuple[dict[str, Any], str]
@@ -117,7 +118,7 @@ def test_a_repaired_gap_counts_each_unread_message_once(
     model = bridge.message_model(background)
 
     def drop_two(event: str, data: Any) -> bool:
-        return not (event == "message:new" and data.get("body") == "two")
+        return not (message_body(event, data) == "two")
 
     bridge.session.realtime.inbound_filter = drop_two
     for body in ("one", "two", "three"):

@@ -10,6 +10,7 @@ from desktop_app.models.bridge import SessionBridge
 from desktop_app.models.message_model import MessageModel, MessageRoles
 from desktop_app.session.state import ConnState
 from tests.client.peer import Peer
+from tests.client.v2 import message_body
 from tests.support.server import ServerProcess
 
 Auth = tuple[dict[str, Any], str]
@@ -50,7 +51,7 @@ def test_messages_missed_while_away_are_announced_once_per_group(
     wait_for(lambda: received == [(away, "live one")])
 
     # The socket misses everything from here on, as if the network had gone.
-    bridge.session.realtime.inbound_filter = lambda event, data: event != "message:new"
+    bridge.session.realtime.inbound_filter = lambda event, data: message_body(event, data) is None
     for body in ("away 1", "away 2", "away 3"):
         peer.send(away, body)
     peer.send(shown, "while you were out")
@@ -90,7 +91,7 @@ def test_a_repaired_gap_does_not_announce_an_older_message_again(
     received: list[str] = []
     bridge.message_received.connect(lambda gid, m: received.append(m.body))
     bridge.session.realtime.inbound_filter = lambda event, data: (
-        not (event == "message:new" and data.get("body") == "two")
+        not (message_body(event, data) == "two")
     )
 
     for body in ("one", "two", "three"):

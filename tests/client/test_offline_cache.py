@@ -61,8 +61,8 @@ def cached_group_ids(path: Path) -> list[int]:
 
 
 def catchup_requests(bridge: SessionBridge, group_id: int, after_seq: int) -> int:
-    """GET requests for the group's messages after `after_seq` (RestClient keeps a history)."""
-    path = f"/api/groups/{group_id}/messages"
+    """GET requests for the group's log (events) after `after_seq` (RestClient keeps a history)."""
+    path = f"/api/groups/{group_id}/events"
     return sum(
         1
         for _m, p, q in bridge.session.rest.history

@@ -95,7 +95,7 @@ def test_server_restart_reconnects_syncs_and_holds_every_message_once(
     catchup_pages = [
         q
         for m, p, q in bridge.session.rest.history
-        if p.endswith(f"/{group}/messages") and "after_seq" in q
+        if p.endswith(f"/{group}/events") and "after_seq" in q
     ]
     assert len(catchup_pages) >= 3, "5 messages in pages of 2"
     peer.close()

@@ -17,6 +17,7 @@ from tests.client.gateway import FlakyGateway
 from tests.client.peer import Peer
 from tests.client.reading import read_on_screen
 from tests.client.seed import seed_history
+from tests.client.v2 import message_body
 from tests.support.server import PASSWORD, ServerProcess
 
 Auth = tuple[dict[str, Any], str]
@@ -165,7 +166,7 @@ def test_gap_in_live_stream_is_repaired(
     dropped: list[int] = []
 
     def drop_two(event: str, data: Any) -> bool:
-        if event == "message:new" and data.get("body") == "two":
+        if message_body(event, data) == "two":
             dropped.append(data["seq"])
             return False
         return True
@@ -203,10 +204,10 @@ def test_messages_arriving_out_of_order_fill_the_gap_without_a_fetch(
     connection = bridge.session.connection
 
     def two_after_three(event: str, data: Any) -> bool:
-        if event == "message:new" and data.get("body") == "two":
+        if message_body(event, data) == "two":
             held.append(data)
             return False
-        if event == "message:new" and data.get("body") == "three":
+        if message_body(event, data) == "three":
             asyncio.get_running_loop().call_later(0.05, connection.on_event, event, held[0])
         return True
 
@@ -235,7 +236,7 @@ def test_lost_last_message_is_fetched_by_the_ping_safety_net(
     bridge = make_bridge(server.url, alice)
     wait_for(lambda: live(bridge))
     model = bridge.message_model(group)
-    bridge.session.realtime.inbound_filter = lambda event, data: event != "message:new"
+    bridge.session.realtime.inbound_filter = lambda event, data: message_body(event, data) is None
 
     peer.send(group, "nobody announced me")
 
