@@ -43,7 +43,10 @@ class MessageActions(QObject):
         reply.activated.connect(lambda: message_menu.reply_to_current(view))
 
     def open_group(self, group_id: int, name: str) -> None:
-        self._chat.members.set_model(self._bridge.members_model(group_id), name)
+        model = self._bridge.members_model(group_id)
+        self._chat.members.set_model(model, name)
+        if model.rowCount() == 0:
+            self._bridge.refresh_members(group_id)  # joined since the last catch-up
 
     def _on_reply(self, message_id: int, sender: str, text: str) -> None:
         self._chat.composer.start_reply(ReplyTarget(message_id, sender, text))

@@ -109,7 +109,7 @@ def test_reply_shows_a_quote_delete_leaves_a_tombstone_and_reactions_toggle(
     chip = row_data(alice, MessageRoles.REACTIONS)[-1][0]
     assert chip.emoji == "👍" and chip.count == 1 and not chip.mine
     alice.chat.view.reaction_toggled.emit(original, "👍", not chip.mine)
-    wait_for(lambda: row_data(bob, MessageRoles.REACTIONS)[-1][0].count == 2, timeout=10)
+    wait_for(lambda: [c.count for c in row_data(bob, MessageRoles.REACTIONS)[-1]] == [2], timeout=10)
     # Deleting asks first; everyone then sees a tombstone in its place.
     answer_modal("Delete")
     message_menu.confirm_delete(alice.chat.view, original, "")
@@ -128,8 +128,11 @@ def test_own_message_shows_one_tick_then_two_once_bob_has_read_it(
     alice, bob, gid = _pair(desktop, server, users, sign_in, arun, wait_for)
     bob.close_group()
     _type(qtbot, alice, "did you see this?")
+    wait_for(lambda: row_data(alice, MessageRoles.ID)[-1] is not None, timeout=10)
     wait_for(lambda: row_data(alice, MessageRoles.TICKS)[-1] == Ticks.ONE, timeout=10)
     bob.open_group(gid)
+    bob.showNormal()
+    bob.raise_()
     bob.activateWindow()
     wait_for(lambda: row_data(alice, MessageRoles.TICKS)[-1] == Ticks.TWO, timeout=10)
     assert row_data(alice, MessageRoles.READ_BY)[-1]
