@@ -109,7 +109,9 @@ def test_reply_shows_a_quote_delete_leaves_a_tombstone_and_reactions_toggle(
     chip = row_data(alice, MessageRoles.REACTIONS)[-1][0]
     assert chip.emoji == "👍" and chip.count == 1 and not chip.mine
     alice.chat.view.reaction_toggled.emit(original, "👍", not chip.mine)
-    wait_for(lambda: [c.count for c in row_data(bob, MessageRoles.REACTIONS)[-1]] == [2], timeout=10)
+    wait_for(
+        lambda: [c.count for c in row_data(bob, MessageRoles.REACTIONS)[-1]] == [2], timeout=10
+    )
     # Deleting asks first; everyone then sees a tombstone in its place.
     answer_modal("Delete")
     message_menu.confirm_delete(alice.chat.view, original, "")
