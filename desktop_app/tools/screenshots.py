@@ -15,10 +15,11 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.app import AppOptions, DesktopApp, make_qapplication, run_loop
-from desktop_app.models.roles import MessageRoles
+from desktop_app.models.roles import MemberRoles, MessageRoles
 from desktop_app.session.state import ConnState
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.theme import ThemeChoice
+from desktop_app.ui.timeline import message_menu
 
 WINDOW_SIZE = (860, 600)
 GAP = 24
@@ -85,6 +86,7 @@ async def stage(app: DesktopApp) -> tuple[MainWindow, MainWindow]:
     # Alice types (a real typing notice reaches bob); bob has a draft of his own.
     alice.chat.composer.edit.insertPlainText("Great, then let's tag the release")
     await wait_for(lambda: "typing" in bob.chat.typing_label.text(), "bob's typing line")
+    message_menu.reply_to_current(bob.chat.view)  # the composer's "Reply to" bar
     bob.chat.composer.edit.insertPlainText("Looks good — shipping it")
     await asyncio.sleep(SETTLE_SECONDS)
     return alice, bob
@@ -127,10 +129,21 @@ async def stage_v2(alice: MainWindow, bob: MainWindow, general_a: int, general_b
         )
         slip = _newest_id(bob, "oops, wrong group")
         bob.bridge.delete_message(general_b, slip)
+        # carol leaves and comes back: two system lines, and the members panel follows.
+        members = alice.bridge.members_model(general_a)
+        await wait_for(lambda: members.rowCount() > 0, "General's members")
+        carol = next(
+            members.index(r).data(MemberRoles.USER_ID)
+            for r in range(members.rowCount())
+            if members.index(r).data(MemberRoles.USERNAME) == "carol"
+        )
+        alice.bridge.remove_member(general_a, int(carol))
+        await wait_for(lambda: members.rowCount() == 2, "carol removed")
         await alice.bridge.add_member(general_a, "carol")
+        await wait_for(lambda: members.rowCount() == 3, "carol back")
     except NotImplementedError as exc:
         print(f"screenshots: v2 staging skipped ({exc!r})", file=sys.stderr)
-    except Exception as exc:  # a refusal (carol already a member): show what there is
+    except Exception as exc:  # a refusal: show what there is
         print(f"screenshots: v2 staging partly skipped: {exc}", file=sys.stderr)
     alice.chat.members_button.setChecked(True)
     await asyncio.sleep(SETTLE_SECONDS)

@@ -140,7 +140,9 @@ class MainWindow(QMainWindow):
         self.chat.view.retry_requested.connect(self.bridge.retry)
         self.chat.view.discard_requested.connect(self._on_discard)
         self.chat.view.seen.connect(self._on_seen)
-        self.message_actions = MessageActions(self, self.bridge, self.chat, lambda: self._group_id)
+        self.message_actions = MessageActions(
+            self, self.bridge, self.chat, lambda: self._group_id, self._refresh_header
+        )
         self.setMinimumSize(*MIN_SIZE)
         self.resize(*DEFAULT_SIZE)
 
@@ -329,7 +331,9 @@ class MainWindow(QMainWindow):
         if index is None:
             return
         name = str(index.data(GroupRoles.NAME) or "")
-        members = int(index.data(GroupRoles.MEMBER_COUNT) or 0)
+        # The members panel's live list when loaded, else the group list's count.
+        live = self.message_actions.member_count(self._group_id)
+        members = live if live is not None else int(index.data(GroupRoles.MEMBER_COUNT) or 0)
         noun = "member" if members == 1 else "members"
         self.chat.show_chat(self._group_id, name, f"{members} {noun}")
         # Only a group whose list row has no last message is really empty; any other empty

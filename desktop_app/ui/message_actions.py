@@ -10,6 +10,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QWidget
 
 from desktop_app.models.bridge import SessionBridge
+from desktop_app.models.members_model import MembersModel
 from desktop_app.ui.chat_pane import ChatPane
 from desktop_app.ui.composer.mode_bar import EditTarget, ReplyTarget
 from desktop_app.ui.timeline import message_menu
@@ -24,11 +25,14 @@ class MessageActions(QObject):
         bridge: SessionBridge,
         chat: ChatPane,
         current_group: Callable[[], int | None],
+        members_changed: Callable[[], None],
     ) -> None:
         super().__init__(window)
         self._bridge = bridge
         self._chat = chat
         self._group = current_group
+        self._members_changed = members_changed
+        self._members_model: MembersModel | None = None
         view, composer, members = chat.view, chat.composer, chat.members
         view.reply_requested.connect(self._on_reply)
         view.edit_requested.connect(self._on_edit)
@@ -42,8 +46,19 @@ class MessageActions(QObject):
         reply = QShortcut(QKeySequence(message_menu.REPLY_SHORTCUT), window)
         reply.activated.connect(lambda: message_menu.reply_to_current(view))
 
+    def member_count(self, group_id: int) -> int | None:
+        """The open group's member count from its live members (None: not loaded yet)."""
+        model = self._members_model
+        if model is None or model.group_id != group_id or model.rowCount() == 0:
+            return None
+        return model.rowCount()
+
     def open_group(self, group_id: int, name: str) -> None:
         model = self._bridge.members_model(group_id)
+        if self._members_model is not None:
+            self._members_model.modelReset.disconnect(self._members_changed)
+        self._members_model = model
+        model.modelReset.connect(self._members_changed)
         self._chat.members.set_model(model, name)
         if model.rowCount() == 0:
             self._bridge.refresh_members(group_id)  # joined since the last catch-up

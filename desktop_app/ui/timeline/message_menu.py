@@ -98,13 +98,20 @@ def reply_to_index(view: ChatView, index: ModelIndex) -> None:
     view.reply_requested.emit(int(message_id), name, str(index.data(MessageRoles.BODY)))
 
 
+def _repliable(index: ModelIndex) -> bool:
+    """A stored message that is neither a system line nor deleted."""
+    extras = mx.extras_of(index)
+    return index.data(MessageRoles.ID) is not None and extras.system is None and not extras.deleted
+
+
 def reply_to_current(view: ChatView) -> None:
-    """Ctrl+R: reply to the selected message, else the newest one from anybody."""
+    """Ctrl+R: reply to the selected message, else the newest one anybody can reply to."""
     index = view.currentIndex()
     model = view.model()
-    if not index.isValid() and model is not None and model.rowCount() > 0:
-        index = model.index(model.rowCount() - 1, 0)
-    if index.isValid():
+    if (not index.isValid() or not _repliable(index)) and model is not None:
+        rows = range(model.rowCount() - 1, -1, -1)
+        index = next((model.index(r, 0) for r in rows if _repliable(model.index(r, 0))), index)
+    if index.isValid() and _repliable(index):
         reply_to_index(view, index)
 
 
