@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QMenu, QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
 
@@ -14,6 +14,7 @@ from desktop_app.app import DesktopApp
 from desktop_app.models.roles import MessageRoles
 from desktop_app.session.extras import Ticks
 from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.timeline import message_extras as mx
 from desktop_app.ui.timeline import message_menu
 from tests.ui.helpers import bodies
 from tests.ui.v2_helpers import answer_modal, row_data, row_of_body
@@ -108,9 +109,29 @@ def test_reply_shows_a_quote_delete_leaves_a_tombstone_and_reactions_toggle(
     wait_for(lambda: bool(row_data(alice, MessageRoles.REACTIONS)[-1]), timeout=10)
     chip = row_data(alice, MessageRoles.REACTIONS)[-1][0]
     assert chip.emoji == "👍" and chip.count == 1 and not chip.mine
-    alice.chat.view.reaction_toggled.emit(original, "👍", not chip.mine)
+    assert bob.bridge.user.display_name in mx.chip_tooltip(chip)
+    # alice clicks the chip: her 👍 joins bob's, highlighted as hers; a second click takes it back.
+    alice.show()
+    view = alice.chat.view
+    view.scroll_to_newest()
+
+    def chip_center() -> QPoint:
+        model = view.model()
+        assert model is not None
+        index = model.index(model.rowCount() - 1, 0)
+        option = QStyleOptionViewItem()
+        view.initViewItemOption(option)
+        option.rect = view.visualRect(index)
+        return view.itemDelegate().geometry(option, index).chips[0].center()
+
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=chip_center())
     wait_for(
         lambda: [c.count for c in row_data(bob, MessageRoles.REACTIONS)[-1]] == [2], timeout=10
+    )
+    wait_for(lambda: row_data(alice, MessageRoles.REACTIONS)[-1][0].mine, timeout=10)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=chip_center())
+    wait_for(
+        lambda: [c.count for c in row_data(bob, MessageRoles.REACTIONS)[-1]] == [1], timeout=10
     )
     # Deleting asks first; everyone then sees a tombstone in its place.
     answer_modal("Delete")
@@ -137,7 +158,10 @@ def test_own_message_shows_one_tick_then_two_once_bob_has_read_it(
     bob.raise_()
     bob.activateWindow()
     wait_for(lambda: row_data(alice, MessageRoles.TICKS)[-1] == Ticks.TWO, timeout=10)
-    assert row_data(alice, MessageRoles.READ_BY)[-1]
+    model = alice.chat.view.model()
+    assert model is not None
+    extras = mx.extras_of(model.index(model.rowCount() - 1, 0))
+    assert mx.ticks_tooltip(extras) == f"Read by everyone: {bob.bridge.user.display_name}"
 
 
 def test_message_menu_offers_reply_edit_delete_and_reactions_and_the_hover_button_opens_them(
