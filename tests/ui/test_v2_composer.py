@@ -63,7 +63,10 @@ def test_up_edits_the_last_message_esc_gives_the_draft_back_and_bob_sees_edited(
     assert composer.mode_bar.isVisible() and composer.mode_bar.title.text() == "Editing"
     assert composer.text() == "helo wrld"
     # Esc cancels and the composer is empty again (it was, before Up).
-    alice.on_escape()
+    alice.showNormal()
+    alice.activateWindow()
+    wait_for(alice.isActiveWindow, timeout=5)
+    qtbot.keyClick(composer.edit, Qt.Key.Key_Escape)
     assert composer.editing is None and not composer.mode_bar.isVisible()
     assert composer.text() == ""
     # A draft survives an edit: it is put aside and comes back.
