@@ -1,8 +1,10 @@
-"""Client ingest benchmark: message:new events through the sync engine into the Qt models.
+"""Client ingest benchmark: protocol v2 log events through the sync engine into the Qt models.
 
-Feeds N events (default 100,000) spread over 20 groups through the same entry point the
+Feeds N `event`s (default 100,000) spread over 20 groups through the same entry point the
 socket uses (Connection.on_event, after the JSON the socket delivers is decoded), headless,
-into per-group MessageModels and the GroupListModel, and reports messages/s and peak RSS.
+into per-group MessageModels and the GroupListModel, and reports events/s and peak RSS. The
+mix (EVENT_MIX): mostly new messages, then edits, reactions added and removed, deletions
+and renames (system lines), each at the group's next seq as the server sends them.
 The local cache is open, and flushed every CACHE_FLUSH_INTERVAL seconds inside the timed
 part, as the session's timer would (each flush's time is reported too).
 Then fills one group with 100,000 messages (as catch-up pages of 200) and times opening it:
@@ -43,6 +45,17 @@ RESULT_PATH = Path(__file__).parent / "results" / "client_ingest.json"
 VISIBLE_ROWS = 50  # rows a chat view paints when a group opens
 EVENT_BATCH = 500  # events per loop turn, as the socket's reader hands them over
 PAGE = 200
+# Out of every 100 events of a group's feed: the kinds, by position (i % 100).
+EVENT_MIX = {
+    "message.posted": 70,
+    "message.edited": 12,
+    "reaction.added": 10,
+    "reaction.removed": 4,
+    "message.deleted": 3,
+    "group.renamed": 1,
+}
+_KIND_AT = [kind for kind, share in EVENT_MIX.items() for _ in range(share)]
+EMOJI = ("👍", "🎉", "❤️", "😂")
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 # Nothing listens here: the benchmark never talks to a server (no catch-up is needed,
 # the feed has no gaps). A read marker the open group sends fails quietly.
@@ -85,6 +98,78 @@ def message_json(mid: int, gid: int, seq: int, sender: dict[str, Any], at: datet
     )
 
 
+def event_json(
+    gid: int,
+    seq: int,
+    kind: str,
+    actor: dict[str, Any],
+    at: datetime,
+    data: dict[str, Any],
+) -> str:
+    return json.dumps(
+        {
+            "group_id": gid,
+            "seq": seq,
+            "kind": kind,
+            "actor": actor,
+            "at": at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z",
+            "client_event_id": str(uuid.uuid4()),
+            "data": data,
+        }
+    )
+
+
+class Feed:
+    """The events of every group, in the order a server makes them (seqs contiguous)."""
+
+    def __init__(self, groups: int) -> None:
+        self.groups = groups
+        self.seqs = [0] * (groups + 1)
+        self.live: list[list[int]] = [[] for _ in range(groups + 1)]  # message ids held
+        self.reacted: dict[int, dict[str, list[int]]] = {}
+        self.posted = self.deleted = self.renamed = 0
+        self.kinds: dict[str, int] = {}
+        self.next_id = 0
+
+    def make(self, i: int, sender: dict[str, Any]) -> str:
+        gid = 1 + (i * 7919) % self.groups  # spread over the groups, not round-robin
+        self.seqs[gid] += 1
+        seq, at = self.seqs[gid], T0 + timedelta(milliseconds=i)
+        kind = _KIND_AT[i % 100]
+        live = self.live[gid]
+        if kind != "message.posted" and kind != "group.renamed" and not live:
+            kind = "message.posted"
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
+        if kind == "message.posted":
+            self.next_id += 1
+            self.posted += 1
+            live.append(self.next_id)
+            data = json.loads(message_json(self.next_id, gid, seq, sender, at))
+            return event_json(gid, seq, kind, sender, at, data)
+        if kind == "group.renamed":
+            self.renamed += 1
+            return event_json(gid, seq, kind, sender, at, {"name": f"Group {gid} ({seq})"})
+        target = live[-1 - (i % min(len(live), 50))]
+        if kind == "message.edited":
+            body = f"Edited at {seq}: the quick brown fox."
+            data = {"message_id": target, "body": body, "edited_at": at.isoformat()}
+        elif kind == "message.deleted":
+            live.remove(target)
+            self.deleted += 1
+            data = {"message_id": target}
+        else:
+            emoji = EMOJI[i % len(EMOJI)]
+            users = self.reacted.setdefault(target, {}).setdefault(emoji, [])
+            if kind == "reaction.removed" and sender["id"] not in users:
+                kind = "reaction.added"
+            if kind == "reaction.added" and sender["id"] not in users:
+                users.append(sender["id"])
+            elif kind == "reaction.removed":
+                users.remove(sender["id"])
+            data = {"message_id": target, "emoji": emoji}
+        return event_json(gid, seq, kind, sender, at, data)
+
+
 def make_bridge(home: Path) -> SessionBridge:
     os.environ[HOME_ENV] = str(home)
     me = User(id=1, username="bench", display_name="Bench")
@@ -100,7 +185,7 @@ async def ingest(bridge: SessionBridge, n: int, groups: int) -> dict[str, Any]:
         sync.timeline(gid).anchor(1, at_start=True)  # empty groups, fully loaded
         bridge.message_model(gid)
     senders = [{"id": i, "username": f"user{i}", "display_name": f"User {i}"} for i in range(2, 12)]
-    seqs = [0] * (groups + 1)
+    feed = Feed(groups)
     session = bridge.session
     if session.cache is not None:
         session.cache.load()  # what Session.start does first
@@ -115,13 +200,10 @@ async def ingest(bridge: SessionBridge, n: int, groups: int) -> dict[str, Any]:
         # so the figures are the client's, not the generator's.
         wire = []
         for i in range(start, min(start + EVENT_BATCH, n)):
-            gid = 1 + (i * 7919) % groups  # spread over the groups, not round-robin
-            seqs[gid] += 1
-            at = T0 + timedelta(milliseconds=i)
-            wire.append(message_json(i + 1, gid, seqs[gid], senders[i % 10], at))
+            wire.append(feed.make(i, senders[i % 10]))
         started, cpu_started = time.perf_counter(), time.process_time()
         for raw in wire:
-            on_event("message:new", loads(raw))
+            on_event("event", loads(raw))
         await asyncio.sleep(0)
         if time.perf_counter() - last_flush >= CACHE_FLUSH_INTERVAL:
             flush_started = last_flush = time.perf_counter()
@@ -130,19 +212,26 @@ async def ingest(bridge: SessionBridge, n: int, groups: int) -> dict[str, Any]:
         elapsed += time.perf_counter() - started
         cpu += time.process_time() - cpu_started
     held = sum(bridge.message_model(g).rowCount() for g in range(1, groups + 1))
-    assert held == n, f"models hold {held} of {n} messages"
-    assert bridge.groups.total_unread() == n
+    rows = feed.posted + feed.renamed
+    assert held == rows, f"models hold {held} of {rows} rows"
+    unread = feed.posted - feed.deleted
+    assert bridge.groups.total_unread() == unread, (bridge.groups.total_unread(), unread)
+    for gid in range(1, groups + 1):
+        assert sync.timeline(gid).hi == feed.seqs[gid], "every event applied in order"
     return {
         "messages": n,
+        "events": n,
+        "event_mix": feed.kinds,
         "groups": groups,
         "seconds": round(elapsed, 3),
         "messages_per_second": round(n / elapsed),
+        "events_per_second": round(n / elapsed),
         "cpu_seconds": round(cpu, 3),
         "messages_per_cpu_second": round(n / cpu),
         "rss_mb_before_feed": round(rss_before, 1),
         "cache_flushes": len(flush_ms),
         "cache_flush_ms_max": round(max(flush_ms, default=0.0), 2),
-        "includes": "json.loads of each event, pydantic validation, sync engine, journal, "
+        "includes": "json.loads of each event, pydantic validation, the event table, sync engine, journal, "
         "MessageModel/GroupListModel updates, bridge signals and the local cache's flushes",
         "rss_mb_after_feed": round(current_rss_mb(), 1),
     }
@@ -244,7 +333,7 @@ def main() -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(
-        f"client_ingest: {result['messages_per_second']} msg/s applied "
+        f"client_ingest: {result['events_per_second']} events/s applied (v2 mix) "
         f"({result['messages_per_cpu_second']} per CPU-second) "
         f"({result['messages']} over {result['groups']} groups; {result['cache_flushes']} cache "
         f"flushes, slowest {result['cache_flush_ms_max']} ms), open 100k group "

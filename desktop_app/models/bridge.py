@@ -155,17 +155,6 @@ class SessionBridge(QObject):
             self._members[group_id] = model
         return model
 
-    def refresh_members(self, group_id: int) -> None:
-        """Ask the server for the group's members and read markers again (the members panel
-        is opened, or a group joined since the last catch-up has none yet)."""
-        spawn(self._refresh_members(group_id), name=f"members-{group_id}")
-
-    async def _refresh_members(self, group_id: int) -> None:
-        try:
-            await self._session.sync.load_members(group_id)
-        except Exception as exc:
-            self.journal.record("error", f"Loading the members failed: {exc}", group_id)
-
     def _request_older(self, group_id: int) -> None:
         spawn(self._load_older(group_id), name=f"older-{group_id}")
 

@@ -45,19 +45,25 @@ cache that cannot be written is given up for the session. None of it ever stops 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from chat_protocol.models import Group, Message, User
 from desktop_app.session.groups import GroupRegistry, GroupState
 from desktop_app.session.journal import Journal
+from desktop_app.session.members import GroupMembers
+from desktop_app.session.row_codec import get_extras, set_extras
 from desktop_app.session.timeline import SENT, Row, Timeline
 
-CACHE_SCHEMA_VERSION = 2  # 2: the owner includes the server instance
+# 2: the owner includes the server instance; 3: protocol v2 state (row extras, log gaps,
+# members). A file of another version is deleted and rebuilt (see _owned_by_me).
+CACHE_SCHEMA_VERSION = 3
 CACHED_MESSAGES_PER_GROUP = 200
 CACHE_FLUSH_INTERVAL = 2.0  # seconds between writes of what changed
 STALE_CACHE_GAP = 1000  # five catch-up pages: further behind, a group starts from its newest page
@@ -70,7 +76,9 @@ _SCHEMA = (
         payload  TEXT NOT NULL,
         lo       INTEGER,
         hi       INTEGER,
-        at_start INTEGER NOT NULL DEFAULT 0
+        at_start INTEGER NOT NULL DEFAULT 0,
+        gaps     TEXT NOT NULL DEFAULT '[]',
+        members  TEXT
     )""",
     """CREATE TABLE IF NOT EXISTS messages (
         group_id      INTEGER NOT NULL,
@@ -81,18 +89,20 @@ _SCHEMA = (
         body          TEXT NOT NULL,
         created_at    TEXT NOT NULL,
         client_msg_id TEXT NOT NULL,
+        extras        TEXT,
         PRIMARY KEY (group_id, seq)
     ) WITHOUT ROWID""",
 )
 _INSERT_ROW = (
     "INSERT OR REPLACE INTO messages (group_id, seq, id, sender_id, sender_name, body, "
-    "created_at, client_msg_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "created_at, client_msg_id, extras) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 Window = tuple[int, int, bool]  # lo, hi, at_start of the cached block
 # What a flush last wrote for a group: its list row's signature, its block, the timeline's
-# reset count (after a reset the rows on disk may no longer be the server's: rewrite them).
-Written = tuple[tuple[object, ...] | None, Window | None, int]
+# reset count (after a reset the rows on disk may no longer be the server's: rewrite them),
+# and its count of rows changed in place (edits, deletions, reactions: rewritten).
+Written = tuple[tuple[object, ...] | None, Window | None, int, int]
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,8 @@ class CachedHistory:
     hi: int
     at_start: bool
     rows: list[Row]
+    gaps: list[int] = field(default_factory=list)
+    members: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -244,36 +256,44 @@ class LocalCache:
     def _read(self, db: sqlite3.Connection) -> CacheSnapshot:
         groups: list[Group] = []
         windows: dict[int, Window | None] = {}
-        for gid, payload, lo, hi, at_start in db.execute(
-            "SELECT group_id, payload, lo, hi, at_start FROM groups ORDER BY group_id"
+        extra: dict[int, tuple[list[int], dict[str, Any] | None]] = {}
+        for gid, payload, lo, hi, at_start, gaps, members in db.execute(
+            "SELECT group_id, payload, lo, hi, at_start, gaps, members FROM groups "
+            "ORDER BY group_id"
         ):
             group = Group.model_validate_json(payload)
             if group.id != gid:
                 raise CacheCorrupt(f"group row {gid} holds group {group.id}")
             groups.append(group)
+            detail = json.loads(members) if members else None
+            extra[gid] = ([int(g) for g in json.loads(gaps)], detail)
             windows[gid] = None if lo is None or hi is None else (lo, hi, bool(at_start))
         rows: dict[int, list[Row]] = {gid: [] for gid, w in windows.items() if w is not None}
         names: dict[int, str] = {}
-        for gid, seq, mid, sender_id, sender_name, body, at, cid in db.execute(
-            "SELECT group_id, seq, id, sender_id, sender_name, body, created_at, client_msg_id "
-            "FROM messages ORDER BY group_id, seq"
+        for gid, seq, mid, sender_id, sender_name, body, at, cid, extras in db.execute(
+            "SELECT group_id, seq, id, sender_id, sender_name, body, created_at, client_msg_id,"
+            " extras FROM messages ORDER BY group_id, seq"
         ):
             if gid in rows:
                 # One string per sender name, as Row.from_message shares them.
                 name = names.setdefault(sender_id, sender_name)
                 if name != sender_name:  # renamed: rows keep the name they were sent with
                     name = sender_name
-                rows[gid].append(self._row(seq, mid, sender_id, name, body, at, cid))
+                row = self._row(seq, mid, sender_id, name, body, at, cid)
+                if extras:
+                    set_extras(row, json.loads(extras))
+                rows[gid].append(row)
         histories = {}
         for gid, window in windows.items():
             if window is None:
                 continue
             lo, hi, at_start = window
             held = [r for r in rows[gid] if r.seq is not None and lo <= r.seq <= hi]
-            histories[gid] = CachedHistory(lo, hi, at_start, held)
-            self._written[gid] = (None, window, 0)
+            gaps, detail = extra[gid]
+            histories[gid] = CachedHistory(lo, hi, at_start, held, gaps, detail)
+            self._written[gid] = (None, window, 0, 0)
         for gid in windows:
-            self._written.setdefault(gid, (None, None, 0))
+            self._written.setdefault(gid, (None, None, 0, 0))
         return CacheSnapshot(groups, histories)
 
     def _row(
@@ -297,13 +317,18 @@ class LocalCache:
 
     # --- writing ---------------------------------------------------------------------
 
-    def flush(self, registry: GroupRegistry, timelines: Mapping[int, Timeline]) -> int:
+    def flush(
+        self,
+        registry: GroupRegistry,
+        timelines: Mapping[int, Timeline],
+        members: Mapping[int, GroupMembers] | None = None,
+    ) -> int:
         """Write what changed since the last flush; returns the message rows written."""
         db = self._db
         if db is None:
             return 0
         try:
-            plan = self._plan(registry, timelines)
+            plan = self._plan(registry, timelines, members or {})
         except ValueError as exc:  # a list row the wire model refuses: a bug, not a crash
             self._give_up(f"a group could not be written ({exc})")
             return 0
@@ -328,19 +353,30 @@ class LocalCache:
             return 0
         for gid, record in plan.changed:
             self._written[gid] = record
+            tl = timelines.get(gid)
+            if tl is not None:
+                tl.dirty.clear()
         for gid in plan.gone:
             self._written.pop(gid, None)
             self._last_messages.pop(gid, None)
         self.journal.count("cache_flushed")
         return written
 
-    def _plan(self, registry: GroupRegistry, timelines: Mapping[int, Timeline]) -> _Plan:
+    def _plan(
+        self,
+        registry: GroupRegistry,
+        timelines: Mapping[int, Timeline],
+        members: Mapping[int, GroupMembers],
+    ) -> _Plan:
         plan = _Plan()
         for gid, state in registry.by_id.items():
             tl = timelines.get(gid)
             window = _window(tl)
             resets = tl.resets if tl is not None else 0
-            now: Written = (_signature(state), window, resets)
+            revision = tl.revision if tl is not None else 0
+            ms = members.get(gid)
+            member_sig = ms.revision if ms is not None else 0
+            now: Written = ((*_signature(state), member_sig), window, resets, revision)
             before = self._written.get(gid)
             if before == now:
                 continue
@@ -348,18 +384,19 @@ class LocalCache:
             payload = self._payload(state, tl)
             rows = _rows_to_write(tl, window, on_disk) if tl is not None else []
             plan.changed.append((gid, now))
-            plan.groups.append((gid, payload, window))
+            gaps = _gaps(tl, window)
+            plan.groups.append((gid, payload, window, gaps, _members_json(state, ms)))
             plan.rows.extend(rows)
         plan.gone = [gid for gid in self._written if gid not in registry.by_id]
         return plan
 
     def _write(self, db: sqlite3.Connection, plan: _Plan) -> int:
-        for gid, payload, window in plan.groups:
+        for gid, payload, window, gaps, members in plan.groups:
             lo, hi, at_start = window if window is not None else (None, None, False)
             db.execute(
-                "INSERT OR REPLACE INTO groups (group_id, payload, lo, hi, at_start) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (gid, payload, lo, hi, int(at_start)),
+                "INSERT OR REPLACE INTO groups (group_id, payload, lo, hi, at_start, gaps,"
+                " members) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (gid, payload, lo, hi, int(at_start), gaps, members),
             )
             if window is None:
                 db.execute("DELETE FROM messages WHERE group_id = ?", (gid,))
@@ -386,6 +423,7 @@ class LocalCache:
             last_read_seq=state.last_read_seq,
             unread_count=state.unread,
             last_message=last,
+            head_seq=tl.hi if tl is not None and tl.hi is not None else 0,
         )
         return group.model_dump_json()
 
@@ -445,7 +483,7 @@ class _Plan:
     """What one flush writes."""
 
     changed: list[tuple[int, Written]] = field(default_factory=list)
-    groups: list[tuple[int, str, Window | None]] = field(default_factory=list)
+    groups: list[tuple[int, str, Window | None, str, str | None]] = field(default_factory=list)
     rows: list[tuple[object, ...]] = field(default_factory=list)
     gone: list[int] = field(default_factory=list)
 
@@ -476,7 +514,7 @@ def _window(tl: Timeline | None) -> Window | None:
 def _rows_to_write(
     tl: Timeline, window: Window | None, old: Window | None
 ) -> list[tuple[object, ...]]:
-    """Rows of `window` not already on disk (a seq's message never changes)."""
+    """Rows of `window` not already on disk, and those changed in place since (`dirty`)."""
     if window is None:
         return []
     lo, hi, _ = window
@@ -486,7 +524,7 @@ def _rows_to_write(
     out: list[tuple[object, ...]] = []
     for row in tl.confirmed[first:last]:
         seq = row.seq
-        if seq is None or (old is not None and old[0] <= seq <= old[1]):
+        if seq is None or (old is not None and old[0] <= seq <= old[1] and seq not in tl.dirty):
             continue
         out.append(
             (
@@ -498,9 +536,37 @@ def _rows_to_write(
                 row.body,
                 row.created_at.isoformat(),
                 row.client_msg_id,
+                get_extras(row),
             )
         )
     return out
+
+
+def _gaps(tl: Timeline | None, window: Window | None) -> str:
+    """The log seqs of the window that are no row (so a restored `hi` passes them)."""
+    if tl is None or window is None:
+        return "[]"
+    lo, hi, _ = window
+    return json.dumps(sorted(g for g in tl.gaps if lo <= g <= hi))
+
+
+def _members_json(state: GroupState, members: GroupMembers | None) -> str | None:
+    if members is None or not members.loaded:
+        return None
+    return json.dumps(
+        {
+            "creator_id": members.creator_id,
+            "members": [
+                {
+                    "id": m.id,
+                    "username": m.username,
+                    "display_name": m.display_name,
+                    "last_read_seq": m.last_read_seq,
+                }
+                for m in members.ordered()
+            ],
+        }
+    )
 
 
 def _row_at(tl: Timeline, seq: int) -> Row | None:

@@ -124,6 +124,8 @@ class EventApplier:
         if found is None:
             return
         index, row = found
+        if not row.deleted:
+            self._sync.uncount(event.group_id, row)
         row.deleted = True
         row.body = ""
         row.reactions = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from chat_protocol.models import GroupDetail, User
 
@@ -36,6 +36,7 @@ class GroupMembers:
         self.by_id: dict[int, MemberInfo] = {}
         self.loaded = False
         self.observers: list[MembersObserver] = []
+        self.revision = 0  # changes so far (the cache writes the list when it moves)
 
     def __len__(self) -> int:
         return len(self.by_id)
@@ -57,6 +58,20 @@ class GroupMembers:
             for m in detail.members
         }
         self.loaded = True
+        self.revision += 1
+        for obs in self.observers:
+            obs.members_reset()
+
+    def restore(self, cached: dict[str, Any]) -> None:
+        """The list as the cache wrote it (replaced by the server's at the next `ready`)."""
+        self.creator_id = cached.get("creator_id")
+        self.by_id = {
+            int(m["id"]): MemberInfo(
+                int(m["id"]), str(m["username"]), str(m["display_name"]), int(m["last_read_seq"])
+            )
+            for m in cached.get("members", [])
+        }
+        self.loaded = True
         for obs in self.observers:
             obs.members_reset()
 
@@ -64,6 +79,7 @@ class GroupMembers:
         if user.id in self.by_id:
             return False
         self.by_id[user.id] = MemberInfo(user.id, user.username, user.display_name)
+        self.revision += 1
         for obs in self.observers:
             obs.members_reset()
         return True
@@ -71,6 +87,7 @@ class GroupMembers:
     def remove(self, user_id: int) -> bool:
         if self.by_id.pop(user_id, None) is None:
             return False
+        self.revision += 1
         for obs in self.observers:
             obs.members_reset()
         return True
@@ -81,6 +98,7 @@ class GroupMembers:
         if member is None or seq <= member.last_read_seq:
             return False
         member.last_read_seq = seq
+        self.revision += 1
         for obs in self.observers:
             obs.member_changed(user_id)
         return True

@@ -268,7 +268,7 @@ class Session:
         """Write what changed to the local cache now; returns the message rows written."""
         if self.cache is None:
             return 0
-        return self.cache.flush(self.sync.registry, self.sync.timelines)
+        return self.cache.flush(self.sync.registry, self.sync.timelines, self.sync.member_lists)
 
     async def _flush_cache_periodically(self) -> None:
         while True:

@@ -160,7 +160,10 @@ class SyncEngine(CatchUp):
             if tl.loaded or len(tl):
                 continue  # never mix cached rows into a timeline already in use
             tl.merge(history.rows)
+            tl.gaps.update(history.gaps)
             tl.anchor(history.lo, history.at_start)
+            if history.members is not None:
+                self.members(gid).restore(history.members)
             self._restored[gid] = tl.hi or 0
         for group in snapshot.groups:
             self._upsert(group)
@@ -473,6 +476,19 @@ class SyncEngine(CatchUp):
             row.id or 0, row.seq or 0, row.sender_id, row.sender_name, row.body[:EXCERPT_CHARS]
         )
 
+    def uncount(self, group_id: int, row: Row) -> None:
+        """A message from someone else is being deleted: if it was unread, it is no more
+        (the server's unread count leaves deleted messages out too)."""
+        state = self.registry.get(group_id)
+        seq = row.seq or 0
+        if state is None or row.sender_id == self.me.id or seq <= state.last_read_seq:
+            return
+        if seq > state.base_seq:
+            state.extra_unread = max(0, state.extra_unread - 1)
+        else:
+            state.base_unread = max(0, state.base_unread - 1)
+        self.registry.changed(group_id)
+
     def message_changed(self, group_id: int, row: Row) -> None:
         """A held message was edited or deleted: the list's preview follows its newest one."""
         state = self.registry.get(group_id)
@@ -505,6 +521,13 @@ class SyncEngine(CatchUp):
         self.reads.server_has(group.id, group.last_read_seq)
         self._upsert(group)
         self.ensure(group.id, max(group.last_seq, group.head_seq))
+        spawn(self._load_members_quietly(group.id), name=f"members-{group.id}")
+
+    async def _load_members_quietly(self, group_id: int) -> None:
+        try:
+            await self.load_members(group_id)
+        except ApiError as exc:
+            log.info("members of group %s not loaded: %s", group_id, exc)
 
     def on_group_left(self, data: Any) -> None:
         try:

@@ -154,6 +154,9 @@ class Timeline:
         self.by_id: dict[int, Row] = {}
         # Seqs of log events that are no row (edits, deletions, reactions): `hi` passes them.
         self.gaps: set[int] = set()
+        # Seqs of rows changed in place since the cache last wrote them, and a change count.
+        self.dirty: set[int] = set()
+        self.revision = 0
         self.lo: int | None = None
         self.hi: int | None = None
         self.at_start = False
@@ -241,6 +244,7 @@ class Timeline:
     def note_event(self, seq: int) -> None:
         """A log event that is no row was applied (or seen) at `seq`: `hi` may pass it."""
         self.gaps.add(seq)
+        self.revision += 1
         self._advance_hi()
 
     def find(self, message_id: int) -> tuple[int, Row] | None:
@@ -252,6 +256,11 @@ class Timeline:
 
     def touched(self, index: int) -> None:
         """A confirmed row changed in place (an edit, a reaction, a read marker)."""
+        if index < len(self.confirmed):
+            seq = self.confirmed[index].seq
+            if seq is not None:
+                self.dirty.add(seq)
+                self.revision += 1
         if self.observer is not None:
             self.observer.changed(index, index)
 

@@ -60,8 +60,6 @@ class MessageActions(QObject):
         self._members_model = model
         model.modelReset.connect(self._members_changed)
         self._chat.members.set_model(model, name)
-        if model.rowCount() == 0:
-            self._bridge.refresh_members(group_id)  # joined since the last catch-up
 
     def _on_reply(self, message_id: int, sender: str, text: str) -> None:
         self._chat.composer.start_reply(ReplyTarget(message_id, sender, text))

@@ -37,6 +37,42 @@ class Peer:
         r = self._http.post(f"/api/groups/{group_id}/members", json={"username": username})
         r.raise_for_status()
 
+    def reply(self, group_id: int, body: str, reply_to: int) -> dict[str, Any]:
+        r = self._http.post(
+            f"/api/groups/{group_id}/messages",
+            json={
+                "client_msg_id": str(uuid.uuid4()),
+                "body": body,
+                "reply_to_message_id": reply_to,
+            },
+        )
+        r.raise_for_status()
+        return dict(r.json())
+
+    def post_event(self, group_id: int, kind: str, **data: Any) -> dict[str, Any]:
+        """POST …/events with a fresh client_event_id (protocol v2)."""
+        payload = {"client_event_id": str(uuid.uuid4()), "kind": kind, "data": data}
+        r = self._http.post(f"/api/groups/{group_id}/events", json=payload)
+        r.raise_for_status()
+        return dict(r.json())
+
+    def events(self, group_id: int) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        while True:
+            after = out[-1]["seq"] if out else 0
+            r = self._http.get(
+                f"/api/groups/{group_id}/events", params={"after_seq": after, "limit": 500}
+            )
+            r.raise_for_status()
+            out += r.json()["events"]
+            if not r.json()["has_more"]:
+                return out
+
+    def group(self, group_id: int) -> dict[str, Any]:
+        r = self._http.get(f"/api/groups/{group_id}")
+        r.raise_for_status()
+        return dict(r.json())
+
     def mark_read(self, group_id: int, seq: int) -> None:
         r = self._http.post(f"/api/groups/{group_id}/read", json={"seq": seq})
         r.raise_for_status()
