@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
     QListView,
-    QMenu,
     QStyleOptionViewItem,
     QToolButton,
     QWidget,
@@ -27,7 +26,6 @@ from PySide6.QtWidgets import (
 
 from desktop_app.models.message_model import MessageModel, MessageRoles
 from desktop_app.ui import theme
-from desktop_app.ui.icons import menu_icon
 from desktop_app.ui.timeline import message_menu
 from desktop_app.ui.timeline.jump import Jumper
 from desktop_app.ui.timeline.message_delegate import DIVIDER_HEIGHT, MessageDelegate
@@ -588,16 +586,7 @@ class ChatView(QListView):
             return
         if not self.selectionModel().isSelected(index):
             self.setCurrentIndex(index)
-        menu = QMenu(self)
-        menu.addAction("Copy text", self.copy_selection)
-        if index.data(MessageRoles.STATE) == "failed":
-            cid = str(index.data(MessageRoles.CLIENT_MSG_ID))
-            menu.addAction(menu_icon("retry"), "Retry", lambda: self.retry_requested.emit(cid))
-            menu.addAction(
-                menu_icon("discard"), "Discard", lambda: self.discard_requested.emit(cid)
-            )
-        message_menu.fill_menu(menu, self, index)
-        menu.exec(event.globalPos())
+        message_menu.context_menu(self, index).exec(event.globalPos())
 
     # --- v2: reply, edit, react ------------------------------------------------------------
 

@@ -41,6 +41,18 @@ def own_reactions(index: ModelIndex) -> set[str]:
     return {chip.emoji for chip in mx.extras_of(index).reactions if chip.mine}
 
 
+def context_menu(view: ChatView, index: ModelIndex) -> QMenu:
+    """Copy text; Retry and Discard for a failed message; then the v2 actions."""
+    menu = QMenu(view)
+    menu.addAction("Copy text", view.copy_selection)
+    if index.data(MessageRoles.STATE) == "failed":
+        cid = str(index.data(MessageRoles.CLIENT_MSG_ID))
+        menu.addAction(menu_icon("retry"), "Retry", lambda: view.retry_requested.emit(cid))
+        menu.addAction(menu_icon("discard"), "Discard", lambda: view.discard_requested.emit(cid))
+    fill_menu(menu, view, index)
+    return menu
+
+
 def fill_menu(menu: QMenu, view: ChatView, index: ModelIndex) -> None:
     """The v2 actions for the message at `index` (after Copy and Retry/Discard)."""
     extras = mx.extras_of(index)
