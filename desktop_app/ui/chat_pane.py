@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -24,6 +25,8 @@ from desktop_app.ui.widgets.elided_label import ElidedLabel
 # A typing notice is shown this long after the last one arrived.
 TYPING_SHOW_SECONDS = 5.0
 TYPING_SWEEP_MS = 500
+# Narrower than this beside the members panel, the messages are covered by it instead.
+CHAT_MIN_BESIDE_PANEL = 420
 
 
 def typing_text(names: list[str]) -> str:
@@ -95,7 +98,7 @@ class ChatPane(QWidget):
         header_layout.addWidget(self.members_button)
         self.members = MembersPanel(self)
         self.members.hide()
-        self.members_button.toggled.connect(self.members.setVisible)
+        self.members_button.toggled.connect(self._show_members)
         self.view = ChatView(self)
         self.view.setAccessibleName("Messages")
         self.typing_label = ElidedLabel("", self)
@@ -109,11 +112,12 @@ class ChatPane(QWidget):
         chat_layout.setContentsMargins(0, 0, 0, 0)
         chat_layout.setSpacing(0)
         chat_layout.addWidget(self.header)
-        middle = QHBoxLayout()
-        middle.setSpacing(0)
-        middle.addWidget(self.view, 1)
-        middle.addWidget(self.members)
-        chat_layout.addLayout(middle, 1)
+        self._middle = QHBoxLayout()
+        self._middle.setSpacing(0)
+        self._middle.addWidget(self.view, 1)
+        self._middle.addWidget(self.members)
+        self._panel_docked = True
+        chat_layout.addLayout(self._middle, 1)
         chat_layout.addWidget(self.typing_label)
         chat_layout.addWidget(self.composer)
         self.empty = QLabel("Pick a group on the left, or create one with New group.", self)
@@ -124,6 +128,30 @@ class ChatPane(QWidget):
         self._stack.addWidget(self.empty)
         self._stack.addWidget(chat)
         self._chat = chat
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_members()
+
+    def _place_members(self) -> None:
+        """Beside the messages when both fit; over their right side (a drawer) when the
+        messages would be squeezed narrower than CHAT_MIN_BESIDE_PANEL."""
+        docked = self.width() - self.members.width() >= CHAT_MIN_BESIDE_PANEL
+        if docked != self._panel_docked:
+            self._panel_docked = docked
+            if docked:
+                self._middle.addWidget(self.members)
+            else:
+                self._middle.removeWidget(self.members)
+        if not docked:
+            view = self.view.geometry()
+            self.members.setGeometry(
+                view.right() + 1 - self.members.width(),
+                view.top(),
+                self.members.width(),
+                view.height(),
+            )
+            self.members.raise_()
 
     def show_empty(self, text: str | None = None) -> None:
         if text:
@@ -136,6 +164,10 @@ class ChatPane(QWidget):
         self.set_header(name, subtitle)
         self._stack.setCurrentWidget(self._chat)
         self.refresh_typing()
+
+    def _show_members(self, shown: bool) -> None:
+        self.members.setVisible(shown)
+        self._place_members()
 
     def set_header(self, name: str, subtitle: str) -> None:
         self.title.setText(name)

@@ -9,6 +9,8 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.app import DesktopApp
 from desktop_app.models.roles import MessageRoles
+from desktop_app.ui.main_window import MIN_SIZE
+from tests.ui.helpers import screenshot
 from tests.ui.v2_helpers import answer_modal, row_data
 
 
@@ -71,3 +73,25 @@ def test_members_panel_is_live_and_the_creator_renames_and_removes(
     panel.remove_button.click()
     wait_for(lambda: len(panel.names()) == 2, timeout=10)
     wait_for(lambda: bob.bridge.groups.row_of(gid) is None, timeout=10)
+
+
+def test_members_panel_sits_beside_the_messages_or_over_them_in_a_narrow_window(
+    desktop: DesktopApp, server: Any, users: Any, sign_in: Any, arun: Any, wait_for: Any
+) -> None:
+    alice_name, bob_name = users(2)
+    alice = sign_in(desktop, server.url, alice_name)
+    gid = arun(alice.bridge.create_group("Team", [bob_name])).id
+    wait_for(lambda: alice.bridge.groups.row_of(gid) is not None)
+    alice.open_group(gid)
+    alice.resize(1000, 640)
+    alice.show()
+    alice.chat.members_button.click()
+    view, panel = alice.chat.view, alice.chat.members
+    wait_for(lambda: view.geometry().right() < panel.geometry().left())
+    # Narrow: the panel covers the messages' right side instead of squeezing them.
+    alice.resize(*MIN_SIZE)
+    wait_for(lambda: view.width() > panel.width())
+    wait_for(lambda: panel.geometry().right() == view.geometry().right())
+    screenshot(alice, "members-panel-narrow")
+    alice.chat.members_button.click()
+    assert not panel.isVisible()
