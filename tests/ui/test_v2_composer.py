@@ -188,11 +188,19 @@ def test_message_menu_offers_reply_edit_delete_and_reactions_and_the_hover_butto
 
     def texts(row: int) -> list[str]:
         menu = message_menu.context_menu(view, model.index(row, 0))
-        return [a.text() for a in menu.actions() if not a.isSeparator()][1:]  # after Copy text
+        actions = [a.text() for a in menu.actions() if not a.isSeparator() and a.text()]
+        emoji = [b.text() for b in message_menu.reaction_buttons(menu)]
+        return actions[1:] + emoji  # after Copy text
 
     own, other = model.rowCount() - 1, model.rowCount() - 2
     assert texts(own) == ["Reply", "Edit", "Delete…", *message_menu.REACTION_CHOICES]
     assert texts(other) == ["Reply", *message_menu.REACTION_CHOICES]
+    # A click on a reaction button of the menu reacts with it.
+    menu = message_menu.context_menu(view, model.index(other, 0))
+    other_id = model.index(other, 0).data(MessageRoles.ID)
+    with qtbot.waitSignal(view.reaction_toggled) as reacted:
+        message_menu.reaction_buttons(menu)[1].click()
+    assert reacted.args == [other_id, message_menu.REACTION_CHOICES[1], True]
     # Hovering a stored message shows the reactions button; a click there opens the picker.
     rect = view.visualRect(model.index(other, 0))
     qtbot.mouseMove(view.viewport(), rect.center())

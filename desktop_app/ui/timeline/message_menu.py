@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint
-from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QMenu, QMessageBox, QToolButton, QWidget, QWidgetAction
 
 from desktop_app.models.roles import MessageRoles
 from desktop_app.ui.icons import menu_icon
@@ -25,16 +25,39 @@ DELETE_DETAIL = "Everyone in the group will see “message deleted” in its pla
 
 
 def add_reactions(menu: QMenu, view: ChatView, message_id: int, mine: set[str]) -> None:
-    """One action per quick reaction; a ticked one (already yours) is taken back."""
+    """A row of the quick reactions at the menu's foot; one already yours is shown pressed and
+    a click takes it back."""
+    bar = QWidget(menu)
+    bar.setObjectName("reactionBar")
+    row = QHBoxLayout(bar)
+    row.setContentsMargins(6, 2, 6, 2)
+    row.setSpacing(2)
     for emoji in REACTION_CHOICES:
-        action = menu.addAction(emoji)
-        action.setCheckable(True)
-        action.setChecked(emoji in mine)
-        action.setToolTip(f"React with {emoji}")
+        button = QToolButton(bar)
+        button.setObjectName("reactionChoice")
+        button.setText(emoji)
+        button.setCheckable(True)
+        button.setChecked(emoji in mine)
+        button.setAutoRaise(True)
+        button.setToolTip(f"Take back {emoji}" if emoji in mine else f"React with {emoji}")
+        button.setAccessibleName(f"React with {emoji}")
         add = emoji not in mine
-        action.triggered.connect(
-            lambda _c=False, e=emoji, a=add: view.reaction_toggled.emit(message_id, e, a)
-        )
+
+        def pick(_checked: bool = False, e: str = emoji, a: bool = add) -> None:
+            menu.close()
+            view.reaction_toggled.emit(message_id, e, a)
+
+        button.clicked.connect(pick)
+        row.addWidget(button)
+    action = QWidgetAction(menu)
+    action.setDefaultWidget(bar)
+    menu.addAction(action)
+
+
+def reaction_buttons(menu: QMenu) -> list[QToolButton]:
+    """The quick-reaction buttons of a menu (for tests and accessibility checks)."""
+    bar = menu.findChild(QWidget, "reactionBar")
+    return bar.findChildren(QToolButton, "reactionChoice") if bar is not None else []
 
 
 def own_reactions(index: ModelIndex) -> set[str]:
