@@ -25,6 +25,7 @@ from desktop_app.ui.icons import menu_icon
 PANEL_WIDTH = 240
 CREATOR_NOTE = "creator"
 YOU_NOTE = "you"
+LOADING_TEXT = "Loading members…"
 
 
 def member_count_text(count: int) -> str:
@@ -105,7 +106,9 @@ class MembersPanel(QFrame):
         )
 
     def names(self) -> list[str]:
-        return [self.list.item(r).text() for r in range(self.list.count())]
+        """The members shown, as labelled ("alice (you, creator)")."""
+        items = [self.list.item(r) for r in range(self.list.count())]
+        return [i.text() for i in items if i.flags() != Qt.ItemFlag.NoItemFlags]
 
     def _rebuild(self, *_args: object) -> None:
         model = self._model
@@ -129,6 +132,11 @@ class MembersPanel(QFrame):
             self.list.addItem(item)
             if selected is not None and index.data(MemberRoles.USER_ID) == selected:
                 self.list.setCurrentItem(item)
+        if count == 0 and model is not None:
+            # Members come with the group's details, just after connecting.
+            waiting = QListWidgetItem(LOADING_TEXT)
+            waiting.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.list.addItem(waiting)
         self.title.setText(f"Members · {count}" if count else "Members")
         self._sync_buttons()
 
