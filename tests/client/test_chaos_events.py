@@ -4,9 +4,10 @@ server's state, and every intent is in the log exactly once."""
 
 from __future__ import annotations
 
+import os
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from desktop_app.models.bridge import SessionBridge
 from desktop_app.session.state import ConnState
 from tests.client.converge import client_state, server_state
 from tests.client.peer import Peer
+from tests.support.cluster import postgres_database
 from tests.support.server import ServerProcess
 
 Auth = tuple[dict[str, Any], str]
@@ -50,16 +52,48 @@ def act(bridge: SessionBridge, group: int, rng: random.Random, n: int) -> list[s
     return [out] if out else []
 
 
+def forced(bridge: SessionBridge, group: int, round_no: int) -> list[str]:
+    """An edit, a reaction and (every other round) a deletion of the user's stored
+    messages, whatever the random choices were: every kind is in every run."""
+    tl = bridge.session.timeline(group)
+    mine = [r for r in tl.confirmed if r.is_own and r.system is None and not r.deleted and r.id]
+    if not mine:
+        return []
+    out = [
+        bridge.edit_message(group, mine[-1].id, f"{mine[-1].body} (round {round_no})"),
+        bridge.react(group, mine[0].id or 0, EMOJI[round_no % len(EMOJI)], True),
+    ]
+    if round_no % 2 == 0 and len(mine) > 1:
+        out.append(bridge.delete_message(group, mine[1].id))
+    return [cid for cid in out if cid]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def chaos_server(
+    request: pytest.FixtureRequest, make_server: Callable[..., ServerProcess]
+) -> Iterator[ServerProcess]:
+    """One server node on SQLite, or on a PostgreSQL database of its own."""
+    if request.param == "sqlite":
+        yield make_server()
+        return
+    if not os.environ.get("CHAT_TEST_DATABASE_URL"):
+        pytest.skip("set CHAT_TEST_DATABASE_URL to run on PostgreSQL")
+    with postgres_database() as database:
+        server = make_server(args=["--database", database])
+        yield server
+        server.stop()
+
+
 @pytest.mark.parametrize("seed", [11])
 def test_clients_converge_on_the_servers_state_through_kills_and_cuts(
     seed: int,
-    fresh_server: ServerProcess,
+    chaos_server: ServerProcess,
     register: Callable[..., Auth],
     make_bridge: Callable[..., SessionBridge],
     wait_for: Callable[..., None],
     arun: Callable[..., Any],
 ) -> None:
-    server = fresh_server
+    server = chaos_server
     rng = random.Random(seed)
     alice, bob, carol, dave = (register(server.url) for _ in range(4))
     creator = Peer(server.url, carol)
@@ -67,9 +101,15 @@ def test_clients_converge_on_the_servers_state_through_kills_and_cuts(
     bridges = [make_bridge(server.url, alice, "pa"), make_bridge(server.url, bob, "pb")]
     wait_for(lambda: all(live(b) for b in bridges))
     queued: list[str] = []
+    for b in bridges:
+        for k in range(3):
+            queued.append(b.send(group, f"{b.user.username} opens {k}"))
+    wait_for(lambda: all(b.session.outbox.count() == 0 for b in bridges))
     dave_in = False
     n = 0
     for round_no in range(ROUNDS):
+        for b in bridges:
+            queued += forced(b, group, round_no)
         for _ in range(ACTIONS_PER_ROUND):
             n += 1
             queued += act(rng.choice(bridges), group, rng, n)

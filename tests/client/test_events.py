@@ -41,6 +41,8 @@ def test_every_event_kind_is_applied_live_and_matches_the_server(
     model = bridge.message_model(group)
     first = peer.send(group, "first")
     wait_for(lambda: column(model, MessageRoles.BODY) == ["first"])
+    notified: list[str] = []
+    bridge.message_received.connect(lambda _g, m: notified.append(m.body))
 
     reply = peer.reply(group, "a reply", first["id"])
     peer.post_event(group, "message.edited", message_id=first["id"], body="first, edited")
@@ -82,6 +84,8 @@ def test_every_event_kind_is_applied_live_and_matches_the_server(
     # the edit and the system lines do not count), as the server counts them.
     server_unread = next(g for g in peer_groups(alice, server) if g["id"] == group)["unread_count"]
     assert bridge.groups.unread(group) == server_unread == 2
+    # Notifications: the two new messages only (not the edit, reactions, lines, deletion).
+    assert notified == ["a reply", "to be deleted"]
 
 
 def peer_groups(auth: Auth, server: ServerProcess) -> list[dict[str, Any]]:
@@ -283,3 +287,33 @@ def test_a_group_joined_live_shows_its_members_and_follows_them(
     wait_for(lambda: members.rowCount() == 3)
     who = [members.data(members.index(r), MemberRoles.IS_CREATOR) for r in range(3)]
     assert who.count(True) == 1
+
+
+def test_views_hear_edits_reactions_and_reads_as_data_changes(
+    server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+) -> None:
+    alice, bob = register(server.url), register(server.url)
+    peer = Peer(server.url, bob)
+    group = peer.create_group("Repaint", [alice[0]["username"]])
+    theirs = peer.send(group, "theirs")
+    bridge = make_bridge(server.url, alice)
+    wait_for(lambda: live(bridge))
+    model = bridge.message_model(group)
+    bridge.send(group, "mine")
+    wait_for(lambda: column(model, MessageRoles.STATE) == ["sent", "sent"])
+    wait_for(lambda: len(bridge.session.members(group)) == 2)
+    changed: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda a, b, *_: changed.append((a.row(), b.row())))
+
+    peer.post_event(group, "message.edited", message_id=theirs["id"], body="theirs, edited")
+    wait_for(lambda: (0, 0) in changed)
+    changed.clear()
+    peer.post_event(group, "reaction.added", message_id=theirs["id"], emoji="👍")
+    wait_for(lambda: (0, 0) in changed)
+    changed.clear()
+    peer.mark_read(group, model.index(1).data(MessageRoles.SEQ))
+    wait_for(lambda: any(a <= 1 <= b for a, b in changed))
+    assert model.index(1).data(MessageRoles.TICKS) == Ticks.TWO

@@ -13,6 +13,7 @@ import pytest
 
 from desktop_app.models.bridge import SessionBridge
 from desktop_app.session.state import ConnState
+from tests.client.converge import client_state, server_state
 from tests.client.peer import Peer
 from tests.support.cluster import postgres_database
 from tests.support.server import ServerProcess
@@ -81,3 +82,31 @@ def test_own_typing_from_another_node_is_not_shown(
     wait_for(lambda: len(delivered) == 1)
     assert delivered[0]["user"]["id"] == alice[0]["id"]
     assert own_seen == [], "Alice is never told that she herself is typing"
+
+
+def test_v2_events_through_node_a_reach_a_client_on_node_b_and_a_removal_stops_it(
+    two_nodes: list[ServerProcess],
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+) -> None:
+    node_a, node_b = two_nodes
+    carol, bob = register(node_a.url), register(node_a.url)
+    creator = Peer(node_a.url, carol)
+    group = creator.create_group("Across nodes", [bob[0]["username"]])
+    first = creator.send(group, "first")
+    bridge = make_bridge(node_b.url, bob, profile="bob-b")
+    wait_for(lambda: live(bridge))
+    removed: list[int] = []
+    bridge.group_removed.connect(removed.append)
+
+    creator.post_event(group, "message.edited", message_id=first["id"], body="edited on A")
+    creator.post_event(group, "reaction.added", message_id=first["id"], emoji="👍")
+    creator.post_event(group, "group.renamed", name="Renamed on A")
+    wait_for(lambda: client_state(bridge.session, group) == server_state(creator, group))
+
+    creator.post_event(group, "member.removed", user_id=bob[0]["id"])
+    wait_for(lambda: removed == [group])
+    creator.send(group, "after the removal")
+    assert group not in bridge.session.sync.registry
+    assert all(r.body != "after the removal" for r in bridge.session.timeline(group).confirmed)
