@@ -470,7 +470,7 @@ class MainWindow(QMainWindow):
 
     def _store_draft(self) -> None:
         if self._group_id is not None:
-            self._on_draft_changed(self._group_id, self.chat.composer.text())
+            self._on_draft_changed(self._group_id, self.chat.composer.draft())
 
     def _on_draft_changed(self, group_id: int, text: str) -> None:
         drafts = self._drafts()

@@ -69,8 +69,14 @@ def test_up_edits_the_last_message_esc_gives_the_draft_back_and_bob_sees_edited(
     qtbot.keyClick(composer.edit, Qt.Key.Key_Escape)
     assert composer.editing is None and not composer.mode_bar.isVisible()
     assert composer.text() == ""
-    # A draft survives an edit: it is put aside and comes back.
+    # A draft survives an edit, even one given up by switching groups.
     qtbot.keyClicks(composer.edit, "draft")
+    message_menu.edit_last_own(alice.chat.view)
+    other = arun(alice.bridge.create_group("Other", [])).id
+    wait_for(lambda: alice.bridge.groups.row_of(other) is not None)
+    alice.open_group(other)
+    alice.open_group(_gid)
+    assert composer.text() == "draft" and composer.editing is None
     message_menu.edit_last_own(alice.chat.view)
     assert composer.text() == "helo wrld"
     composer.edit.selectAll()

@@ -173,9 +173,7 @@ class Composer(QFrame):
 
     def set_group(self, group_id: int | None, draft: str = "", name: str = "") -> None:
         """Switch to another group's draft (the caller stored the previous one)."""
-        if self.editing is not None:
-            self.editing = None
-            draft = draft or self._saved_draft
+        self.editing = None  # an edit not sent is given up with the group
         self.replying = None
         self.mode_bar.hide()
         self._group_id = group_id
@@ -193,6 +191,10 @@ class Composer(QFrame):
 
     def text(self) -> str:
         return self.edit.toPlainText()
+
+    def draft(self) -> str:
+        """What to keep as the group's draft: while editing, the draft put aside."""
+        return self._saved_draft if self.editing is not None else self.text()
 
     def give_back(self, text: str) -> None:
         """Put text the user wrote back into the editor (a discarded message), never over the
