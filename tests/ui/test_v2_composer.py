@@ -103,8 +103,11 @@ def test_reply_shows_a_quote_delete_leaves_a_tombstone_and_reactions_toggle(
     wait_for(lambda: "lunch at noon?" in bodies(alice))
     wait_for(lambda: row_data(alice, MessageRoles.ID)[-1] is not None)
     # Ctrl+R replies to the newest message: the composer says to whom.
-    message_menu.reply_to_current(alice.chat.view)
     composer = alice.chat.composer
+    alice.showNormal()
+    alice.activateWindow()
+    wait_for(alice.isActiveWindow, timeout=5)
+    qtbot.keyClick(composer.edit, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     assert composer.replying is not None
     assert composer.mode_bar.title.text().startswith("Reply to ")
     _type(qtbot, alice, "yes!")
