@@ -26,7 +26,7 @@ from desktop_app.ui.widgets.elided_label import ElidedLabel
 TYPING_SHOW_SECONDS = 5.0
 TYPING_SWEEP_MS = 500
 # Narrower than this beside the members panel, the messages are covered by it instead.
-CHAT_MIN_BESIDE_PANEL = 420
+CHAT_MIN_BESIDE_PANEL = 300
 
 
 def typing_text(names: list[str]) -> str:
