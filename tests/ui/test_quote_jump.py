@@ -37,7 +37,13 @@ def test_clicking_a_quote_loads_older_pages_and_highlights_the_original(
     assert original not in row_data(bob, MessageRoles.ID)
     view.itemDelegate().quote_clicked.emit(original)
     wait_for(lambda: view.jumper.highlighted == original, timeout=30)
-    index = view.currentIndex()
-    assert index.data(MessageRoles.ID) == original
+    model = view.model()
+    assert model is not None
+    index = next(
+        model.index(r, 0)
+        for r in range(model.rowCount())
+        if model.index(r, 0).data(MessageRoles.ID) == original
+    )
     assert view.viewport().rect().intersects(view.visualRect(index))
+    assert view.itemDelegate().highlighted_id == original
     wait_for(lambda: view.jumper.highlighted is None, timeout=5)

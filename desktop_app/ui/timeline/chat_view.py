@@ -595,6 +595,10 @@ class ChatView(QListView):
         self.viewport().update()
         super().leaveEvent(event)
 
+    def highlight_message(self, message_id: int | None) -> None:
+        self._delegate.highlighted_id = message_id
+        self.viewport().update()
+
     def _on_react_button(self, message_id: int, where: QPoint) -> None:
         index = self.indexAt(self.viewport().mapFromGlobal(where))
         if index.isValid():

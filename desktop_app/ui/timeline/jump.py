@@ -61,14 +61,14 @@ class Jumper(QObject):
             window.reveal_older(window.hidden_older - row)
         index = window.index(row - window.hidden_older, 0)
         self._view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
-        self._view.setCurrentIndex(index)
-        self.highlighted = target
-        self._view.viewport().update()
+        self._set_highlight(target)
         self._unflash.start()
 
     def _clear_highlight(self) -> None:
-        self.highlighted = None
-        selection = self._view.selectionModel()
-        if selection is not None:
-            selection.clearSelection()
-        self._view.viewport().update()
+        self._set_highlight(None)
+
+    def _set_highlight(self, message_id: int | None) -> None:
+        """The delegate paints the row of `message_id` highlighted (the selection is left
+        alone: the reader may have selected something)."""
+        self.highlighted = message_id
+        self._view.highlight_message(message_id)

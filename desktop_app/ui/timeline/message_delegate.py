@@ -139,6 +139,8 @@ class MessageDelegate(QStyledItemDelegate):
         self.divider_seq: int | None = None
         # The row under the mouse shows the reactions button (set by the view).
         self.hovered_row: int | None = None
+        # A quoted message just jumped to is drawn highlighted for a moment (timeline/jump.py).
+        self.highlighted_id: int | None = None
 
     # --- fonts and geometry ----------------------------------------------------------
 
@@ -300,7 +302,8 @@ class MessageDelegate(QStyledItemDelegate):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        if option.state & QStyle.StateFlag.State_Selected:
+        highlighted = row.id is not None and row.id == self.highlighted_id
+        if option.state & QStyle.StateFlag.State_Selected or highlighted:
             content = QRect(option.rect)
             top_line = geo.divider if not geo.divider.isNull() else geo.separator
             if not top_line.isNull():
