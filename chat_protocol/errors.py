@@ -9,6 +9,7 @@ class ErrorCode(StrEnum):
     UNAUTHORIZED = "unauthorized"
     INVALID_CREDENTIALS = "invalid_credentials"
     USERNAME_TAKEN = "username_taken"
+    WEAK_PASSWORD = "weak_password"
     REGISTRATION_CLOSED = "registration_closed"
     NOT_FOUND = "not_found"
     VALIDATION_ERROR = "validation_error"

@@ -28,6 +28,8 @@ EDIT_WINDOW_SECONDS = 48 * 3600.0
 REPLY_EXCERPT_CHARS = 100
 EVENTS_PAGE_LIMIT_DEFAULT = 100
 EVENTS_PAGE_LIMIT_MAX = 500
+# Ids and seqs are stored as 64-bit signed integers.
+INT64_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,9 @@ so an older client keeps working against a newer server.
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -16,13 +18,16 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     PlainSerializer,
     StrictBool,
     StrictInt,
     StrictStr,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
-from chat_protocol import limits
+from chat_protocol import limits, validation
 from chat_protocol.validation import NUL, is_blank
 
 
@@ -40,11 +45,10 @@ def _aware(value: datetime) -> datetime:
 
 
 def _canonical_uuid(value: str) -> str:
-    """Accept any UUID spelling and keep its canonical lowercase form."""
-    try:
-        return str(uuid.UUID(value))
-    except ValueError as exc:
-        raise ValueError("client_msg_id must be a UUID") from exc
+    """A UUID in its 8-4-4-4-12 form, either case; kept in canonical lowercase."""
+    if not _UUID.fullmatch(value):
+        raise ValueError("client_msg_id must be a UUID (8-4-4-4-12 hexadecimal digits)")
+    return str(uuid.UUID(value))
 
 
 def _not_blank(value: str) -> str:
@@ -60,28 +64,60 @@ def _no_nul(value: str) -> str:
     return value
 
 
-# Every string a client sends is Text: strict (no coercion) and without NUL.
-Text = Annotated[StrictStr, AfterValidator(_no_nul)]
+class SchemaExtra:
+    """Annotated metadata adding keywords to a type's JSON schema (a dict, or a function
+    of the schema), for rules a validator enforces that pydantic cannot describe."""
+
+    def __init__(self, extra: dict[str, Any] | Callable[[dict[str, Any]], None]) -> None:
+        self.extra = extra
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        if callable(self.extra):
+            self.extra(schema)
+        else:
+            schema.update(self.extra)
+        return schema
 
 
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+# Every string a client sends is Text: strict (no coercion) and without NUL. The patterns are
+# what the schema says of the checks (the validators are what enforces them).
+Text = Annotated[
+    StrictStr,
+    AfterValidator(_no_nul),
+    SchemaExtra({"pattern": validation.NO_NUL_PATTERN}),
+]
+# Ids and seqs are stored as 64-bit integers.
+Id = Annotated[StrictInt, Field(ge=1, le=limits.INT64_MAX)]
+Seq = Annotated[StrictInt, Field(ge=0, le=limits.INT64_MAX)]
 UtcTime = Annotated[datetime, AfterValidator(_aware), PlainSerializer(_utc_z, return_type=str)]
-Id = Annotated[StrictInt, Field(ge=1)]
-Seq = Annotated[StrictInt, Field(ge=0)]
-ClientMsgId = Annotated[StrictStr, AfterValidator(_canonical_uuid)]
+ClientMsgId = Annotated[
+    StrictStr,
+    AfterValidator(_canonical_uuid),
+    SchemaExtra({"format": "uuid", "pattern": f"^{_UUID.pattern}$"}),
+]
 Username = Annotated[StrictStr, Field(pattern=limits.USERNAME_PATTERN)]
 Password = Annotated[Text, Field(min_length=limits.PASSWORD_MIN, max_length=limits.PASSWORD_MAX)]
+# Visible: something other than whitespace and invisible format characters (is_blank).
+_VISIBLE = SchemaExtra(lambda schema: schema.update(pattern=validation.visible_pattern()))
 DisplayName = Annotated[
     Text,
     Field(min_length=limits.DISPLAY_NAME_MIN, max_length=limits.DISPLAY_NAME_MAX),
     AfterValidator(_not_blank),
+    _VISIBLE,
 ]
 GroupName = Annotated[
     Text,
     Field(min_length=limits.GROUP_NAME_MIN, max_length=limits.GROUP_NAME_MAX),
     AfterValidator(_not_blank),
+    _VISIBLE,
 ]
 # The body's upper bound is a server setting; see chat_protocol.validation.check_body.
-Body = Annotated[Text, Field(min_length=limits.BODY_MIN), AfterValidator(_not_blank)]
+Body = Annotated[Text, Field(min_length=limits.BODY_MIN), AfterValidator(_not_blank), _VISIBLE]
 
 
 class WireModel(BaseModel):

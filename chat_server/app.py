@@ -12,12 +12,13 @@ from chat_server import __version__
 from chat_server.adminkey import load_or_create_admin_key
 from chat_server.api import auth, events, groups, handlers, health, messages, users
 from chat_server.api.bodylimit import BodySizeLimit
-from chat_server.api.fastpath import FastSend
+from chat_server.api.headers import SecurityHeaders
+from chat_server.api.openapi_doc import install_openapi
+from chat_server.api.plain import PlainApp, doc_routes
 from chat_server.config import Settings
 from chat_server.context import AppContext
 from chat_server.metrics import Metrics
 from chat_server.ratelimit_shared import make_limiters
-from chat_server.realtime.client_faults import PeerScope
 from chat_server.realtime.server import Realtime
 from chat_server.services.auth import LOGIN_WINDOW_SECONDS, AuthService
 from chat_server.services.control import ControlFollower
@@ -78,7 +79,7 @@ def build_context(settings: Settings) -> AppContext:
     )
 
 
-def create_app(settings: Settings) -> PeerScope:
+def create_app(settings: Settings) -> SecurityHeaders:
     """Build the whole server; the database is migrated (and the demo seeded) at startup."""
     context = build_context(settings)
 
@@ -106,7 +107,16 @@ def create_app(settings: Settings) -> PeerScope:
             await context.limiters.aclose()
             await context.db.close()
 
-    api = FastAPI(title="Chat server", version=__version__, lifespan=lifespan)
+    # /docs and /redoc load their JavaScript from a CDN (a blank page offline, and a third
+    # party in the page): off unless the operator asks (--api-docs). /openapi.json is always on.
+    docs = settings.api_docs
+    api = FastAPI(
+        title="Chat server",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+    )
     api.state.ctx = context
     handlers.install(api)
     for router in (
@@ -118,7 +128,10 @@ def create_app(settings: Settings) -> PeerScope:
         health.router,
     ):
         api.include_router(router)
-    limited = BodySizeLimit(FastSend(api, context), settings.request_body_max_bytes)
-    app = context.realtime.asgi_app(limited)
+    plain_routes = [*groups.plain.routes, *messages.plain.routes]
+    install_openapi(api, doc_routes(plain_routes), settings)
+    served = PlainApp(api, context, plain_routes)
+    limited = BodySizeLimit(served, settings.request_body_max_bytes)
+    app = SecurityHeaders(context.realtime.asgi_app(limited))
     app.state_context = context  # for embedders and tests that want to look inside
     return app

@@ -109,6 +109,11 @@ class Settings(BaseModel):
         "Socket.IO sessions not yet authenticated (each; more are refused)",
     )
     demo: bool = Field(False, description="create the demo users and groups on start")
+    api_docs: bool = Field(
+        False,
+        description="serve /docs and /redoc (their JavaScript comes from a CDN; "
+        "/openapi.json is served either way)",
+    )
     argon2_time_cost: int = Field(3, ge=1, description="argon2id iterations")
     argon2_memory_kib: int = Field(
         65536, ge=ARGON2_MIN_MEMORY_KIB, description="argon2id memory in KiB"

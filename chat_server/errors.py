@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chat_protocol import limits
 from chat_protocol.errors import ErrorCode
 
 
@@ -60,9 +61,21 @@ class ValidationFailed(ApiError):
     code = ErrorCode.VALIDATION_ERROR
 
 
+class WeakPassword(ApiError):
+    """A new password that is common, a simple pattern, or the user's own name."""
+
+    status = 422
+    code = ErrorCode.WEAK_PASSWORD
+
+
 class UnknownUser(ApiError):
     status = 422
     code = ErrorCode.UNKNOWN_USER
+
+
+class MethodNotAllowed(ApiError):
+    status = 405
+    code = ErrorCode.METHOD_NOT_ALLOWED
 
 
 class PayloadTooLarge(ApiError):
@@ -202,7 +215,7 @@ def _plain(message: str) -> str:
 
 
 # Ids and seqs are stored as 64-bit integers; anything larger cannot name a row.
-MAX_INT64 = 2**63 - 1
+MAX_INT64 = limits.INT64_MAX
 
 
 def check_int64(name: str, value: int) -> int:

@@ -1,9 +1,11 @@
-"""Password hashing (argon2id, off the event loop) and opaque bearer tokens stored as hashes."""
+"""Password hashing (argon2id, off the event loop), opaque bearer tokens stored as hashes, and
+the one reader of a presented token (RFC 6750) for every route and the socket."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import secrets
 
 from argon2 import PasswordHasher, Type
@@ -43,6 +45,29 @@ class Passwords:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
         return real
+
+
+# RFC 6750 section 2.1: credentials = "Bearer" 1*SP b64token, the scheme case-insensitive
+# (RFC 9110 section 11.1); b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+_BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*)")
+# Optional whitespace around a header value (RFC 9110 section 5.5); servers usually trim it.
+_OWS = " \t"
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header value; None if absent or malformed."""
+    if authorization is None:
+        return None
+    match = _BEARER.fullmatch(authorization.strip(_OWS))
+    return match.group(1) if match else None
+
+
+def presented_token(value: object) -> str | None:
+    """A token given on its own (the socket's `auth.token`), if it has a token's syntax."""
+    if isinstance(value, str) and _B64TOKEN.fullmatch(value):
+        return value
+    return None
 
 
 def new_token() -> str:

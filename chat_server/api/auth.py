@@ -14,6 +14,10 @@ from chat_server.api.common import (
     no_content,
     parse_body,
 )
+from chat_server.api.openapi_doc import errors_doc
+
+# A token must not be kept by any cache between the server and the client (RFC 6749 5.1).
+TOKEN_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -22,22 +26,37 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
     "/register",
     status_code=201,
     response_model=AuthResponse,
+    responses=errors_doc(
+        (403, "`registration_closed`"),
+        (409, "`username_taken`"),
+        (422, "`validation_error`, or `weak_password`: see the message"),
+    ),
     openapi_extra=body_doc(RegisterRequest),
 )
 async def register(request: Request) -> Response:
     body = await parse_body(request, RegisterRequest)
     context = ctx(request)
     user, token = await context.auth.register(body.username, body.password, body.display_name)
-    return json_response({"user": user, "token": token, "instance_id": context.db.instance_id}, 201)
+    return json_response(
+        {"user": user, "token": token, "instance_id": context.db.instance_id}, 201, TOKEN_HEADERS
+    )
 
 
-@router.post("/login", response_model=AuthResponse, openapi_extra=body_doc(LoginRequest))
+@router.post(
+    "/login",
+    response_model=AuthResponse,
+    responses=errors_doc((401, "`invalid_credentials`"), 429),
+    openapi_extra=body_doc(LoginRequest),
+)
 async def login(request: Request) -> Response:
     body = await parse_body(request, LoginRequest)
     address = request.client.host if request.client else "unknown"
     context = ctx(request)
     user, token = await context.auth.login(body.username, body.password, address)
-    return json_response({"user": user, "token": token, "instance_id": context.db.instance_id})
+    return json_response(
+        {"user": user, "token": token, "instance_id": context.db.instance_id},
+        headers=TOKEN_HEADERS,
+    )
 
 
 @router.post("/logout", status_code=204)

@@ -8,11 +8,12 @@ from typing import Annotated, Any, TypeVar
 import orjson
 from fastapi import Depends, Path, Request
 from fastapi.responses import Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from chat_server import errors
 from chat_server.context import AppContext
+from chat_server.security import bearer_token
 from chat_server.services.fanout import Caller
 
 M = TypeVar("M", bound=BaseModel)
@@ -22,19 +23,31 @@ M = TypeVar("M", bound=BaseModel)
 _PLAIN_INT = re.compile(r"0|[1-9][0-9]*")
 
 
-def _plain_int(value: Any) -> Any:
+def plain_int(value: Any) -> Any:
     if isinstance(value, str) and not _PLAIN_INT.fullmatch(value):
         raise ValueError("must be a whole number written in plain digits")
     return value
 
 
-PlainInt = Annotated[int, BeforeValidator(_plain_int)]
-GroupId = Annotated[PlainInt, Path(ge=1, le=errors.MAX_INT64, description="group id")]
+PlainInt = Annotated[int, BeforeValidator(plain_int)]
+# Constraints before the validator, or pydantic writes them into the schema as "ge"/"le".
+GroupId = Annotated[
+    int, Path(ge=1, le=errors.MAX_INT64, description="group id"), BeforeValidator(plain_int)
+]
 
 MAX_INT64 = errors.MAX_INT64
 check_int64 = errors.check_int64
 
-_bearer = HTTPBearer(
+
+class Bearer(HTTPBearer):
+    """FastAPI's bearer security scheme (it documents the routes) reading the header with
+    the server's one RFC 6750 parser, the one the plain routes and the socket use."""
+
+    async def __call__(self, request: Request) -> str | None:  # type: ignore[override]
+        return bearer_token(request.headers.get("authorization"))
+
+
+_bearer = Bearer(
     auto_error=False, description="The token from /api/auth/register or /api/auth/login"
 )
 
@@ -45,15 +58,19 @@ def ctx(request: Request) -> AppContext:
 
 
 async def current_caller(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request, token: Annotated[str | None, Depends(_bearer)]
 ) -> Caller:
     """The authenticated caller; 401 `unauthorized` otherwise."""
-    return await ctx(request).auth.authenticate(credentials.credentials if credentials else None)
+    return await ctx(request).auth.authenticate(token)
 
 
 async def parse_body(request: Request, model: type[M]) -> M:
     """Validate the raw body strictly (string ids, bad JSON and bad UTF-8 all answer 422)."""
-    body = await request.body()
+    return parse_json(model, await request.body())
+
+
+def parse_json(model: type[M], body: bytes) -> M:
+    """`body` as `model`, strictly; ValidationFailed (422) with a readable message otherwise."""
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:

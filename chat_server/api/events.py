@@ -11,6 +11,7 @@ from pydantic import TypeAdapter
 from chat_protocol import limits
 from chat_protocol.models import Event, EventsPage, Message, PostEventRequest
 from chat_server.api.common import MAX_INT64, CallerDep, GroupId, PlainInt, ctx, json_response
+from chat_server.api.openapi_doc import errors_doc
 from chat_server.services.events import parse_post
 
 router = APIRouter(prefix="/api/groups", tags=["events"])
@@ -39,7 +40,11 @@ async def list_events(
             "model": Event | Message,
             "description": "the original event (a retry of its client_event_id), or the "
             "message unchanged (a reaction already there, or already gone)",
-        }
+        },
+        **errors_doc(
+            (403, "`not_author` (edit or delete of another's message) or `not_creator`"),
+            (409, "`message_deleted` or `edit_window_closed`"),
+        ),
     },
     openapi_extra={
         "requestBody": {

@@ -1,4 +1,4 @@
-"""/api/groups: list, create, detail, members, leave, read position."""
+"""/api/groups: list, create, detail, members, leave, and the read position (a plain route)."""
 
 from __future__ import annotations
 
@@ -18,14 +18,18 @@ from chat_server.api.common import (
     CallerDep,
     GroupId,
     body_doc,
-    check_int64,
     ctx,
     json_response,
     no_content,
     parse_body,
 )
+from chat_server.api.openapi_doc import errors_doc
+from chat_server.api.plain import PlainRouter
+from chat_server.context import AppContext
+from chat_server.services.fanout import Caller
 
 router = APIRouter(prefix="/api/groups", tags=["groups"])
+plain = PlainRouter(prefix="/api/groups", tags=["groups"])
 
 
 @router.get("", response_model=GroupsResponse)
@@ -33,7 +37,13 @@ async def list_groups(request: Request, caller: CallerDep) -> Response:
     return json_response({"groups": await ctx(request).groups.for_user(caller)})
 
 
-@router.post("", status_code=201, response_model=Group, openapi_extra=body_doc(CreateGroupRequest))
+@router.post(
+    "",
+    status_code=201,
+    response_model=Group,
+    responses=errors_doc((422, "`validation_error`, or `unknown_user`: a member does not exist")),
+    openapi_extra=body_doc(CreateGroupRequest),
+)
 async def create_group(request: Request, caller: CallerDep) -> Response:
     body = await parse_body(request, CreateGroupRequest)
     return json_response(
@@ -41,7 +51,7 @@ async def create_group(request: Request, caller: CallerDep) -> Response:
     )
 
 
-@router.get("/{group_id}", response_model=GroupDetail)
+@router.get("/{group_id}", response_model=GroupDetail, responses=errors_doc(404))
 async def group_detail(request: Request, group_id: GroupId, caller: CallerDep) -> Response:
     return json_response(await ctx(request).groups.detail(caller, group_id))
 
@@ -50,6 +60,9 @@ async def group_detail(request: Request, group_id: GroupId, caller: CallerDep) -
     "/{group_id}/members",
     status_code=201,
     response_model=MemberResponse,
+    responses=errors_doc(
+        404, 409, (422, "`validation_error`, or `unknown_user`: no user has that name")
+    ),
     openapi_extra=body_doc(AddMemberRequest),
 )
 async def add_member(request: Request, group_id: GroupId, caller: CallerDep) -> Response:
@@ -58,14 +71,16 @@ async def add_member(request: Request, group_id: GroupId, caller: CallerDep) -> 
     return json_response({"member": member}, 201)
 
 
-@router.delete("/{group_id}/members/me", status_code=204)
+@router.delete("/{group_id}/members/me", status_code=204, responses=errors_doc(404))
 async def leave_group(request: Request, group_id: GroupId, caller: CallerDep) -> Response:
     await ctx(request).groups.leave(caller, group_id)
     return no_content()
 
 
-@router.post("/{group_id}/read", status_code=204, openapi_extra=body_doc(ReadRequest))
-async def mark_read(request: Request, group_id: GroupId, caller: CallerDep) -> Response:
-    body = await parse_body(request, ReadRequest)
-    await ctx(request).groups.mark_read(caller, group_id, check_int64("seq", body.seq))
-    return no_content()
+@plain.post("/{group_id}/read", body=ReadRequest, status_code=204, responses=errors_doc(404))
+async def mark_read(
+    context: AppContext, caller: Caller, group_id: int, body: ReadRequest
+) -> tuple[int, None]:
+    """Raise the caller's read position in the group (it never goes down)."""
+    await context.groups.mark_read(caller, group_id, body.seq)
+    return 204, None

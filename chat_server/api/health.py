@@ -37,6 +37,10 @@ async def healthz(request: Request) -> Response:
     return json_response(body, 200 if healthy else 503)
 
 
-@router.get("/metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"description": "Prometheus text", "content": {CONTENT_TYPE: {}}}},
+)
 async def metrics(request: Request) -> Response:
     return Response(ctx(request).metrics.render(), media_type=CONTENT_TYPE)

@@ -35,6 +35,7 @@ from chat_server.realtime.client_faults import (
 )
 from chat_server.realtime.managers import LocalManager, RedisManager, control_room
 from chat_server.realtime.session_guard import SessionGuard
+from chat_server.security import presented_token
 from chat_server.services.auth import AuthService
 from chat_server.services.fanout import Caller
 from chat_server.services.groups import GroupService
@@ -175,13 +176,14 @@ class Realtime:
         self.admin.register(ADMIN_NAMESPACE)
 
     async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        token = auth.get("token") if isinstance(auth, dict) else None
+        # The same token syntax as the REST routes' Authorization header (RFC 6750).
+        token = presented_token(auth.get("token")) if isinstance(auth, dict) else None
         protocol = _protocol(auth)
         if protocol is None:
             self.metrics.rejected_events.labels("socket_bad_protocol").inc()
             raise _refusal("validation_error", "auth.protocol must be 1 or 2.")
         try:
-            caller = await self.auth.authenticate(token if isinstance(token, str) else None)
+            caller = await self.auth.authenticate(token)
         except errors.Unauthorized as exc:
             self.metrics.rejected_events.labels("socket_unauthorized").inc()
             raise _refusal("unauthorized", exc.message) from None

@@ -19,6 +19,7 @@ from chat_server.metrics import Metrics
 from chat_server.ratelimit_shared import FailureWindow, LocalFailureWindow
 from chat_server.security import Passwords, new_token, token_hash
 from chat_server.services.fanout import Caller, Fanout
+from chat_server.services.password_policy import check_new_password
 from chat_server.storage import tokens, users
 from chat_server.storage.db import Database
 from chat_server.wire import UserDict, now_utc, user_dict
@@ -60,7 +61,9 @@ class AuthService:
         self._cache_trusted_until = math.inf
 
     async def create_user(self, username: str, password: str, display_name: str | None) -> UserDict:
-        """Store a new user; UsernameTaken if the name exists."""
+        """Store a new user; WeakPassword for a guessable password, UsernameTaken if the name
+        exists. Every way in (register, `chat-server user add`) comes through here."""
+        await check_new_password(password, username, display_name)
         password_hash = await self.passwords.hash(password)
         name = display_name if display_name is not None else username
         try:

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from chat_server.private_files import private_sqlite
 from chat_server.storage import meta
 from chat_server.storage.pg_send import PgSendPath
 from chat_server.storage.sqlite_writer import SqliteSendWriter
@@ -28,7 +29,6 @@ PG_MAX_OVERFLOW = 20
 # Any constant works; it only has to be the same on every node sharing a database.
 PG_MIGRATION_LOCK_ID = 0x43686174
 HEALTH_TIMEOUT_SECONDS = 2.0
-DATA_DIR_MODE = 0o700
 
 
 class Database:
@@ -60,7 +60,7 @@ class Database:
         database = self.url.database
         if database and database != ":memory:":
             # Only the server's user may read messages and password hashes.
-            Path(database).parent.mkdir(parents=True, exist_ok=True, mode=DATA_DIR_MODE)
+            private_sqlite(Path(database))
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)

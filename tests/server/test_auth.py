@@ -42,6 +42,40 @@ async def test_taken_username_is_409(server: ServerProcess) -> None:
     await api.close()
 
 
+async def test_common_and_guessable_passwords_are_refused_with_weak_password(
+    server: ServerProcess,
+) -> None:
+    name = unique_name("weak")
+    weak = ["password", "12345678", " " * 8, name, name.upper(), "Passw0rd!", "qwertyuiop"]
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        for password in weak:
+            response = await http.post(
+                "/api/auth/register", json={"username": name, "password": password}
+            )
+            assert response.status_code == 422, (password, response.text)
+            error = response.json()["error"]
+            assert error["code"] == "weak_password", (password, error)
+            assert error["message"].startswith(
+                ("This password is too easy", "The password must")
+            ), error
+        named = await http.post(
+            "/api/auth/register",
+            json={
+                "username": unique_name("n"),
+                "password": "Margaret Hamilton",
+                "display_name": "Margaret Hamilton",
+            },
+        )
+        assert named.json()["error"]["code"] == "weak_password", named.text
+        # A long password is judged by its start, and the strong one registers.
+        long_weak = await http.post(
+            "/api/auth/register", json={"username": name, "password": "a" * 256}
+        )
+        assert long_weak.json()["error"]["code"] == "weak_password", long_weak.text
+        ok = await http.post("/api/auth/register", json={"username": name, "password": PASSWORD})
+    assert ok.status_code == 201, ok.text
+
+
 async def test_login_gives_a_new_token_and_wrong_password_is_401(server: ServerProcess) -> None:
     api = await Api.new_user(server.url)
     async with httpx.AsyncClient(base_url=server.url) as http:

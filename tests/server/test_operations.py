@@ -68,13 +68,6 @@ async def test_metrics_count_what_happened(server: ServerProcess) -> None:
     await client.close()
 
 
-async def test_openapi_and_docs_exist(server: ServerProcess) -> None:
-    async with httpx.AsyncClient() as http:
-        spec = (await http.get(f"{server.url}/openapi.json")).json()
-        docs = await http.get(f"{server.url}/docs")
-    assert "/api/groups/{group_id}/messages" in spec["paths"] and docs.status_code == 200
-
-
 async def test_admin_namespace_needs_the_key_and_mirrors_events(server: ServerProcess) -> None:
     key_file = server.data_dir / "admin.key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
@@ -218,3 +211,16 @@ def test_embedded_demo_server() -> None:
     finally:
         embedded.stop()
     assert set(demo_users) == {"alice", "bob", "carol"}
+
+
+def test_user_add_refuses_a_common_password_in_plain_words(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "chat_server", "user", "add", "erin", "--password-stdin"]
+    result = subprocess.run(
+        [*command, "--data-dir", str(tmp_path)],
+        input="password\n",
+        capture_output=True,
+        text=True,
+        env={**TEST_ENV, "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 1, result.stderr
+    assert "This password is too easy to guess." in result.stderr

@@ -132,6 +132,21 @@ def test_taken_username_when_creating_an_account(
     assert "at least 8 characters" in dialog.password.error.text()
 
 
+def test_a_common_password_is_refused_in_plain_words_next_to_the_password(
+    server: Any, app_home: Any, qloop: Any, qtbot: QtBot, wait_for: Callable[..., None]
+) -> None:
+    dialog = _dialog(qtbot, Profile.load("signin"), server.url)
+    dialog.create_account.setChecked(True)
+    dialog.username.set_text(unique_name("ui"))
+    dialog.password.set_text("password")
+    dialog.submit()
+    wait_for(lambda: dialog.password.error.isVisible())
+    text = dialog.password.error.text()
+    assert text.startswith("This password is too easy to guess."), text
+    assert "common password" in text and "weak_password" not in text
+    assert dialog.isVisible() and not dialog.form_error.isVisible()
+
+
 def test_sign_in_remembers_server_and_user_and_a_saved_token_skips_the_dialog(
     server: Any,
     desktop: DesktopApp,

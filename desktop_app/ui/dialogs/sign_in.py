@@ -282,6 +282,9 @@ class SignInDialog(QDialog):
             self.password.set_error("Wrong username or password.")
         elif code == "username_taken" or isinstance(exc, Conflict):
             self.username.set_error("That username is taken; pick another or sign in instead.")
+        elif code == "weak_password":
+            # The server's sentence says why (common, a pattern, your own name) and what helps.
+            self.password.set_error(exc.message)
         elif code == "registration_closed":
             self._set_form_error("This server does not accept new accounts. Ask its operator.")
         elif isinstance(exc, NotFoundError) or exc.status in (404, 405):
