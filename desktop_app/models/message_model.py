@@ -54,6 +54,7 @@ _GETTERS: dict[int, Callable[[Row], Any]] = {
     MessageRoles.REPLY_TO_ID: lambda r: r.reply_to.message_id if r.reply_to else None,
     MessageRoles.SYSTEM: lambda r: r.system,
     MessageRoles.PENDING_EDIT: lambda r: r.pending_edit,
+    MessageRoles.PENDING_DELETE: lambda r: r.pending_delete,
 }
 
 _ROLE_NAMES = {
@@ -76,6 +77,7 @@ _ROLE_NAMES = {
     MessageRoles.TICKS: b"ticks",
     MessageRoles.PENDING_EDIT: b"pendingEdit",
     MessageRoles.REPLY_TO_ID: b"replyToId",
+    MessageRoles.PENDING_DELETE: b"pendingDelete",
 }
 # Roles that need the group's members (names, read markers), not just the row.
 _MEMBER_ROLES = {MessageRoles.REACTIONS, MessageRoles.READ_BY, MessageRoles.TICKS}
@@ -137,20 +139,36 @@ class MessageModel(QAbstractListModel):
     # --- v2: reactions and seen-by ------------------------------------------------------
 
     def reactions(self, row: Row) -> list[ReactionChip]:
-        """The row's reactions as chips (emoji in code point order), names from members."""
-        if not row.reactions:
+        """The row's reactions as chips (emoji in code point order), names from members;
+        the user's own toggles still in the outbox are shown already (pending)."""
+        if not row.reactions and not row.pending_reactions:
             return []
         names = self._members.names() if self._members is not None else {}
-        me = self._members.my_id if self._members is not None else None
+        me = self._members.my_id if self._members is not None else self._tl_me(row)
+        held = {e: list(ids) for e, ids in (row.reactions or {}).items()}
+        toggles = row.pending_reactions or {}
+        for emoji, add in toggles.items():
+            ids = held.setdefault(emoji, [])
+            if add and me not in ids:
+                ids.append(me)
+                ids.sort()
+            elif not add and me in ids:
+                ids.remove(me)
         return [
             ReactionChip(
                 emoji,
                 tuple(ids),
                 tuple(names.get(i, f"user {i}") for i in ids),
                 me in ids,
+                emoji in toggles,
             )
-            for emoji, ids in row.reactions.items()
+            for emoji, ids in sorted(held.items())
+            if ids
         ]
+
+    @staticmethod
+    def _tl_me(row: Row) -> int:
+        return row.sender_id if row.is_own else -1
 
     def _readers(self, row: Row) -> list[MemberInfo]:
         if self._members is None or row.seq is None or row.system is not None:

@@ -17,7 +17,8 @@ class MessageRoles(IntEnum):
     point order), SYSTEM (SystemLine | None: the row is a system line, not a message),
     READ_BY (list[str]: display names of the other members who have read this row),
     TICKS (session.extras.Ticks), PENDING_EDIT (str | None: the text of an edit still in the
-    outbox), REPLY_TO_ID (int | None, the original's id, for jumping to it)."""
+    outbox), REPLY_TO_ID (int | None, the original's id, for jumping to it), PENDING_DELETE
+    (bool: one's deletion of it is still in the outbox)."""
 
     ID = _USER + 1
     SEQ = _USER + 2
@@ -38,6 +39,7 @@ class MessageRoles(IntEnum):
     TICKS = _USER + 17
     PENDING_EDIT = _USER + 18
     REPLY_TO_ID = _USER + 19
+    PENDING_DELETE = _USER + 20
 
 
 class MemberRoles(IntEnum):

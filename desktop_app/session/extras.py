@@ -23,12 +23,14 @@ class ReplyQuote:
 @dataclass(frozen=True, slots=True)
 class ReactionChip:
     """One emoji under a message: who reacted (ids ascending, names in that order), and
-    whether the signed-in user is among them (the chip is highlighted and a click removes)."""
+    whether the signed-in user is among them (the chip is highlighted and a click removes).
+    A toggle of one's own still in the outbox is shown already (`pending`)."""
 
     emoji: str
     user_ids: tuple[int, ...]
     names: tuple[str, ...]
     mine: bool
+    pending: bool = False  # the user's own toggle of it is still in the outbox
 
     @property
     def count(self) -> int:

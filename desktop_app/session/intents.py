@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from chat_protocol.events import EventKind
 from chat_protocol.models import Event, Message
 from desktop_app.session.outbox import OutboxItem
+from desktop_app.session.timeline import Row
 
 if TYPE_CHECKING:
     from desktop_app.session.session import Session
@@ -57,14 +58,19 @@ class Intents:
         if message_id is None:
             if s.sender.in_flight != client_msg_id and s.discard(client_msg_id) is not None:
                 return client_msg_id
-            return self._queue(
-                group_id, EventKind.MESSAGE_DELETED, {OF_CLIENT_MSG_ID: client_msg_id}
-            )
-        return self._queue(group_id, EventKind.MESSAGE_DELETED, {"message_id": message_id})
+            data: dict[str, Any] = {OF_CLIENT_MSG_ID: client_msg_id}
+        else:
+            data = {"message_id": message_id}
+        cid = self._queue(group_id, EventKind.MESSAGE_DELETED, data)
+        self._mark(group_id, data, EventKind.MESSAGE_DELETED, data)
+        return cid
 
     def react(self, group_id: int, message_id: int, emoji: str, add: bool) -> str | None:
         kind = EventKind.REACTION_ADDED if add else EventKind.REACTION_REMOVED
-        return self._queue(group_id, kind, {"message_id": message_id, "emoji": emoji})
+        data: dict[str, Any] = {"message_id": message_id, "emoji": emoji}
+        cid = self._queue(group_id, kind, data)
+        self._mark(group_id, data, kind, data)
+        return cid
 
     def rename(self, group_id: int, name: str) -> str | None:
         return self._queue(group_id, EventKind.GROUP_RENAMED, {"name": name})
@@ -97,25 +103,55 @@ class Intents:
     def _show_pending_edit(
         self, group_id: int, message_id: int | None, client_msg_id: str, body: str | None
     ) -> None:
-        tl = self._s.timeline(group_id)
-        found = tl.find(message_id) if message_id is not None else None
-        if found is None and client_msg_id:
-            index = tl.index_of_cid(client_msg_id)
-            found = (index, tl.row(index)) if index is not None else None
+        found = self._target(group_id, {"message_id": message_id, OF_CLIENT_MSG_ID: client_msg_id})
         if found is not None:
             index, row = found
             row.pending_edit = body
-            tl.touched(index)
+            self._s.timeline(group_id).touched(index)
+
+    def _target(self, group_id: int, data: dict[str, Any]) -> tuple[int, Row] | None:
+        """The row an event item is about (by message id, or by the echo's client_msg_id)."""
+        tl = self._s.timeline(group_id)
+        message_id = data.get("message_id")
+        found = tl.find(message_id) if isinstance(message_id, int) else None
+        if found is None and data.get(OF_CLIENT_MSG_ID):
+            index = tl.index_of_cid(data[OF_CLIENT_MSG_ID])
+            found = (index, tl.row(index)) if index is not None else None
+        return found
+
+    def _mark(
+        self, group_id: int, data: dict[str, Any], kind: str, pending: dict[str, Any] | None
+    ) -> None:
+        """Show (or, with `pending` None, stop showing) an own deletion or reaction that is
+        still in the outbox."""
+        found = self._target(group_id, data)
+        if found is None:
+            return
+        index, row = found
+        if kind == EventKind.MESSAGE_DELETED:
+            row.pending_delete = pending is not None
+        elif kind in (EventKind.REACTION_ADDED, EventKind.REACTION_REMOVED):
+            toggles = dict(row.pending_reactions or {})
+            if pending is None:
+                toggles.pop(data["emoji"], None)
+            else:
+                toggles[data["emoji"]] = kind == EventKind.REACTION_ADDED
+            row.pending_reactions = toggles or None
+        self._s.timeline(group_id).touched(index)
 
     def restore(self, item: OutboxItem) -> None:
-        """An edit from the last run, still queued: its row shows the text again."""
-        if item.kind == EventKind.MESSAGE_EDITED and item.data is not None:
+        """An intent from the last run, still queued: its row shows it again."""
+        if item.data is None:
+            return
+        if item.kind == EventKind.MESSAGE_EDITED:
             self._show_pending_edit(
                 item.group_id,
                 item.data.get("message_id"),
                 item.data.get(OF_CLIENT_MSG_ID, ""),
                 item.body,
             )
+        else:
+            self._mark(item.group_id, item.data, item.kind, item.data)
 
     # --- SendOutcome (events) ----------------------------------------------------------
 
@@ -171,14 +207,12 @@ class Intents:
     def _settle_edit(self, item: OutboxItem, error: str | None = None) -> None:
         data = item.data or {}
         tl = self._s.timeline(item.group_id)
-        message_id = data.get("message_id")
-        found = tl.find(message_id) if isinstance(message_id, int) else None
-        if found is None and data.get(OF_CLIENT_MSG_ID):
-            index = tl.index_of_cid(data[OF_CLIENT_MSG_ID])
-            found = (index, tl.row(index)) if index is not None else None
+        found = self._target(item.group_id, data)
         if found is None:
             return
         index, row = found
+        if item.kind != EventKind.MESSAGE_EDITED:
+            self._mark(item.group_id, data, item.kind, None)
         if item.kind == EventKind.MESSAGE_EDITED:
             waiting = [
                 i.body

@@ -73,7 +73,9 @@ class SessionListener(Protocol):
 
 class Session:
     """Everything one signed-in user needs, without Qt: `start`, then `send`, `retry`,
-    `discard`, `set_active_group`, `mark_seen`, `load_older`; the listener hears about the rest.
+    `discard`, `set_active_group`, `mark_seen`, `load_older`, and the protocol v2 intents
+    (`edit_message`, `delete_message`, `react`, `rename_group`, `remove_member`: queued in the
+    outbox like sends, see session/intents.py); the listener hears about the rest.
 
     A session belongs to one server instance and user (`instance_id`, from the sign-in or
     the profile; None until the first `ready` names it). Its cache and outbox are that
@@ -639,7 +641,14 @@ class Session:
         member = await self.rest.add_member(group_id, username)
         state = self.sync.registry.get(group_id)
         if state is not None:
-            state.member_count += 1
+            members = self.sync.members(group_id)
+            if members.loaded:
+                # The member.added event may come before or after this answer: the count
+                # is the list's either way, never one more per path.
+                members.add(member)
+                state.member_count = len(members)
+            else:
+                state.member_count += 1
             self.sync.registry.changed(group_id)
         return member
 

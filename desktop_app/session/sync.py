@@ -1,22 +1,19 @@
 """The sync engine: applies live events and REST pages so each group holds its history once, in order.
 
-`SyncFailed` and `SyncListener` live in sync_listener.py and are re-exported here."""
+`SyncFailed` and `SyncListener` live in sync_listener.py and are re-exported here; the REST
+half is catchup.py, the protocol v2 log half log_sync.py (both mixins)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from bisect import bisect_right
 from typing import Any
 
 from pydantic import ValidationError
 
-from chat_protocol.events import EventKind
 from chat_protocol.models import (
-    Event,
     Group,
     GroupLeft,
-    MemberReadNotice,
     Message,
     TypingNotice,
     User,
@@ -26,9 +23,9 @@ from desktop_app.net.rest import RestClient
 from desktop_app.session.cache import STALE_CACHE_GAP, CacheSnapshot
 from desktop_app.session.catchup import CatchUp
 from desktop_app.session.events import EventApplier
-from desktop_app.session.extras import EXCERPT_CHARS, ReplyQuote
 from desktop_app.session.groups import GroupRegistry, GroupState
 from desktop_app.session.journal import Journal
+from desktop_app.session.log_sync import LogSync, parsed
 from desktop_app.session.members import GroupMembers
 from desktop_app.session.reads import ReadMarkers
 from desktop_app.session.sync_listener import Removal, SyncFailed, SyncListener
@@ -43,13 +40,9 @@ CATCHUP_PAGE = 200  # the protocol's maximum: catch-up wants few round trips
 HISTORY_PAGE = 50  # one screenful and a bit: opening a group and each scroll-back
 # How long a skipped seq may take to arrive live before it is fetched from REST.
 GAP_GRACE_SECONDS = 0.3
-# GET /api/groups/{id} answers older than the applied log are asked again this often.
-MEMBERS_LOAD_TRIES = 3
-# A read marker repaints at most this many rows below it (the ones on screen, in practice).
-TICK_REPAINT_ROWS = 200
 
 
-class SyncEngine(CatchUp):
+class SyncEngine(CatchUp, LogSync):
     """Keeps a Timeline per group and `hi` (the contiguous last seq) for each. Live messages
     are applied at once; a skipped seq, a `ready` or a ping head ahead of `hi` starts a REST
     catch-up from `hi`, paged until `has_more` is false. Everything is deduplicated by id."""
@@ -107,27 +100,6 @@ class SyncEngine(CatchUp):
 
     def set_active(self, group_id: int | None) -> None:
         self.reads.set_active(group_id)
-
-    def on_read(self, data: Any) -> None:
-        """`read`: on v2 sockets any member's marker (seen-by); our own moves the unread count."""
-        try:
-            notice = MemberReadNotice.model_validate(data)
-        except ValidationError:
-            self.reads.on_read(data)  # a v1 payload: our own marker
-            return
-        if notice.group_id in self.member_lists:
-            members = self.members(notice.group_id)
-            if members.set_read(notice.user_id, notice.seq):
-                self._ticks_changed(notice.group_id, notice.seq)
-        if notice.user_id == self.me.id:
-            self.reads.on_read(data)
-
-    def _ticks_changed(self, group_id: int, seq: int) -> None:
-        """Own rows up to `seq` may show another tick or reader: tell the view."""
-        tl = self.timeline(group_id)
-        end = bisect_right(tl.seqs, seq)
-        if end:
-            tl.touched_range(max(0, end - TICK_REPAINT_ROWS), end - 1)
 
     # --- lookup ----------------------------------------------------------------------
 
@@ -326,10 +298,8 @@ class SyncEngine(CatchUp):
     # --- live events -----------------------------------------------------------------
 
     def on_message_new(self, data: Any) -> None:
-        try:
-            message = Message.model_validate(data)
-        except ValidationError as exc:
-            self.journal.record("error", f"Ignored a malformed message:new event: {exc}")
+        message = parsed(Message, data, self.journal, "message:new event")
+        if message is None:
             return
         gid = message.group_id
         if gid not in self.registry:
@@ -403,113 +373,6 @@ class SyncEngine(CatchUp):
                 gid,
             )
             self._fetch_gap_soon(gid, message.seq)
-
-    def on_event(self, data: Any) -> None:
-        """A v2 log event. A new message takes the message path (gaps there are fetched as
-        ever); any other kind is applied only at the group's next seq (`hi + 1`): one that
-        skips a seq waits for the catch-up it starts, so a group's events apply in order."""
-        try:
-            event = Event.model_validate(data)
-        except ValidationError as exc:
-            self.journal.record("error", f"Ignored a malformed event: {exc}")
-            return
-        gid = event.group_id
-        if event.kind == EventKind.MESSAGE_POSTED:
-            self.on_message_new(event.data)
-            return
-        if gid not in self.registry:
-            self._refresh_soon()
-            return
-        tl = self.timeline(gid)
-        hi = tl.hi
-        if hi is None:
-            self.ensure(gid, event.seq)
-        elif event.seq <= hi or event.seq in tl.gaps:
-            return  # applied already (a catch-up page brought it first)
-        elif event.seq == hi + 1:
-            self.applier.apply(event)
-        else:
-            self.journal.record(
-                "gap_detected",
-                f"Live event #{event.seq} in {self.group_name(gid)} skips #{hi + 1}; fetching "
-                f"the gap unless it arrives within {self.gap_grace:g} s.",
-                gid,
-            )
-            self._fetch_gap_soon(gid, event.seq)
-
-    def apply_events(self, group_id: int, events: list[Event]) -> tuple[list[Message], list[Row]]:
-        """Apply a page of the log in order (catch-up); returns the messages and the rows
-        that were new. Events the timeline already passed are skipped (dedup by seq)."""
-        tl = self.timeline(group_id)
-        messages: list[Message] = []
-        new_rows: list[Row] = []
-        run: list[Message] = []
-
-        def flush() -> None:
-            if run:
-                new_rows.extend(self._apply_page(group_id, list(run), overlap=True))
-                messages.extend(run)
-                run.clear()
-
-        for event in events:
-            if event.kind == EventKind.MESSAGE_POSTED:
-                try:
-                    run.append(Message.model_validate(event.data))
-                except ValidationError as exc:
-                    self.journal.record("error", f"Ignored a malformed message event: {exc}")
-                    tl.note_event(event.seq)
-                continue
-            flush()
-            if (tl.hi is not None and event.seq <= tl.hi) or event.seq in tl.gaps:
-                continue
-            self.applier.apply(event)
-        flush()
-        return messages, new_rows
-
-    def quote(self, group_id: int, message_id: int | None) -> ReplyQuote | None:
-        """What a pending reply shows until the server's copy (with its excerpt) arrives."""
-        found = self.timeline(group_id).find(message_id) if message_id is not None else None
-        if found is None:
-            return None
-        row = found[1]
-        return ReplyQuote(
-            row.id or 0, row.seq or 0, row.sender_id, row.sender_name, row.body[:EXCERPT_CHARS]
-        )
-
-    def uncount(self, group_id: int, row: Row) -> None:
-        """A message from someone else is being deleted: if it was unread, it is no more
-        (the server's unread count leaves deleted messages out too)."""
-        state = self.registry.get(group_id)
-        seq = row.seq or 0
-        if state is None or row.sender_id == self.me.id or seq <= state.last_read_seq:
-            return
-        if seq > state.base_seq:
-            state.extra_unread = max(0, state.extra_unread - 1)
-        else:
-            state.base_unread = max(0, state.base_unread - 1)
-        self.registry.changed(group_id)
-
-    def message_changed(self, group_id: int, row: Row) -> None:
-        """A held message was edited or deleted: the list's preview follows its newest one."""
-        state = self.registry.get(group_id)
-        if state is not None and row.seq == state.last_seq:
-            state.set_last(row.seq, row.sender_name, row.body, row.created_at, row.sender_id)
-            self.registry.changed(group_id)
-
-    async def load_members(self, group_id: int) -> None:
-        """Take the group's members and read markers from GET /api/groups/{id}. An answer
-        older than what the log has applied is asked again (it would undo live changes)."""
-        for _ in range(MEMBERS_LOAD_TRIES):
-            detail = await self.rest.group(group_id)
-            hi = self.timeline(group_id).hi or 0
-            if detail.head_seq >= hi or _ == MEMBERS_LOAD_TRIES - 1:
-                self.members(group_id).reset(detail)
-                state = self.registry.get(group_id)
-                if state is not None:
-                    state.member_count = len(detail.members)
-                    state.creator_id = detail.creator.id if detail.creator else None
-                    self.registry.changed(group_id)
-                return
 
     def on_group_joined(self, data: Any) -> None:
         try:

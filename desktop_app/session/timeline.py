@@ -31,7 +31,9 @@ class Row:
         "error",
         "id",
         "is_own",
+        "pending_delete",
         "pending_edit",
+        "pending_reactions",
         "reactions",
         "reply_to",
         "sender_id",
@@ -72,6 +74,9 @@ class Row:
         self.reactions: dict[str, list[int]] | None = None
         self.system: SystemLine | None = None
         self.pending_edit: str | None = None
+        # Own intents still in the outbox: a deletion, and reactions (emoji -> add or remove).
+        self.pending_delete = False
+        self.pending_reactions: dict[str, bool] | None = None
 
     @property
     def is_message(self) -> bool:

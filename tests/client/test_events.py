@@ -153,6 +153,9 @@ def test_own_edits_deletes_and_reactions_wait_offline_in_order_and_are_sent_once
     doomed = bridge.send(group, "never sent")
     bridge.delete_message(group, None, client_msg_id=doomed)
     bridge.delete_message(group, mine_id)
+    chips = model.index(0).data(MessageRoles.REACTIONS)
+    assert [(c.emoji, c.mine, c.pending) for c in chips] == [("❤️", True, True)]
+    assert model.index(1).data(MessageRoles.PENDING_DELETE) is True
     assert [i.kind for i in bridge.session.outbox.items()] == [
         "message.edited",
         "reaction.added",
@@ -162,8 +165,12 @@ def test_own_edits_deletes_and_reactions_wait_offline_in_order_and_are_sent_once
     # The app's session restarts: the outbox is on disk, with the ids chosen above.
     ids_before = [i.client_msg_id for i in bridge.session.outbox.items()]
     arun(bridge.stop())
+    again = make_bridge(server.url, alice)  # still offline: the outbox shows again
+    shown = again.message_model(group)
+    assert shown.index(1).data(MessageRoles.PENDING_EDIT) == "mine, edited offline"
+    assert shown.index(1).data(MessageRoles.PENDING_DELETE) is True
+    assert [c.pending for c in shown.index(0).data(MessageRoles.REACTIONS)] == [True]
     server.start()
-    again = make_bridge(server.url, alice)
     wait_for(lambda: live(again) and again.session.outbox.count() == 0)
 
     wait_for(lambda: client_state(again.session, group) == server_state(peer, group))
@@ -179,6 +186,11 @@ def test_own_edits_deletes_and_reactions_wait_offline_in_order_and_are_sent_once
     assert [e["client_event_id"] for e in mine[1:]] == ids_before
     bodies = [m["body"] for m in peer.all_messages(group)]
     assert bodies == ["theirs", "", "typed offline, fixed"], "never sent stayed unsent"
+    model = again.message_model(group)
+    chips = model.index(0).data(MessageRoles.REACTIONS)
+    assert [(c.emoji, c.mine, c.pending) for c in chips] == [("❤️", True, False)]
+    assert model.index(1).data(MessageRoles.PENDING_DELETE) is False
+    assert model.index(1).data(MessageRoles.DELETED) is True
 
 
 def test_a_refused_edit_settles_as_failed_with_the_servers_reason(
