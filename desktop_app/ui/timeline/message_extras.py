@@ -67,7 +67,8 @@ def extras_of(index: ModelIndex) -> Extras:
     ticks = index.data(MessageRoles.TICKS)
     return Extras(
         system=index.data(MessageRoles.SYSTEM),
-        deleted=bool(index.data(MessageRoles.DELETED)),
+        # A deletion still in the outbox shows at once, as it will for everyone.
+        deleted=bool(index.data(MessageRoles.DELETED) or index.data(MessageRoles.PENDING_DELETE)),
         edited=index.data(MessageRoles.EDITED_AT) is not None or pending_edit is not None,
         reply=index.data(MessageRoles.REPLY_TO),
         reactions=tuple(index.data(MessageRoles.REACTIONS) or ()),
