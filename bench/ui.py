@@ -163,7 +163,7 @@ def bench_startup(runs: int) -> dict[str, Any]:
         from PySide6.QtWidgets import QApplication
 
         from desktop_app.settings import Profile
-        from desktop_app.ui.sign_in import remember_user
+        from desktop_app.ui.dialogs.sign_in import remember_user
 
         app = QApplication.instance() or QApplication(sys.argv[:1])
         signed = run_loop(sign_in_with_password(server.url, "alice", DEMO_PASSWORD))

@@ -22,9 +22,9 @@ from desktop_app import APP_NAME, __version__
 from desktop_app.settings import Profile
 from desktop_app.tasks import shutdown_tasks, spawn
 from desktop_app.ui import gc_tuning, refcount_guard, theme
+from desktop_app.ui.dialogs.sign_in import SignedIn, SignInDialog, cached_user, remember_user
 from desktop_app.ui.icons import icon
 from desktop_app.ui.notifications import Notifier
-from desktop_app.ui.sign_in import SignedIn, SignInDialog, cached_user, remember_user
 from desktop_app.ui.theme import ThemeChoice
 
 # Start-up order: the first window is built and painted before the event loop (qasync), the

@@ -15,9 +15,11 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.app import AppOptions, DesktopApp, make_qapplication, run_loop
+from desktop_app.models.roles import MemberRoles, MessageRoles
 from desktop_app.session.state import ConnState
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.theme import ThemeChoice
+from desktop_app.ui.timeline import message_menu
 
 WINDOW_SIZE = (860, 600)
 GAP = 24
@@ -80,12 +82,71 @@ async def stage(app: DesktopApp) -> tuple[MainWindow, MainWindow]:
         lambda: alice.chat.view.model() is not None and alice.chat.view.model().rowCount() >= 6,
         "alice's history",
     )
+    await stage_v2(alice, bob, general_a, general_b)
     # Alice types (a real typing notice reaches bob); bob has a draft of his own.
     alice.chat.composer.edit.insertPlainText("Great, then let's tag the release")
     await wait_for(lambda: "typing" in bob.chat.typing_label.text(), "bob's typing line")
+    message_menu.reply_to_current(bob.chat.view)  # the composer's "Reply to" bar
     bob.chat.composer.edit.insertPlainText("Looks good — shipping it")
     await asyncio.sleep(SETTLE_SECONDS)
     return alice, bob
+
+
+def _newest_id(window: MainWindow, body: str) -> int | None:
+    model = window.chat.view.model()
+    if model is None:
+        return None
+    for row in range(model.rowCount() - 1, -1, -1):
+        index = model.index(row, 0)
+        if index.data(MessageRoles.BODY) == body:
+            value = index.data(MessageRoles.ID)
+            return int(value) if value is not None else None
+    return None
+
+
+async def stage_v2(alice: MainWindow, bob: MainWindow, general_a: int, general_b: int) -> None:
+    """Protocol v2 on screen: a reply with its quote, an edit, a deletion, reactions, a system
+    line and the members panel (skipped, with a note, where the client cannot do it yet)."""
+    try:
+        bob.bridge.send(general_b, "Release notes are in the wiki, typo and all")
+        await wait_for(
+            lambda: _newest_id(bob, "Release notes are in the wiki, typo and all") is not None,
+            "bob's note stored",
+        )
+        note = _newest_id(bob, "Release notes are in the wiki, typo and all")
+        assert note is not None
+        bob.bridge.edit_message(general_b, note, "Release notes are in the wiki")
+        await wait_for(
+            lambda: _newest_id(alice, "Release notes are in the wiki") is not None,
+            "the edit at alice's",
+        )
+        alice.bridge.send(general_a, "Thanks, reading them now", note)
+        alice.bridge.react(general_a, note, "👍", True)
+        bob.bridge.react(general_b, note, "🎉", True)
+        bob.bridge.send(general_b, "oops, wrong group")
+        await wait_for(
+            lambda: _newest_id(bob, "oops, wrong group") is not None, "bob's slip stored"
+        )
+        slip = _newest_id(bob, "oops, wrong group")
+        bob.bridge.delete_message(general_b, slip)
+        # carol leaves and comes back: two system lines, and the members panel follows.
+        members = alice.bridge.members_model(general_a)
+        await wait_for(lambda: members.rowCount() > 0, "General's members")
+        carol = next(
+            members.index(r).data(MemberRoles.USER_ID)
+            for r in range(members.rowCount())
+            if members.index(r).data(MemberRoles.USERNAME) == "carol"
+        )
+        alice.bridge.remove_member(general_a, int(carol))
+        await wait_for(lambda: members.rowCount() == 2, "carol removed")
+        await alice.bridge.add_member(general_a, "carol")
+        await wait_for(lambda: members.rowCount() == 3, "carol back")
+    except NotImplementedError as exc:
+        print(f"screenshots: v2 staging skipped ({exc!r})", file=sys.stderr)
+    except Exception as exc:  # a refusal: show what there is
+        print(f"screenshots: v2 staging partly skipped: {exc}", file=sys.stderr)
+    alice.chat.members_button.setChecked(True)
+    await asyncio.sleep(SETTLE_SECONDS)
 
 
 def compose(left: QImage, right: QImage, background: QColor) -> QImage:

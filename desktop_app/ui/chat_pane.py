@@ -1,19 +1,32 @@
-"""The right pane: group header, chat view, "bob is typing…" line and the composer."""
+"""The right pane: group header, chat view and members panel, "bob is typing…" line, composer."""
 
 from __future__ import annotations
 
 import time
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QFrame, QLabel, QStackedLayout, QVBoxLayout, QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QStackedLayout,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from desktop_app.ui.chat_view import ChatView
-from desktop_app.ui.composer import Composer
-from desktop_app.ui.elided_label import ElidedLabel
+from desktop_app.ui.composer.composer import Composer
+from desktop_app.ui.groups.members_panel import MembersPanel
+from desktop_app.ui.icons import menu_icon
+from desktop_app.ui.timeline.chat_view import ChatView
+from desktop_app.ui.widgets.elided_label import ElidedLabel
 
 # A typing notice is shown this long after the last one arrived.
 TYPING_SHOW_SECONDS = 5.0
 TYPING_SWEEP_MS = 500
+# Narrower than this beside the members panel, the messages are covered by it instead.
+CHAT_MIN_BESIDE_PANEL = 300
 
 
 def typing_text(names: list[str]) -> str:
@@ -67,11 +80,25 @@ class ChatPane(QWidget):
         self.title.setObjectName("chatTitle")
         self.subtitle = ElidedLabel("", self.header)
         self.subtitle.setObjectName("chatSubtitle")
-        header_layout = QVBoxLayout(self.header)
-        header_layout.setContentsMargins(16, 10, 16, 10)
-        header_layout.setSpacing(1)
-        header_layout.addWidget(self.title)
-        header_layout.addWidget(self.subtitle)
+        names = QVBoxLayout()
+        names.setSpacing(1)
+        names.addWidget(self.title)
+        names.addWidget(self.subtitle)
+        # Telegram's group info: the header's button shows and hides the members panel.
+        self.members_button = QToolButton(self.header)
+        self.members_button.setObjectName("membersButton")
+        self.members_button.setIcon(menu_icon("group"))
+        self.members_button.setCheckable(True)
+        self.members_button.setToolTip("Members")
+        self.members_button.setAccessibleName("Show members")
+        self.members_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        header_layout = QHBoxLayout(self.header)
+        header_layout.setContentsMargins(16, 10, 12, 10)
+        header_layout.addLayout(names, 1)
+        header_layout.addWidget(self.members_button)
+        self.members = MembersPanel(self)
+        self.members.hide()
+        self.members_button.toggled.connect(self._show_members)
         self.view = ChatView(self)
         self.view.setAccessibleName("Messages")
         self.typing_label = ElidedLabel("", self)
@@ -85,7 +112,12 @@ class ChatPane(QWidget):
         chat_layout.setContentsMargins(0, 0, 0, 0)
         chat_layout.setSpacing(0)
         chat_layout.addWidget(self.header)
-        chat_layout.addWidget(self.view, 1)
+        self._middle = QHBoxLayout()
+        self._middle.setSpacing(0)
+        self._middle.addWidget(self.view, 1)
+        self._middle.addWidget(self.members)
+        self._panel_docked = True
+        chat_layout.addLayout(self._middle, 1)
         chat_layout.addWidget(self.typing_label)
         chat_layout.addWidget(self.composer)
         self.empty = QLabel("Pick a group on the left, or create one with New group.", self)
@@ -96,6 +128,30 @@ class ChatPane(QWidget):
         self._stack.addWidget(self.empty)
         self._stack.addWidget(chat)
         self._chat = chat
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_members()
+
+    def _place_members(self) -> None:
+        """Beside the messages when both fit; over their right side (a drawer) when the
+        messages would be squeezed narrower than CHAT_MIN_BESIDE_PANEL."""
+        docked = self.width() - self.members.width() >= CHAT_MIN_BESIDE_PANEL
+        if docked != self._panel_docked:
+            self._panel_docked = docked
+            if docked:
+                self._middle.addWidget(self.members)
+            else:
+                self._middle.removeWidget(self.members)
+        if not docked:
+            view = self.view.geometry()
+            self.members.setGeometry(
+                view.right() + 1 - self.members.width(),
+                view.top(),
+                self.members.width(),
+                view.height(),
+            )
+            self.members.raise_()
 
     def show_empty(self, text: str | None = None) -> None:
         if text:
@@ -109,8 +165,13 @@ class ChatPane(QWidget):
         self._stack.setCurrentWidget(self._chat)
         self.refresh_typing()
 
+    def _show_members(self, shown: bool) -> None:
+        self.members.setVisible(shown)
+        self._place_members()
+
     def set_header(self, name: str, subtitle: str) -> None:
         self.title.setText(name)
+        self.members.set_group_name(name)
         self.subtitle.setText(subtitle)
 
     def refresh_typing(self) -> None:

@@ -40,6 +40,10 @@ ICON_NAMES = (
     "quit",
     "tray",
     "tray-unread",
+    "reply",
+    "edit",
+    "react",
+    "group",
 )
 
 # Freedesktop theme names, used where a desktop theme exists (Linux) and no SVG does.
@@ -58,6 +62,8 @@ _THEME_FALLBACK = {
     "arrow-down": "go-down",
     "new-window": "window-new",
     "quit": "application-exit",
+    "reply": "mail-reply-sender",
+    "edit": "document-edit",
 }
 
 _STANDARD_FALLBACK = {

@@ -21,18 +21,19 @@ from desktop_app.session.session import Undeliverable
 from desktop_app.session.state import ConnectionStatus, ConnState
 from desktop_app.settings import Profile
 from desktop_app.ui.chat_pane import ChatPane
-from desktop_app.ui.composer import join_draft
-from desktop_app.ui.diagnostics import DiagnosticsWindow
-from desktop_app.ui.group_dialogs import AddMemberDialog, LeaveGroupDialog, NewGroupDialog
-from desktop_app.ui.group_list import GroupListPanel
-from desktop_app.ui.group_steps import next_group, next_unread
+from desktop_app.ui.composer.composer import join_draft
+from desktop_app.ui.dialogs.diagnostics import DiagnosticsWindow
+from desktop_app.ui.dialogs.sign_out_prompt import ask_sign_out
+from desktop_app.ui.dialogs.undeliverable import UndeliverableDialog
+from desktop_app.ui.groups.group_dialogs import AddMemberDialog, LeaveGroupDialog, NewGroupDialog
+from desktop_app.ui.groups.group_list import GroupListPanel
+from desktop_app.ui.groups.group_steps import next_group, next_unread
+from desktop_app.ui.groups.quick_switcher import QuickSwitcher
 from desktop_app.ui.icons import icon
 from desktop_app.ui.main_menus import MainMenus
-from desktop_app.ui.quick_switcher import QuickSwitcher
-from desktop_app.ui.sign_out_prompt import ask_sign_out
+from desktop_app.ui.message_actions import MessageActions
 from desktop_app.ui.status import ConnectionStatusBar
 from desktop_app.ui.theme import ThemeChoice
-from desktop_app.ui.undeliverable import UndeliverableDialog
 from desktop_app.ui.window_place import fit_to_screen
 
 APP_TITLE = "desktop-app"
@@ -139,6 +140,9 @@ class MainWindow(QMainWindow):
         self.chat.view.retry_requested.connect(self.bridge.retry)
         self.chat.view.discard_requested.connect(self._on_discard)
         self.chat.view.seen.connect(self._on_seen)
+        self.message_actions = MessageActions(
+            self, self.bridge, self.chat, lambda: self._group_id, self._refresh_header
+        )
         self.setMinimumSize(*MIN_SIZE)
         self.resize(*DEFAULT_SIZE)
 
@@ -152,10 +156,12 @@ class MainWindow(QMainWindow):
         esc.activated.connect(self.on_escape)
 
     def on_escape(self) -> None:
-        """Esc undoes one thing at a time, as in Telegram: a group filter, a selection of
+        """Esc undoes one thing at a time, as in Telegram: an edit or a reply being written, a group filter, a selection of
         messages, a scrolled-up chat (back to the newest); then it closes the open chat."""
         view = self.chat.view
-        if self.groups.filter_edit.text():
+        if self.chat.composer.cancel_mode():
+            pass  # editing or replying ends first
+        elif self.groups.filter_edit.text():
             self.groups.filter_edit.clear()
         elif view.selectionModel() is not None and view.selectionModel().hasSelection():
             view.clearSelection()
@@ -298,6 +304,7 @@ class MainWindow(QMainWindow):
         )
         name = str(index.data(GroupRoles.NAME) or "")
         self.chat.composer.set_group(group_id, self._draft(group_id), name)
+        self.message_actions.open_group(group_id, name)
         self._refresh_header()
         self.groups.select_group(group_id)
         # With a shared session the focused window decides which group counts as read;
@@ -324,7 +331,9 @@ class MainWindow(QMainWindow):
         if index is None:
             return
         name = str(index.data(GroupRoles.NAME) or "")
-        members = int(index.data(GroupRoles.MEMBER_COUNT) or 0)
+        # The members panel's live list when loaded, else the group list's count.
+        live = self.message_actions.member_count(self._group_id)
+        members = live if live is not None else int(index.data(GroupRoles.MEMBER_COUNT) or 0)
         noun = "member" if members == 1 else "members"
         self.chat.show_chat(self._group_id, name, f"{members} {noun}")
         # Only a group whose list row has no last message is really empty; any other empty
@@ -461,7 +470,7 @@ class MainWindow(QMainWindow):
 
     def _store_draft(self) -> None:
         if self._group_id is not None:
-            self._on_draft_changed(self._group_id, self.chat.composer.text())
+            self._on_draft_changed(self._group_id, self.chat.composer.draft())
 
     def _on_draft_changed(self, group_id: int, text: str) -> None:
         drafts = self._drafts()

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QStatusBar, QWidget
 
 from desktop_app.session.state import ConnectionStatus, ConnState
 from desktop_app.ui import theme
-from desktop_app.ui.elided_label import ElidedLabel
+from desktop_app.ui.widgets.elided_label import ElidedLabel
 
 COUNTDOWN_TICK_MS = 250
 

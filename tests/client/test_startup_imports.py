@@ -93,7 +93,7 @@ def test_a_signed_in_window_paints_before_the_cache_opens_and_the_socket_loads(
 ) -> None:
     from chat_protocol.models import User
     from desktop_app.settings import Profile
-    from desktop_app.ui.sign_in import SignedIn, remember_user
+    from desktop_app.ui.dialogs.sign_in import SignedIn, remember_user
 
     home = tmp_path / "home"
     monkeypatch.setenv("DESKTOP_APP_HOME", str(home))

@@ -19,7 +19,7 @@ import pytest
 from desktop_app import credentials
 from desktop_app.models.bridge import SessionBridge
 from desktop_app.settings import TOKEN_FILE, Profile
-from desktop_app.ui.diagnostics import DiagnosticsWindow
+from desktop_app.ui.dialogs.diagnostics import DiagnosticsWindow
 from tests.support.server import ServerProcess
 
 FILE_KEYRING = "keyrings.alt.file.PlaintextKeyring"

@@ -22,8 +22,8 @@ from PySide6.QtCore import QCoreApplication, QDeadlineTimer
 
 from desktop_app.app import AppOptions, DesktopApp, make_qapplication, sign_in_with_password
 from desktop_app.settings import Profile
+from desktop_app.ui.dialogs.sign_in import remember_user
 from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.sign_in import remember_user
 from desktop_app.ui.theme import ThemeChoice
 from tests.support.server import PASSWORD, ServerProcess, register, unique_name
 from tests.support.session import FAST_SESSION

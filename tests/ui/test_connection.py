@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 from desktop_app.app import DesktopApp
 from desktop_app.session.connection import PING_INTERVAL
 from desktop_app.session.state import ConnState
-from desktop_app.ui.diagnostics import DiagnosticsWindow
+from desktop_app.ui.dialogs.diagnostics import DiagnosticsWindow
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.status import describe
 from tests.support.server import ServerProcess, register, unique_name

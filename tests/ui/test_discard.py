@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from chat_protocol import limits
 from desktop_app.app import DesktopApp
 from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.message_delegate import MessageDelegate
+from desktop_app.ui.timeline.message_delegate import MessageDelegate
 from tests.ui.helpers import bodies, shown_rows
 
 # The server refuses a body over the limit (422); the composer would not send it, the core does.

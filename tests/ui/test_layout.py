@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 from desktop_app.app import DesktopApp
 from desktop_app.models.group_list_model import GroupRoles
 from desktop_app.session.state import ConnState
-from desktop_app.ui.group_dialogs import NewGroupDialog
+from desktop_app.ui.groups.group_dialogs import NewGroupDialog
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.theme import ThemeChoice
 
@@ -322,7 +322,7 @@ def test_a_long_paste_grows_the_composer_like_typing_does(
     squashed to a line or two until the next keystroke."""
     from PySide6.QtGui import QGuiApplication
 
-    from desktop_app.ui.composer import MAX_VISIBLE_LINES
+    from desktop_app.ui.composer.composer import MAX_VISIBLE_LINES
 
     (name,) = users(1)
     window: MainWindow = sign_in(desktop, server.url, name)

@@ -15,9 +15,9 @@ from pytestqt.qtbot import QtBot
 
 from chat_protocol import limits
 from desktop_app.app import DesktopApp
-from desktop_app.ui.group_dialogs import LeaveGroupDialog
+from desktop_app.ui.dialogs.undeliverable import UndeliverableDialog
+from desktop_app.ui.groups.group_dialogs import LeaveGroupDialog
 from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.undeliverable import UndeliverableDialog
 from tests.ui.helpers import bodies, shown_rows
 
 

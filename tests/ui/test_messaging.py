@@ -231,7 +231,7 @@ def test_consecutive_messages_of_one_sender_share_one_header(
 ) -> None:
     from PySide6.QtWidgets import QStyleOptionViewItem
 
-    from desktop_app.ui.message_delegate import MessageDelegate
+    from desktop_app.ui.timeline.message_delegate import MessageDelegate
 
     alice, bob, (team,) = _pair(desktop, server, users, sign_in, arun, wait_for)
     bob.open_group(team)

@@ -172,7 +172,7 @@ def test_a_flood_while_scrolled_up_is_held_and_revealed_as_the_reader_scrolls_do
     qtlog: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from desktop_app.ui import tail_window
+    from desktop_app.ui.timeline import tail_window
 
     monkeypatch.setattr(tail_window, "MAX_WINDOW_ROWS", 50)
     alice, bob, team = _two(desktop, roomy_server.url, sign_in, arun, wait_for, history=40)

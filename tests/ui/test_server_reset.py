@@ -18,9 +18,9 @@ from desktop_app.app import DesktopApp
 from desktop_app.models.group_list_model import GroupRoles
 from desktop_app.session.state import ConnState
 from desktop_app.settings import Profile
+from desktop_app.ui.dialogs.sign_in import SignInDialog
+from desktop_app.ui.dialogs.undeliverable import UndeliverableDialog
 from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.sign_in import SignInDialog
-from desktop_app.ui.undeliverable import UndeliverableDialog
 from tests.client.peer import Peer
 from tests.support.server import PASSWORD, ServerProcess, register, unique_name
 from tests.ui.helpers import bodies, group_id, screenshot

@@ -13,8 +13,8 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.app import DesktopApp
 from desktop_app.settings import Profile
+from desktop_app.ui.dialogs.sign_in import SignInDialog
 from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.sign_in import SignInDialog
 from tests.support.server import PASSWORD, free_port, register, unique_name
 
 
@@ -198,7 +198,7 @@ def test_a_revoked_saved_token_brings_the_sign_in_dialog_back_and_the_window_con
     from desktop_app.app import sign_in_with_password
     from desktop_app.net.rest import RestClient
     from desktop_app.session.state import ConnState
-    from desktop_app.ui.sign_in import remember_user
+    from desktop_app.ui.dialogs.sign_in import remember_user
 
     name = unique_name("ui")
     register(server.url, name)

@@ -10,10 +10,10 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.app import DesktopApp, sign_in_with_password
 from desktop_app.settings import Profile
-from desktop_app.ui.group_dialogs import NewGroupDialog
+from desktop_app.ui.dialogs.sign_in import SignInDialog, remember_user
+from desktop_app.ui.dialogs.sign_out_prompt import ask_sign_out
+from desktop_app.ui.groups.group_dialogs import NewGroupDialog
 from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.sign_in import SignInDialog, remember_user
-from desktop_app.ui.sign_out_prompt import ask_sign_out
 from tests.support.server import PASSWORD
 
 

@@ -11,10 +11,10 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.app import DesktopApp
 from desktop_app.ui import theme
-from desktop_app.ui.group_dialogs import AddMemberDialog, NewGroupDialog
+from desktop_app.ui.groups.group_dialogs import AddMemberDialog, NewGroupDialog
 from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.message_delegate import MessageDelegate
 from desktop_app.ui.theme import DARK, LIGHT, ThemeChoice
+from desktop_app.ui.timeline.message_delegate import MessageDelegate
 from tests.ui.helpers import bodies, shown_rows
 
 
@@ -323,7 +323,7 @@ def test_window_size_and_splitter_are_remembered_per_profile(
 def test_new_window_as_another_user_asks_to_sign_in_with_a_profile_of_its_own(
     desktop: DesktopApp, server: Any, users: Any, sign_in: Any, arun: Any, wait_for: Any
 ) -> None:
-    from desktop_app.ui.sign_in import SignInDialog
+    from desktop_app.ui.dialogs.sign_in import SignInDialog
 
     (name,) = users(1)
     window = sign_in(desktop, server.url, name)

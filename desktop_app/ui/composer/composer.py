@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from chat_protocol import limits
 from chat_protocol.validation import body_problem
+from desktop_app.ui.composer.mode_bar import EditTarget, ModeBar, ReplyTarget
 from desktop_app.ui.icons import icon
 
 # The editor grows with its text up to this many lines, then scrolls.
@@ -45,6 +46,7 @@ class ComposerEdit(QPlainTextEdit):
     """A plain-text editor that sends on Enter and breaks the line on Shift+Enter."""
 
     submit = Signal()
+    up_in_empty = Signal()  # Up with nothing written: edit one's last message
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -71,6 +73,9 @@ class ComposerEdit(QPlainTextEdit):
             return
         if enter and modifiers & Qt.KeyboardModifier.ShiftModifier:
             self.insertPlainText("\n")
+            return
+        if event.key() == Qt.Key.Key_Up and not modifiers and not self.toPlainText():
+            self.up_in_empty.emit()
             return
         super().keyPressEvent(event)
 
@@ -106,6 +111,9 @@ class Composer(QFrame):
     """Composer bar; emits `send_requested(body)` and `typing()`; holds one draft per group."""
 
     send_requested = Signal(str)
+    reply_requested = Signal(str, int)  # body, the replied-to message id
+    edit_submitted = Signal(object, str, str)  # message id (None: pending), client_msg_id, body
+    edit_last_requested = Signal()
     typing = Signal()
     draft_changed = Signal(int, str)  # group_id, text
 
@@ -117,6 +125,9 @@ class Composer(QFrame):
         self._loading = False
         self._giving_back = False
         self._typing_gate = QTimer(self, singleShot=True, interval=TYPING_NOTICE_INTERVAL_MS)
+        self.editing: EditTarget | None = None
+        self.replying: ReplyTarget | None = None
+        self._saved_draft = ""  # the draft put aside while editing
         self._setup_ui()
 
     def _setup_ui(self) -> None:
@@ -142,9 +153,13 @@ class Composer(QFrame):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(12, 8, 12, 10)
         outer.setSpacing(4)
+        self.mode_bar = ModeBar(self)
+        self.mode_bar.cancelled.connect(self.cancel_mode)
+        outer.addWidget(self.mode_bar)
         outer.addLayout(row)
         outer.addWidget(self.count_label, 0, Qt.AlignmentFlag.AlignRight)
         self.edit.submit.connect(self.submit)
+        self.edit.up_in_empty.connect(self.edit_last_requested)
         self.send_button.clicked.connect(self.submit)
         self.edit.textChanged.connect(self._on_text_changed)
         self.edit.installEventFilter(self)
@@ -158,6 +173,9 @@ class Composer(QFrame):
 
     def set_group(self, group_id: int | None, draft: str = "", name: str = "") -> None:
         """Switch to another group's draft (the caller stored the previous one)."""
+        self.editing = None  # an edit not sent is given up with the group
+        self.replying = None
+        self.mode_bar.hide()
         self._group_id = group_id
         self.edit.setPlaceholderText(f"Message {name}…" if name else "Write a message…")
         self._loading = True
@@ -173,6 +191,10 @@ class Composer(QFrame):
 
     def text(self) -> str:
         return self.edit.toPlainText()
+
+    def draft(self) -> str:
+        """What to keep as the group's draft: while editing, the draft put aside."""
+        return self._saved_draft if self.editing is not None else self.text()
 
     def give_back(self, text: str) -> None:
         """Put text the user wrote back into the editor (a discarded message), never over the
@@ -211,8 +233,60 @@ class Composer(QFrame):
             self._on_text_changed()
             return
         body = self.text()
+        editing, replying = self.editing, self.replying
+        if editing is not None:
+            self._end_edit()
+            if body != editing.original:
+                self.edit_submitted.emit(editing.message_id, editing.client_msg_id, body)
+            return
         self.edit.clear()
+        if replying is not None:
+            self.cancel_mode()
+            self.reply_requested.emit(body, replying.message_id)
+            return
         self.send_requested.emit(body)
+
+    # --- editing and replying ---------------------------------------------------------------
+
+    def start_edit(self, target: EditTarget) -> None:
+        """Put the message's text in the editor; the draft comes back after."""
+        if self.editing is None:
+            self._saved_draft = self.text()
+        self.replying = None
+        self.editing = target
+        self.mode_bar.show_mode("edit", "Editing", target.original)
+        self._set_text(target.original)
+        self.edit.setFocus()
+
+    def start_reply(self, target: ReplyTarget) -> None:
+        if self.editing is not None:
+            self._end_edit()
+        self.replying = target
+        self.mode_bar.show_mode("reply", f"Reply to {target.sender_name}", target.excerpt)
+        self.edit.setFocus()
+
+    def cancel_mode(self) -> bool:
+        """Esc: stop editing (the draft comes back) or replying. False: nothing to cancel."""
+        if self.editing is not None:
+            self._end_edit()
+            return True
+        if self.replying is not None:
+            self.replying = None
+            self.mode_bar.hide()
+            return True
+        return False
+
+    def _end_edit(self) -> None:
+        self.editing = None
+        self.mode_bar.hide()
+        self._set_text(self._saved_draft)
+        self._saved_draft = ""
+
+    def _set_text(self, text: str) -> None:
+        self.edit.setPlainText(text)
+        cursor = self.edit.textCursor()
+        cursor.movePosition(cursor.MoveOperation.End)
+        self.edit.setTextCursor(cursor)
 
     def _on_text_changed(self) -> None:
         text = self.text()
@@ -232,6 +306,8 @@ class Composer(QFrame):
         self.send_button.setToolTip(problem if problem and text else "Send (Enter)")
         if self._loading or self._group_id is None:
             return
+        if self.editing is not None:
+            return  # the text being edited is not a draft, nor typing a new message
         self.draft_changed.emit(self._group_id, text)
         # Text given back is not the user typing: nobody should see "… is typing".
         if self._giving_back:

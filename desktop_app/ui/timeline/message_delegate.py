@@ -10,6 +10,7 @@ from PySide6.QtCore import (
     QEvent,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
     QPointF,
     QRect,
     QRectF,
@@ -17,15 +18,24 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPen
-from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QMouseEvent, QPainter, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QListView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolTip,
+)
 
 from desktop_app.models.message_model import MessageModel
+from desktop_app.models.roles import MessageRoles
 from desktop_app.session.timeline import Row
 from desktop_app.ui import theme
 from desktop_app.ui.formatting import clock, day_label, initials, local
-from desktop_app.ui.tail_window import TailWindow
-from desktop_app.ui.text_layout import draw_text, text_height
+from desktop_app.ui.timeline import message_extras as mx
+from desktop_app.ui.timeline.tail_window import TailWindow
+from desktop_app.ui.timeline.text_layout import draw_text, text_height
 
 MARGIN_X = 16
 AVATAR = 32
@@ -69,6 +79,10 @@ class RowGeometry:
     failed_line: QRect
     retry: QRect
     discard: QRect
+    system: QRect
+    quote: QRect
+    chips: list[QRect]
+    react_button: QRect
 
 
 def message_at(index: ModelIndex) -> Row | None:
@@ -81,6 +95,13 @@ def message_at(index: ModelIndex) -> Row | None:
 
 def _local_day(when: datetime) -> date:
     return local(when).date()
+
+
+def model_above_system(index: ModelIndex) -> bool:
+    """Whether the row above is a system line (it changes this row's header)."""
+    if index.row() <= 0:
+        return False
+    return index.model().index(index.row() - 1, 0).data(MessageRoles.SYSTEM) is not None
 
 
 def row_flags(index: ModelIndex) -> RowFlags:
@@ -96,6 +117,8 @@ def row_flags(index: ModelIndex) -> RowFlags:
     new_day = _local_day(row.created_at) != _local_day(above.created_at)
     close = abs(row.created_at - above.created_at) < GROUP_WINDOW
     header = new_day or above.sender_id != row.sender_id or not close or above.state == "failed"
+    # A system line ends a run: the next message names its sender again.
+    header = header or model_above_system(index)
     return RowFlags(day_separator=new_day, header=header, failed=failed)
 
 
@@ -104,6 +127,9 @@ class MessageDelegate(QStyledItemDelegate):
 
     retry_requested = Signal(str)  # client_msg_id
     discard_requested = Signal(str)
+    quote_clicked = Signal(int)  # the original's message id
+    reaction_toggled = Signal(int, str, bool)  # message id, emoji, add
+    react_menu_requested = Signal(int, QPoint)  # message id, global position
 
     def __init__(self, view: QListView) -> None:
         super().__init__(view)
@@ -111,6 +137,10 @@ class MessageDelegate(QStyledItemDelegate):
         self._heights: dict[object, tuple[tuple[object, ...], int]] = {}
         # The seq of the first unread message: a "New messages" line is drawn above it.
         self.divider_seq: int | None = None
+        # The row under the mouse shows the reactions button (set by the view).
+        self.hovered_row: int | None = None
+        # A quoted message just jumped to is drawn highlighted for a moment (timeline/jump.py).
+        self.highlighted_id: int | None = None
 
     # --- fonts and geometry ----------------------------------------------------------
 
@@ -150,9 +180,19 @@ class MessageDelegate(QStyledItemDelegate):
         if has_divider:
             divider = QRect(rect.left(), top, rect.width(), DIVIDER_HEIGHT)
             top += DIVIDER_HEIGHT
+        extras = mx.extras_of(index)
+        if extras.system is not None:
+            system = QRect(rect.left(), top, rect.width(), mx.system_height(small))
+            none = QRect()
+            return RowGeometry(
+                separator, divider, none, none, none, none, none, none, system, none, [], none
+            )
         top += HEADER_TOP_PAD if flags.header else GROUPED_TOP_PAD
         left = rect.left() + self._text_left()
         width = self._text_width(rect.width())
+        react_button = QRect(
+            rect.right() - MARGIN_X - mx.REACT_BUTTON, top, mx.REACT_BUTTON, mx.REACT_BUTTON
+        )
         avatar = QRect()
         header = QRect()
         if flags.header:
@@ -160,10 +200,22 @@ class MessageDelegate(QStyledItemDelegate):
             header_h = QFontMetrics(name_font).height()
             header = QRect(left, top, width, header_h)
             top += header_h + HEADER_GAP
+        quote = QRect()
+        if extras.reply is not None and not extras.deleted:
+            quote = QRect(left, top, width, mx.quote_height(small))
+            top += quote.height() + mx.QUOTE_GAP
         row = message_at(index)
-        body_h = text_height(row.body if row else "", base, width)
-        body = QRect(left, top, width, body_h)
+        text_w = width - mx.meta_width(extras, small)
+        if extras.deleted:
+            body_h = QFontMetrics(base).height()
+        else:
+            body_h = text_height(mx.shown_body(index, row.body if row else ""), base, text_w)
+        body = QRect(left, top, text_w, body_h)
         top += body_h
+        chips: list[QRect] = []
+        if extras.reactions and not extras.deleted:
+            chips = mx.chip_rects(extras, small, left, top + mx.CHIPS_TOP_GAP, width)
+            top = chips[-1].bottom() + 1
         failed_line = retry = discard = QRect()
         if flags.failed:
             fm = QFontMetrics(small)
@@ -173,7 +225,20 @@ class MessageDelegate(QStyledItemDelegate):
             discard_w = fm.horizontalAdvance("Discard") + 8
             discard = QRect(left + width - discard_w, top, discard_w, fm.height())
             retry = QRect(discard.left() - 6 - retry_w, top, retry_w, fm.height())
-        return RowGeometry(separator, divider, avatar, header, body, failed_line, retry, discard)
+        return RowGeometry(
+            separator,
+            divider,
+            avatar,
+            header,
+            body,
+            failed_line,
+            retry,
+            discard,
+            QRect(),
+            quote,
+            chips,
+            react_button,
+        )
 
     def _has_divider(self, index: ModelIndex) -> bool:
         row = message_at(index)
@@ -196,6 +261,9 @@ class MessageDelegate(QStyledItemDelegate):
             row.state == "failed",
             option.font.key(),
             row.seq is not None and row.seq == self.divider_seq,
+            mx.extras_of(index).key(),
+            index.data(MessageRoles.PENDING_EDIT),
+            model_above_system(index),
         )
         key = row.client_msg_id or row.id
         cached = self._heights.get(key)
@@ -206,7 +274,14 @@ class MessageDelegate(QStyledItemDelegate):
         probe = QStyleOptionViewItem(option)
         probe.rect = QRect(0, 0, width, 0)
         geo = self.geometry(probe, index)
-        bottom = max(geo.body.bottom(), geo.failed_line.bottom(), geo.avatar.bottom())
+        chips_bottom = geo.chips[-1].bottom() if geo.chips else -1
+        bottom = max(
+            geo.body.bottom(),
+            geo.failed_line.bottom(),
+            geo.avatar.bottom(),
+            geo.system.bottom(),
+            chips_bottom,
+        )
         height = bottom + 1 + BOTTOM_PAD
         self._heights[key] = (signature, height)
         return QSize(width, height)
@@ -227,7 +302,8 @@ class MessageDelegate(QStyledItemDelegate):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        if option.state & QStyle.StateFlag.State_Selected:
+        highlighted = row.id is not None and row.id == self.highlighted_id
+        if option.state & QStyle.StateFlag.State_Selected or highlighted:
             content = QRect(option.rect)
             top_line = geo.divider if not geo.divider.isNull() else geo.separator
             if not top_line.isNull():
@@ -237,6 +313,11 @@ class MessageDelegate(QStyledItemDelegate):
             self._paint_separator(painter, geo.separator, row, small, c)
         if not geo.divider.isNull():
             self._paint_divider(painter, geo.divider, small, c)
+        extras = mx.extras_of(index)
+        if extras.system is not None:
+            mx.paint_system(painter, geo.system, extras.system, small)
+            painter.restore()
+            return
         if not geo.avatar.isNull():
             self._paint_avatar(painter, geo.avatar, row, c)
             self._paint_header(painter, geo.header, row, name_font, small, c)
@@ -247,8 +328,19 @@ class MessageDelegate(QStyledItemDelegate):
             body_color = c.muted
         elif state == "failed":
             body_color = c.failed
-        painter.setPen(body_color)
-        draw_text(painter, row.body, base, geo.body.left(), geo.body.top(), geo.body.width())
+        if extras.reply is not None and not geo.quote.isNull():
+            mx.paint_quote(painter, geo.quote, extras.reply, small)
+        if extras.deleted:
+            mx.paint_deleted(painter, geo.body, base)
+        else:
+            painter.setPen(body_color)
+            text = mx.shown_body(index, row.body)
+            draw_text(painter, text, base, geo.body.left(), geo.body.top(), geo.body.width())
+        mx.paint_meta(painter, geo.body, extras, small)
+        if geo.chips:
+            mx.paint_chips(painter, geo.chips, extras, small)
+        if self.hovered_row == index.row() and row.id is not None and not extras.deleted:
+            mx.paint_react_button(painter, geo.react_button, base)
         if not geo.failed_line.isNull():
             self._paint_failed(painter, geo, row, small, c)
         painter.restore()
@@ -393,16 +485,27 @@ class MessageDelegate(QStyledItemDelegate):
     # --- clicks ------------------------------------------------------------------------
 
     def link_at(self, option: QStyleOptionViewItem, index: ModelIndex, pos: QPointF) -> str | None:
-        """ "retry" or "discard" when `pos` is on that link of a failed message."""
+        """What a click at `pos` hits: "retry"/"discard" on a failed message, "quote" on a
+        reply's quote, "react" on the hover button, "chip:N" on the Nth reaction chip."""
         row = message_at(index)
-        if row is None or row.state != "failed":
+        if row is None:
             return None
         geo = self.geometry(option, index)
         point = pos.toPoint()
-        if geo.retry.adjusted(-3, -3, 3, 3).contains(point):
-            return "retry"
-        if geo.discard.adjusted(-3, -3, 3, 3).contains(point):
-            return "discard"
+        if row.state == "failed":
+            if geo.retry.adjusted(-3, -3, 3, 3).contains(point):
+                return "retry"
+            if geo.discard.adjusted(-3, -3, 3, 3).contains(point):
+                return "discard"
+            return None
+        if not geo.quote.isNull() and geo.quote.contains(point):
+            return "quote"
+        for n, rect in enumerate(geo.chips):
+            if rect.contains(point):
+                return f"chip:{n}"
+        if self.hovered_row == index.row() and row.id is not None:
+            if not geo.react_button.isNull() and geo.react_button.contains(point):
+                return "react"
         return None
 
     def editorEvent(
@@ -422,4 +525,45 @@ class MessageDelegate(QStyledItemDelegate):
             if link == "discard" and cid:
                 self.discard_requested.emit(cid)
                 return True
+            if link is not None and row is not None and row.id is not None:
+                return self._extras_click(link, row.id, index, event)
         return super().editorEvent(event, model, option, index)
+
+    def _extras_click(
+        self, link: str, message_id: int, index: ModelIndex, event: QMouseEvent
+    ) -> bool:
+        extras = mx.extras_of(index)
+        if link == "quote" and extras.reply is not None:
+            self.quote_clicked.emit(extras.reply.message_id)
+            return True
+        if link == "react":
+            self.react_menu_requested.emit(message_id, event.globalPosition().toPoint())
+            return True
+        if link.startswith("chip:"):
+            chip = extras.reactions[int(link[5:])]
+            self.reaction_toggled.emit(message_id, chip.emoji, not chip.mine)
+            return True
+        return False
+
+    def helpEvent(
+        self,
+        event: QHelpEvent,
+        view: QAbstractItemView,
+        option: QStyleOptionViewItem,
+        index: ModelIndex,
+    ) -> bool:
+        """Tooltips: who reacted with a chip's emoji; who has read one's message."""
+        extras = mx.extras_of(index)
+        point = event.pos()
+        geo = self.geometry(option, index)
+        text = ""
+        for rect, chip in zip(geo.chips, extras.reactions, strict=False):
+            if rect.contains(point):
+                text = mx.chip_tooltip(chip)
+        _base, _name, small = self._fonts(option.font)
+        if not text and mx.tick_rect(geo.body, extras, small).contains(point):
+            text = mx.ticks_tooltip(extras)
+        if text:
+            QToolTip.showText(event.globalPos(), text, view)
+            return True
+        return super().helpEvent(event, view, option, index)

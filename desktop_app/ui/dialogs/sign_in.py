@@ -31,8 +31,8 @@ from desktop_app.net.errors import (
 )
 from desktop_app.settings import Profile
 from desktop_app.tasks import spawn
-from desktop_app.ui.field import Field
 from desktop_app.ui.icons import icon
+from desktop_app.ui.widgets.field import Field
 
 if TYPE_CHECKING:
     from chat_protocol.models import AuthResponse, User

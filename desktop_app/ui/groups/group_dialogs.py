@@ -23,9 +23,9 @@ from desktop_app.models.bridge import SessionBridge
 from desktop_app.net.errors import AuthError
 from desktop_app.net.rest import ApiError, ServerUnreachable
 from desktop_app.tasks import spawn
-from desktop_app.ui.field import Field
+from desktop_app.ui.groups.user_lookup import UserLookup
 from desktop_app.ui.icons import icon
-from desktop_app.ui.user_lookup import UserLookup
+from desktop_app.ui.widgets.field import Field
 
 LEAVE_DIALOG_WIDTH = 420
 

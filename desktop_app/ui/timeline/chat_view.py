@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QContextMenuEvent,
@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
     QListView,
-    QMenu,
     QStyleOptionViewItem,
     QToolButton,
     QWidget,
@@ -27,9 +26,10 @@ from PySide6.QtWidgets import (
 
 from desktop_app.models.message_model import MessageModel, MessageRoles
 from desktop_app.ui import theme
-from desktop_app.ui.icons import menu_icon
-from desktop_app.ui.message_delegate import DIVIDER_HEIGHT, MessageDelegate
-from desktop_app.ui.tail_window import REVEAL_ROWS, TailWindow
+from desktop_app.ui.timeline import message_menu
+from desktop_app.ui.timeline.jump import Jumper
+from desktop_app.ui.timeline.message_delegate import DIVIDER_HEIGHT, MessageDelegate
+from desktop_app.ui.timeline.tail_window import REVEAL_ROWS, TailWindow
 
 # The reader counts as "at the bottom" within this many pixels of it.
 PIN_TOLERANCE_PX = 24
@@ -54,6 +54,11 @@ class ChatView(QListView):
     discard_requested = Signal(str)
     pinned_changed = Signal(bool)
     seen = Signal(int, int)  # group_id, seq
+    # v2 intents, said about a message (see timeline/message_menu.py)
+    reply_requested = Signal(int, str, str)  # message id, sender name, text
+    edit_requested = Signal(object, str, str)  # message id (None: pending), client_msg_id, text
+    delete_requested = Signal(object, str)  # message id (None: pending), client_msg_id
+    reaction_toggled = Signal(int, str, bool)  # message id, emoji, add
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -103,7 +108,11 @@ class ChatView(QListView):
         self._delegate = MessageDelegate(self)
         self._delegate.retry_requested.connect(self.retry_requested)
         self._delegate.discard_requested.connect(self.discard_requested)
+        self._delegate.reaction_toggled.connect(self.reaction_toggled)
+        self._delegate.react_menu_requested.connect(self._on_react_button)
         self.setItemDelegate(self._delegate)
+        self.jumper = Jumper(self)
+        self._delegate.quote_clicked.connect(self.jumper.jump_to)
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         copy = QAction("Copy", self)
         copy.setShortcut(QKeySequence.StandardKey.Copy)
@@ -540,6 +549,10 @@ class ChatView(QListView):
             self.initViewItemOption(option)
             option.rect = self.visualRect(index)
             over_link = self._delegate.link_at(option, index, event.position()) is not None
+        hovered = index.row() if index.isValid() else None
+        if hovered != self._delegate.hovered_row:
+            self._delegate.hovered_row = hovered
+            self.viewport().update()
         cursor = Qt.CursorShape.PointingHandCursor if over_link else Qt.CursorShape.ArrowCursor
         self.viewport().setCursor(cursor)
         super().mouseMoveEvent(event)
@@ -573,12 +586,20 @@ class ChatView(QListView):
             return
         if not self.selectionModel().isSelected(index):
             self.setCurrentIndex(index)
-        menu = QMenu(self)
-        menu.addAction("Copy text", self.copy_selection)
-        if index.data(MessageRoles.STATE) == "failed":
-            cid = str(index.data(MessageRoles.CLIENT_MSG_ID))
-            menu.addAction(menu_icon("retry"), "Retry", lambda: self.retry_requested.emit(cid))
-            menu.addAction(
-                menu_icon("discard"), "Discard", lambda: self.discard_requested.emit(cid)
-            )
-        menu.exec(event.globalPos())
+        message_menu.context_menu(self, index).exec(event.globalPos())
+
+    # --- v2: reply, edit, react ------------------------------------------------------------
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self._delegate.hovered_row = None
+        self.viewport().update()
+        super().leaveEvent(event)
+
+    def highlight_message(self, message_id: int | None) -> None:
+        self._delegate.highlighted_id = message_id
+        self.viewport().update()
+
+    def _on_react_button(self, message_id: int, where: QPoint) -> None:
+        index = self.indexAt(self.viewport().mapFromGlobal(where))
+        if index.isValid():
+            message_menu.reactions_menu(self, message_id, index, where)

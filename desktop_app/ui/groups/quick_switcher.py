@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.models.group_list_model import GroupListModel, GroupRoles
-from desktop_app.ui.group_list import ROW_HEIGHT, GroupDelegate, GroupFilter
+from desktop_app.ui.groups.group_list import ROW_HEIGHT, GroupDelegate, GroupFilter
 
 SWITCHER_WIDTH = 420
 # The list grows with the matches up to this many rows, then scrolls.

@@ -1,0 +1,1 @@
+"""App-level dialogs: sign-in, diagnostics, undeliverable messages, the sign-out prompt."""

@@ -1,0 +1,1 @@
+"""Groups: the group list, the quick switcher and the dialogs that create and change groups."""
