@@ -89,6 +89,7 @@ class Outbox:
         self.instance_id = instance_id
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, isolation_level=None)
+        self.closed = False
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=2000")
@@ -103,6 +104,7 @@ class Outbox:
         return self.user_id, self.instance_id
 
     def close(self) -> None:
+        self.closed = True
         self._db.close()
 
     def add(self, item: OutboxItem) -> None:
@@ -155,6 +157,9 @@ class Outbox:
         return _item(row) if row else None
 
     def count(self) -> int:
+        # A window may still ask while its session is being signed out; nothing is queued then.
+        if self.closed:
+            return 0
         row = self._db.execute(f"SELECT COUNT(*) FROM outbox WHERE {_MINE}", self._me).fetchone()
         return int(row[0])
 
