@@ -13,9 +13,13 @@ PREVIEW_CHARS = 80
 OWN_SENDER_LABEL = "You"
 
 
+DELETED_PREVIEW = "message deleted"
+
+
 def preview_text(sender_name: str, body: str) -> str:
     """The preview line: the sender, then the first line of the body, cut to PREVIEW_CHARS."""
-    first_line = body.strip().splitlines()[0] if body.strip() else ""
+    # Bodies are never blank on the wire, so an empty one is a deleted message's tombstone.
+    first_line = body.strip().splitlines()[0] if body.strip() else DELETED_PREVIEW
     text = f"{sender_name}: {first_line}"
     return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
 
