@@ -13,6 +13,7 @@ class ServerEvent(StrEnum):
     TYPING = "typing"
     READ = "read"
     EVENT = "event"  # protocol v2: one group log event
+    GROUP_MUTED = "group:muted"  # issue 12: the caller muted or unmuted a group
 
 
 class ClientEvent(StrEnum):

@@ -155,6 +155,18 @@ class Reaction(WireModel):
     user_ids: list[Id]
 
 
+class Attachment(WireModel):
+    """A stored file: in a message, or an upload not yet in one (issue 12)."""
+
+    id: Id
+    name: StrictStr
+    size: Annotated[StrictInt, Field(ge=0)]
+    content_type: StrictStr
+    width: StrictInt | None = None
+    height: StrictInt | None = None
+    thumbnail: StrictBool = False
+
+
 class Message(WireModel):
     id: Id
     group_id: Id
@@ -168,6 +180,8 @@ class Message(WireModel):
     deleted: StrictBool = False
     reply_to: ReplyTo | None = None
     reactions: list[Reaction] = Field(default_factory=list)
+    attachments: list[Attachment] = Field(default_factory=list)
+    mentions: list[Id] = Field(default_factory=list)
 
 
 class Group(WireModel):
@@ -182,6 +196,7 @@ class Group(WireModel):
     # protocol v2
     creator: User | None = None
     head_seq: Seq = 0
+    muted: StrictBool = False
 
 
 class Member(User):
@@ -233,6 +248,10 @@ class SendMessageRequest(RequestModel):
     reply_to_message_id: Id | None = None
 
 
+class MuteRequest(RequestModel):
+    muted: StrictBool
+
+
 class ReadRequest(RequestModel):
     seq: Seq
 
@@ -257,6 +276,25 @@ class GroupsResponse(WireModel):
 
 class MemberResponse(WireModel):
     member: User
+
+
+class MuteState(WireModel):
+    """Answer of PUT /api/groups/{id}/muted and payload of the `group:muted` socket event."""
+
+    group_id: Id
+    muted: StrictBool
+
+
+class SearchHit(WireModel):
+    message: Message
+    group_name: StrictStr
+    # [start, end) code point offsets into message.body of the words that matched.
+    highlights: list[tuple[StrictInt, StrictInt]] = Field(default_factory=list)
+
+
+class SearchResults(WireModel):
+    results: list[SearchHit]
+    has_more: StrictBool
 
 
 class MessagesPage(WireModel):
@@ -363,6 +401,7 @@ class MessageEditedData(WireModel):
     message_id: Id
     body: StrictStr
     edited_at: UtcTime
+    mentions: list[Id] = Field(default_factory=list)
 
 
 class MessageRefData(WireModel):
