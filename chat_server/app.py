@@ -72,7 +72,7 @@ def build_context(settings: Settings) -> AppContext:
         users=UserService(db, settings.user_search_max),
         groups=group_service,
         messages=message_service,
-        events=EventService(db, settings, fanout),
+        events=EventService(db, settings, fanout, limiters.send),
         realtime=realtime,
         limiters=limiters,
         control=control,

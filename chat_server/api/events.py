@@ -44,6 +44,7 @@ async def list_events(
         **errors_doc(
             (403, "`not_author` (edit or delete of another's message) or `not_creator`"),
             (409, "`message_deleted` or `edit_window_closed`"),
+            429,
         ),
     },
     openapi_extra={

@@ -32,6 +32,7 @@ from chat_protocol.models import (
 from chat_protocol.validation import body_problem, is_blank
 from chat_server import errors
 from chat_server.config import Settings
+from chat_server.ratelimit_shared import SendLimiter
 from chat_server.services.fanout import Caller, Fanout
 from chat_server.services.messages import load_message
 from chat_server.storage import events, groups
@@ -66,11 +67,27 @@ class Outcome:
 Handler = Callable[[AsyncConnection, Caller, int, Any, datetime], Awaitable[Outcome]]
 
 
+async def _prior_outcome(
+    conn: AsyncConnection, caller: Caller, group_id: int, client_event_id: str
+) -> Outcome | None:
+    """200 with the event this user already stored under `client_event_id`, if any."""
+    prior = await events.by_client_id(conn, caller.id, client_event_id)
+    if prior is None:
+        return None
+    if int(prior.group_id) != group_id:
+        raise errors.ValidationFailed("This client_event_id was already used in another group.")
+    return Outcome(200, events.event_from_row(prior))
+
+
 class EventService:
-    def __init__(self, db: Database, settings: Settings, fanout: Fanout) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, fanout: Fanout, bucket: SendLimiter
+    ) -> None:
         self.db = db
         self.settings = settings
         self.fanout = fanout
+        # The same per-user bucket as message sends: every change written to a log counts.
+        self.bucket = bucket
         self._handlers: dict[str, Handler] = {
             EventKind.MESSAGE_EDITED: self._edit,
             EventKind.MESSAGE_DELETED: self._delete,
@@ -97,27 +114,39 @@ class EventService:
 
     async def post(self, caller: Caller, group_id: int, request: Any) -> Outcome:
         """Store and announce one change; the answer (201 event, 200 original, 200 message)."""
+        wait = await self.bucket.take(caller.id)
+        if wait > 0:
+            # Over the limit: only a retry of something already stored may pass.
+            replay = await self._replay(caller, group_id, request.client_event_id)
+            if replay is None:
+                raise errors.RateLimited("Changing too fast; slow down.", wait)
+            return replay
         for _ in range(POST_ATTEMPTS):
             try:
                 outcome = await self._store(caller, group_id, request)
             except IntegrityError:
                 continue
+            if outcome.event is None:
+                await self.bucket.refund(caller.id)
             await self._announce(outcome, group_id)
             return outcome
         raise RuntimeError("could not store the event after repeated conflicts")
+
+    async def _replay(self, caller: Caller, group_id: int, client_event_id: str) -> Outcome | None:
+        """The answer to a retry of a stored change, None when nothing was stored under it."""
+        async with self.db.read() as conn:
+            if not await groups.is_member(conn, group_id, caller.id):
+                raise errors.GroupNotFound()
+            return await _prior_outcome(conn, caller, group_id, client_event_id)
 
     async def _store(self, caller: Caller, group_id: int, request: Any) -> Outcome:
         now = now_utc()
         async with self.db.write() as conn:
             if not await groups.is_member(conn, group_id, caller.id):
                 raise errors.GroupNotFound()
-            prior = await events.by_client_id(conn, caller.id, request.client_event_id)
+            prior = await _prior_outcome(conn, caller, group_id, request.client_event_id)
             if prior is not None:
-                if int(prior.group_id) != group_id:
-                    raise errors.ValidationFailed(
-                        "This client_event_id was already used in another group."
-                    )
-                return Outcome(200, events.event_from_row(prior))
+                return prior
             return await self._handlers[request.kind](conn, caller, group_id, request, now)
 
     async def _announce(self, outcome: Outcome, group_id: int) -> None:

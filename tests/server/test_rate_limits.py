@@ -69,3 +69,33 @@ async def test_login_failures_are_counted_per_client_address_behind_a_trusted_pr
         guesser = [await login(f"victim{i}", "203.0.113.7") for i in range(3)]
         assert guesser == [401, 401, 429], "the per-address window of the guessing client"
         assert await login("someone_else", "198.51.100.20") == 401, "another client is not locked"
+
+
+async def test_posted_changes_share_the_send_bucket_and_retries_pass(
+    make_server: Callable[..., ServerProcess],
+) -> None:
+    """Edits, reactions and the rest of POST …/events take from the same per-user bucket as
+    sends; a retry of a stored change still answers its original, and a no-op is free."""
+    server = make_server(args=["--send-burst", "3", "--send-window-seconds", "600"])
+    alice = await Api.new_user(server.url)
+    group_id = await group_of(alice)
+    message = (await alice.send(group_id, "first")).json()
+    edit_id = str(uuid.uuid4())
+
+    async def change(kind: str, data: dict[str, object], cid: str | None = None) -> httpx.Response:
+        body = {"client_event_id": cid or str(uuid.uuid4()), "kind": kind, "data": data}
+        return await alice.request("POST", f"/api/groups/{group_id}/events", json=body)
+
+    react = {"message_id": message["id"], "emoji": "👍"}
+    assert (await change("reaction.added", react)).status_code == 201
+    # Adding the same reaction again stores nothing and takes nothing from the bucket, so
+    # the third change of the burst still passes.
+    assert (await change("reaction.added", react)).status_code == 200
+    edit = await change("message.edited", {"message_id": message["id"], "body": "one"}, edit_id)
+    assert edit.status_code == 201
+    limited = await change("message.edited", {"message_id": message["id"], "body": "two"})
+    assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"
+    assert int(limited.headers["Retry-After"]) >= 1
+    retry = await change("message.edited", {"message_id": message["id"], "body": "x"}, edit_id)
+    assert retry.status_code == 200 and retry.json()["seq"] == edit.json()["seq"]
+    await alice.close()
