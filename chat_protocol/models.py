@@ -308,6 +308,8 @@ class Health(WireModel):
     redis: StrictStr
     version: StrictStr
     instance_id: StrictStr | None = None
+    # `ok`, or `behind`: this node has not read the control log (revocations, removals) lately.
+    control_log: StrictStr | None = None
 
 
 # --- Socket.IO payloads ----------------------------------------------------------

@@ -64,6 +64,7 @@ def build_context(settings: Settings) -> AppContext:
     fanout.target = realtime
     control = ControlFollower(db, auth_service)
     control.sink = realtime
+    metrics.control_log_age.set_function(control.age)
     return AppContext(
         settings=settings,
         db=db,

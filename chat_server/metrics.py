@@ -52,6 +52,11 @@ class Metrics:
             ["path"],
             registry=self.registry,
         )
+        self.control_log_age = Gauge(
+            "chat_control_log_age_seconds",
+            "Seconds since this node last read the whole control log (revocations, removals)",
+            registry=self.registry,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

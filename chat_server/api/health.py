@@ -26,13 +26,15 @@ async def healthz(request: Request) -> Response:
             redis = "ok" if await manager.redis_ping() else "down"
     else:
         redis = "disabled"
-    healthy = db_ok and redis in ("ok", "disabled")
+    control_log = context.control.state()
+    healthy = db_ok and redis in ("ok", "disabled") and control_log == "ok"
     body = {
         "status": "ok" if healthy else "degraded",
         "db": "ok" if db_ok else "down",
         "redis": redis,
         "version": __version__,
         "instance_id": context.db.instance_id,
+        "control_log": control_log,
     }
     return json_response(body, 200 if healthy else 503)
 

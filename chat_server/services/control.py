@@ -41,6 +41,9 @@ PRUNE_EVERY_SECONDS = 600.0
 RESYNC_AFTER_SECONDS = 5.0
 FAILURE_LOG_EVERY_SECONDS = 30.0
 ERROR_TEXT_MAX = 200
+# /healthz says "behind" once the last good read is this old: revocations and removals no
+# longer reach this node's sockets within the 5 s the operations guide promises.
+BEHIND_AFTER_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,7 @@ class ControlFollower:
         self._last_id = 0
         self._holes: dict[int, float] = {}  # id -> when to stop waiting for it
         self._failing_since: float | None = None
+        self._last_read = clock()
         self._failure_logged = 0.0
         self._next_prune = 0.0
         self._task: asyncio.Task[Any] | None = None
@@ -90,8 +94,17 @@ class ControlFollower:
             if missing not in present:
                 self._holes[missing] = started + HOLE_GRACE_SECONDS
         self._last_id = head
+        self._last_read = started
         self.auth.trust_cache_until(started + CACHE_TRUST_SECONDS)
         self._task = asyncio.create_task(self._run(), name="control-log-follower")
+
+    def age(self) -> float:
+        """Seconds since the start of the last round that read the whole log (or since start)."""
+        return max(self._clock() - self._last_read, 0.0)
+
+    def state(self) -> str:
+        """`ok`, or `behind` when entries may be waiting longer than the promised bound."""
+        return "ok" if self.age() <= BEHIND_AFTER_SECONDS else "behind"
 
     async def close(self) -> None:
         if self._task is not None:
@@ -123,6 +136,7 @@ class ControlFollower:
             self._note_failure(started, exc)
             return
         self._expire_holes(started)
+        self._last_read = started
         self.auth.trust_cache_until(started + CACHE_TRUST_SECONDS)
         if self._failing_since is not None:
             outage = started - self._failing_since

@@ -14,6 +14,11 @@ import socketio
 
 from chat_server.config import Settings
 from chat_server.embedded import DEMO_PASSWORD, EmbeddedServer, demo_users
+from chat_server.metrics import Metrics
+from chat_server.services.auth import AuthService
+from chat_server.services.control import ControlFollower
+from chat_server.services.fanout import FanoutRelay
+from chat_server.storage.db import Database
 from tests.support.api import Api, group_of
 from tests.support.server import TEST_ENV, ServerProcess
 from tests.support.sockets import connect, connect_error
@@ -29,7 +34,26 @@ async def test_health_reports_db_and_redis(server: ServerProcess) -> None:
         and body["db"] == "ok"
         and body["redis"] == "disabled"
         and body["version"]
+        and body["control_log"] == "ok"
     )
+
+
+async def test_control_log_follower_says_behind_once_it_cannot_read_for_five_seconds() -> None:
+    """A node whose database stopped answering cannot apply revocations within the bound:
+    /healthz's `control_log` (and the age gauge) must say so, and clear on the next read."""
+    now = [1000.0]
+    # Nothing listens on port 1: every read of this database fails, as during an outage.
+    down = Database("postgresql+asyncpg://postgres@127.0.0.1:1/test")
+    auth = AuthService(down, Settings(), FanoutRelay(), Metrics())
+    follower = ControlFollower(down, auth, clock=lambda: now[0])
+    try:
+        assert follower.state() == "ok"
+        for _ in range(6):
+            now[0] += 1.0
+            await follower.poll()
+        assert follower.state() == "behind" and follower.age() == 6.0
+    finally:
+        await down.engine.dispose()
 
 
 def test_health_is_503_when_redis_is_unreachable(tmp_path: Path) -> None:
