@@ -30,6 +30,7 @@ from PySide6.QtCore import QCoreApplication, QDeadlineTimer
 from chat_protocol.models import User
 from desktop_app.models.bridge import SessionBridge
 from desktop_app.settings import Profile
+from tests.support.qt_fixtures import stopped_default_executor
 from tests.support.session import FAST_SESSION
 
 T = TypeVar("T")
@@ -46,7 +47,8 @@ def _session_loop(qapp: Any) -> Iterator[qasync.QEventLoop]:
     # The constructor marks it as the thread's running loop; that is done per test below,
     # so suites using pytest-asyncio (which refuses a running loop) are not disturbed.
     asyncio.events._set_running_loop(None)
-    yield loop
+    with stopped_default_executor(loop):
+        yield loop
 
 
 @pytest.fixture

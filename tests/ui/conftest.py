@@ -26,6 +26,7 @@ from desktop_app.ui.dialogs.sign_in import remember_user
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.theme import ThemeChoice
 from tests.support.server import PASSWORD, ServerProcess, register, unique_name
+from tests.support.qt_fixtures import stopped_default_executor
 from tests.support.session import FAST_SESSION
 
 T = TypeVar("T")
@@ -46,7 +47,8 @@ def _session_loop(qapp: Any) -> Iterator[qasync.QEventLoop]:
     # One loop per run: a second QEventLoop on the same QApplication is not driven.
     loop = qasync.QEventLoop(qapp, already_running=True)
     asyncio.set_event_loop(loop)
-    yield loop
+    with stopped_default_executor(loop):
+        yield loop
     asyncio.set_event_loop(None)
 
 
