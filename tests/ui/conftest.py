@@ -6,6 +6,7 @@
 `desktop`    a DesktopApp with fast reconnects, DESKTOP_APP_HOME in a temp dir; shut down after.
 `sign_in`    `sign_in(desktop, url, username, password) -> MainWindow`: a window of its own
              profile, exactly as the sign-in dialog would leave it.
+`ui`         the fixtures most tests take (desktop … qtbot) as one `UiKit` (v2_helpers).
 `roomy_server` a module's server that lets one user post a long history quickly.
 """
 
@@ -25,9 +26,10 @@ from desktop_app.settings import Profile
 from desktop_app.ui.dialogs.sign_in import remember_user
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.theme import ThemeChoice
-from tests.support.server import PASSWORD, ServerProcess, register, unique_name
 from tests.support.qt_fixtures import stopped_default_executor
+from tests.support.server import PASSWORD, ServerProcess, register, unique_name
 from tests.support.session import FAST_SESSION
+from tests.ui.v2_helpers import UiKit
 
 T = TypeVar("T")
 
@@ -98,6 +100,20 @@ def roomy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
     proc.start()
     yield proc
     proc.stop()
+
+
+@pytest.fixture
+def ui(
+    desktop: DesktopApp,
+    server: Any,
+    users: Callable[[int], list[str]],
+    sign_in: Callable[..., MainWindow],
+    arun: Callable[..., Any],
+    wait_for: Callable[..., None],
+    qtbot: Any,
+) -> UiKit:
+    """`desktop`, `server`, `users`, `sign_in`, `arun`, `wait_for` and `qtbot` as one."""
+    return UiKit(desktop, server, users, sign_in, arun, wait_for, qtbot)
 
 
 @pytest.fixture

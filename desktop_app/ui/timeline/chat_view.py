@@ -312,6 +312,12 @@ class ChatView(QListView):
         elif window.source.has_older():
             window.source.request_older()
 
+    def reader_moved(self) -> None:
+        """The reader went somewhere on purpose (a quote's original): a pending move to the
+        first unread must not take the view away from there."""
+        self._seeking = False
+        self._jumped = True
+
     def scroll_to_newest(self) -> None:
         """Jump to the newest message and stay pinned there (Esc, the ↓ button, own sends):
         the user chose to, so what comes into view is read even if some was skipped."""
