@@ -103,17 +103,9 @@ def roomy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
 
 
 @pytest.fixture
-def ui(
-    desktop: DesktopApp,
-    server: Any,
-    users: Callable[[int], list[str]],
-    sign_in: Callable[..., MainWindow],
-    arun: Callable[..., Any],
-    wait_for: Callable[..., None],
-    qtbot: Any,
-) -> UiKit:
+def ui(request: pytest.FixtureRequest) -> UiKit:
     """`desktop`, `server`, `users`, `sign_in`, `arun`, `wait_for` and `qtbot` as one."""
-    return UiKit(desktop, server, users, sign_in, arun, wait_for, qtbot)
+    return UiKit(*(request.getfixturevalue(name) for name in UiKit._fields))
 
 
 @pytest.fixture
