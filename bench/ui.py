@@ -6,10 +6,11 @@
    of its chat holding messages), against an embedded server that is already running;
    compared with a bare PySide6 window (QApplication + QWidget) timed the same way, runs
    interleaved. The goal is each first window within 2x of the bare one.
-2. Stalls: a visible main window with one chat open; 2,000 messages/s arrive into that
-   chat through the socket's entry point (Connection.on_event("message:new", …)) for a
-   few seconds, paced by the wall clock (a late tick delivers what piled up, as a socket
-   buffer would). A 1 ms heartbeat timer records every gap in the Qt event loop; the
+2. Stalls: a visible main window with one chat open; 2,000 protocol v2 log events/s
+   arrive into that chat through the socket's entry point (Connection.on_event("event",
+   …)) for a few seconds, paced by the wall clock (a late tick delivers what piled up, as
+   a socket buffer would). The mix (bench/v2_event_mix.py): 60% posts (some replies), 10%
+   edits, 5% deletions, 15% reactions, 10% member events. A 1 ms heartbeat timer records every gap in the Qt event loop; the
    longest gap minus the heartbeat interval is the longest stall (target: under 50 ms).
 
     python bench/ui.py [--runs 5] [--rate 2000] [--seconds 8] [--nice -15]
@@ -34,12 +35,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 RESULT_PATH = ROOT / "bench" / "results" / "ui.json"
 STALL_TARGET_MS = 50.0
 HEARTBEAT_MS = 1
@@ -220,19 +222,6 @@ def _stats(values: list[float]) -> dict[str, float]:
 # --- in-process stall measurement ---------------------------------------------------------------
 
 
-def _message(mid: int, gid: int, seq: int, sender: dict[str, Any], at: datetime) -> dict[str, Any]:
-    return {
-        "id": mid,
-        "group_id": gid,
-        "seq": seq,
-        "sender": sender,
-        "client_msg_id": f"00000000-0000-4000-8000-{mid:012d}",
-        "body": f"Message {seq}: the quick brown fox jumps over the lazy dog, "
-        + "and keeps going " * (seq % 4),
-        "created_at": at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z",
-    }
-
-
 class BenchHost:
     """The smallest WindowHost: the benchmark needs a window, not an application."""
 
@@ -290,12 +279,10 @@ async def bench_stalls(rate: int, seconds: float) -> dict[str, Any]:
     window.open_group(gid)
     for _ in range(20):
         qapp.processEvents()
+    from v2_event_mix import event_mix  # bench/ is on sys.path (above)
+
     total = int(rate * seconds)
-    senders = [{"id": i, "username": f"user{i}", "display_name": f"User {i}"} for i in range(2, 12)]
-    events = [
-        _message(i + 1, gid, i + 1, senders[(i // 3) % 10], T0 + timedelta(milliseconds=i))
-        for i in range(total)
-    ]
+    events, kinds = event_mix(gid, total, T0, list(range(2, 12)))
     # What the app does once its first windows are up; the prepared events (the bench's
     # own data, standing in for bytes in a socket buffer) are frozen with them.
     gc_tuning.settle()
@@ -317,7 +304,7 @@ async def bench_stalls(rate: int, seconds: float) -> dict[str, Any]:
     def feed() -> None:
         due = min(total, int((time.perf_counter() - started) * rate))
         while state["sent"] < due:
-            on_event("message:new", events[state["sent"]])
+            on_event("event", events[state["sent"]])
             state["sent"] += 1
         if state["sent"] >= total:
             fed_all.set()
@@ -353,12 +340,15 @@ async def bench_stalls(rate: int, seconds: float) -> dict[str, Any]:
     pinned = view.is_pinned and bar.value() == bar.maximum()
     last_shown = view.model().rowCount() if view.model() is not None else 0
     held = bridge.message_model(gid).rowCount()
+    # Every event applied live, in order (none left waiting for a catch-up).
+    applied = sync.timeline(gid).hi
     stalls = sorted(max(0.0, g - HEARTBEAT_MS) for g in gaps)
     busy.sort()
     window.close()
     return {
         "rate_offered_per_s": rate,
-        "messages": total,
+        "events": total,
+        "events_by_kind": dict(sorted(kinds.items())),
         "feed_seconds": round(feed_seconds, 2),
         "rate_achieved_per_s": round(total / feed_seconds),
         "cpu_seconds": round(cpu, 2),
@@ -372,6 +362,7 @@ async def bench_stalls(rate: int, seconds: float) -> dict[str, Any]:
         "p99_busy_ms": round(busy[int(len(busy) * 0.99)], 2),
         "load_average_1min": round(load_before, 2),
         "target_ms": STALL_TARGET_MS,
+        "applied_through_seq": applied,
         "model_rows": held,
         "view_rows": last_shown,
         "pinned_to_newest_at_end": pinned,

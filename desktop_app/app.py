@@ -22,7 +22,13 @@ from desktop_app import APP_NAME, __version__
 from desktop_app.settings import Profile
 from desktop_app.tasks import shutdown_tasks, spawn
 from desktop_app.ui import gc_tuning, refcount_guard, theme
-from desktop_app.ui.dialogs.sign_in import SignedIn, SignInDialog, cached_user, remember_user
+from desktop_app.ui.dialogs.sign_in import (
+    SignedIn,
+    SignInDialog,
+    cached_user,
+    remember_user,
+    remembered_name,
+)
 from desktop_app.ui.icons import icon
 from desktop_app.ui.notifications import Notifier
 from desktop_app.ui.theme import ThemeChoice
@@ -100,6 +106,9 @@ class DesktopApp(QObject):
         self._quitting = False
         self._holds = 0
         self._first_window: QWidget | None = None
+        # A remembered user's first window, painted before its session exists (see
+        # `open_first_window`); `finish_first_window` gives it the session.
+        self._unattached: tuple[MainWindow, Profile] | None = None
         # Sessions made before the event loop exists start when it runs (after the first paint).
         self._unstarted: list[SessionBridge] = []
         self.server: Any = None
@@ -138,7 +147,8 @@ class DesktopApp(QObject):
 
     def open_first_window(self) -> QWidget | None:
         """Before the event loop: open what needs no network (the sign-in dialog of a profile
-        without a token, or the window of a remembered user); None when `run` must."""
+        without a token, or the first frame of a remembered user's window); None when `run`
+        must. Call `finish_first_window` once it painted."""
         if self.options.demo:
             return None
         profile = _load_profile(self.options.profile, self.options.server_url)
@@ -146,13 +156,34 @@ class DesktopApp(QObject):
         if not profile.token or not profile.server_url:
             window = self.ask_sign_in(profile)
         else:
-            known = cached_user(profile)
-            if known is not None and known.username == profile.username:
-                window = self.open_window(
-                    profile, SignedIn(profile.server_url, profile.token, known)
-                )
+            known = remembered_name(profile)
+            if known is not None and known[1] == profile.username:
+                from desktop_app.ui.main_window import MainWindow
+
+                shell = MainWindow(None, profile, self, identity=(profile.server_url, *known))
+                self._unattached = (shell, profile)
+                shell.show()
+                window = shell
         self._first_window = window
         return window
+
+    def finish_first_window(self) -> None:
+        """After the first paint: the session stack loads and the remembered user's window
+        gets its session (its cache and socket start with the event loop, in `run`)."""
+        if self._unattached is None:
+            return
+        window, profile = self._unattached
+        self._unattached = None
+        known = cached_user(profile)
+        if known is None or profile.token is None or profile.server_url is None:
+            # The remembered record does not validate: `run` resumes the profile as usual.
+            window.close()
+            window.deleteLater()
+            self._first_window = None
+            return
+        bridge = self.session_for(profile, SignedIn(profile.server_url, profile.token, known))
+        window.attach(bridge)
+        self.windows.append(window)
 
     async def open_profile(
         self, name: str, server_url: str | None = None, place: QRect | None = None
@@ -545,6 +576,7 @@ def run_app(options: AppOptions, argv: list[str] | None = None) -> int:
     first = app.open_first_window()
     if first is not None:
         wait_for_first_paint(first)
+        app.finish_first_window()
 
     async def main() -> int:
         _install_sigint(app)

@@ -13,8 +13,6 @@ See tests/support/server.py for the helpers' details.
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,8 +21,6 @@ import pytest
 
 from tests.support.server import ServerProcess
 from tests.support.server import register as _register
-
-_EXIT_STATUS = pytest.StashKey[int]()
 
 # wait_for, arun and app_home for the Qt suites (tests/client, tests/ui).
 pytest_plugins = ["tests.support.qt_fixtures"]
@@ -66,18 +62,3 @@ def fresh_server(make_server: Callable[..., ServerProcess]) -> ServerProcess:
 @pytest.fixture
 def register() -> Callable[..., tuple[dict[str, Any], str]]:
     return _register
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    session.config.stash[_EXIT_STATUS] = int(exitstatus)
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    # After the merged v2 suite, interpreter teardown aborts in Qt ("QThread: Destroyed while
-    # thread is still running") once every test has reported; exit with pytest's own status
-    # instead. Known debt: find the thread left running (see the closing note).
-    status = config.stash.get(_EXIT_STATUS, None)
-    if status is not None:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(status)

@@ -65,9 +65,13 @@ class MainMenus:
         self._action(go, "Previous &Unread Group", None, "Alt+Shift+Up", lambda: w.step_unread(-1))
         self._action(go, "Next Unread &Group", None, "Alt+Shift+Down", lambda: w.step_unread(1))
         self._action(
-            go, "Jump to &Newest Message", "arrow-down", None, w.chat.view.scroll_to_newest
+            go,
+            "Jump to &Newest Message",
+            "arrow-down",
+            None,
+            lambda: w.chat.view.scroll_to_newest(),
         )
-        self._action(go, "&Filter Groups", "search", "Ctrl+F", w.groups.focus_filter)
+        self._action(go, "&Filter Groups", "search", "Ctrl+F", lambda: w.groups.focus_filter())
         view = bar.addMenu("&View")
         theme_menu = view.addMenu("&Theme")
         self._menu_icons.append((theme_menu.menuAction(), "sun"))

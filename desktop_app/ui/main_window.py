@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QByteArray, QEvent, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -14,27 +14,60 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QSplitter
 
-from chat_protocol.models import Group, Message
-from desktop_app.models.bridge import SessionBridge
-from desktop_app.models.group_list_model import GroupRoles
-from desktop_app.session.session import Undeliverable
 from desktop_app.session.state import ConnectionStatus, ConnState
 from desktop_app.settings import Profile
-from desktop_app.ui.chat_pane import ChatPane
-from desktop_app.ui.composer.composer import join_draft
-from desktop_app.ui.dialogs.diagnostics import DiagnosticsWindow
-from desktop_app.ui.dialogs.sign_out_prompt import ask_sign_out
-from desktop_app.ui.dialogs.undeliverable import UndeliverableDialog
-from desktop_app.ui.groups.group_dialogs import AddMemberDialog, LeaveGroupDialog, NewGroupDialog
-from desktop_app.ui.groups.group_list import GroupListPanel
-from desktop_app.ui.groups.group_steps import next_group, next_unread
-from desktop_app.ui.groups.quick_switcher import QuickSwitcher
 from desktop_app.ui.icons import icon
 from desktop_app.ui.main_menus import MainMenus
-from desktop_app.ui.message_actions import MessageActions
 from desktop_app.ui.status import ConnectionStatusBar
 from desktop_app.ui.theme import ThemeChoice
 from desktop_app.ui.window_place import fit_to_screen
+from desktop_app.ui.window_skeleton import WindowSkeleton
+
+# The panes, dialogs and models below need the session stack (pydantic, the models): a
+# signed-in profile's first window paints its skeleton without them, and `attach` loads
+# them after that first paint (see `_load_parts` and app.run_app).
+if TYPE_CHECKING:
+    from chat_protocol.models import Group, Message
+    from desktop_app.models.bridge import SessionBridge
+    from desktop_app.models.group_list_model import GroupRoles
+    from desktop_app.session.session import Undeliverable
+    from desktop_app.ui.chat_pane import ChatPane
+    from desktop_app.ui.composer.composer import join_draft
+    from desktop_app.ui.dialogs.diagnostics import DiagnosticsWindow
+    from desktop_app.ui.dialogs.sign_out_prompt import ask_sign_out
+    from desktop_app.ui.dialogs.undeliverable import UndeliverableDialog
+    from desktop_app.ui.groups.group_dialogs import (
+        AddMemberDialog,
+        LeaveGroupDialog,
+        NewGroupDialog,
+    )
+    from desktop_app.ui.groups.group_list import GroupListPanel
+    from desktop_app.ui.groups.group_steps import next_group, next_unread
+    from desktop_app.ui.groups.quick_switcher import QuickSwitcher
+    from desktop_app.ui.message_actions import MessageActions
+
+
+def _load_parts() -> None:
+    """Import the window's panes and dialogs into this module (once; cheap after that)."""
+    global GroupRoles, ChatPane, join_draft, DiagnosticsWindow, ask_sign_out
+    global UndeliverableDialog, AddMemberDialog, LeaveGroupDialog, NewGroupDialog
+    global GroupListPanel, next_group, next_unread, QuickSwitcher, MessageActions
+    from desktop_app.models.group_list_model import GroupRoles
+    from desktop_app.ui.chat_pane import ChatPane
+    from desktop_app.ui.composer.composer import join_draft
+    from desktop_app.ui.dialogs.diagnostics import DiagnosticsWindow
+    from desktop_app.ui.dialogs.sign_out_prompt import ask_sign_out
+    from desktop_app.ui.dialogs.undeliverable import UndeliverableDialog
+    from desktop_app.ui.groups.group_dialogs import (
+        AddMemberDialog,
+        LeaveGroupDialog,
+        NewGroupDialog,
+    )
+    from desktop_app.ui.groups.group_list import GroupListPanel
+    from desktop_app.ui.groups.group_steps import next_group, next_unread
+    from desktop_app.ui.groups.quick_switcher import QuickSwitcher
+    from desktop_app.ui.message_actions import MessageActions
+
 
 APP_TITLE = "desktop-app"
 DEFAULT_SIZE = (1000, 680)
@@ -74,9 +107,20 @@ class MainWindow(QMainWindow):
 
     group_changed = Signal(object)  # int | None
 
-    def __init__(self, bridge: SessionBridge, profile: Profile, host: WindowHost) -> None:
+    def __init__(
+        self,
+        bridge: SessionBridge | None,
+        profile: Profile,
+        host: WindowHost,
+        *,
+        identity: tuple[str, str, str] = ("", "", ""),
+    ) -> None:
+        """A window on `bridge`; with None, its first frame only (menus, status bar, the
+        panes' outline, the saved geometry), painted before the session stack loads, with
+        `identity` (server url, display name, username) in its title and status bar;
+        `attach` then builds the rest."""
         super().__init__()
-        self.bridge = bridge
+        self.attached = False
         self.profile = profile
         self._host = host
         self._group_id: int | None = None
@@ -94,18 +138,46 @@ class MainWindow(QMainWindow):
         self._refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_DELAY_MS)
         self._refresh_timer.timeout.connect(self._refresh_now)
         self.setWindowIcon(icon("app"))
-        self._setup_ui()
+        self.status = ConnectionStatusBar(self)
+        self.setStatusBar(self.status)
+        self.status.set_status(ConnectionStatus(ConnState.OFFLINE))
         self.menus = MainMenus(self, self._host)
         self.new_window_action = self.menus.new_window_action
         self.add_member_action = self.menus.add_member_action
         self.leave_group_action = self.menus.leave_group_action
         self.theme_actions = self.menus.theme_actions
         self._setup_shortcuts()
+        self.setMinimumSize(*MIN_SIZE)
+        self.resize(*DEFAULT_SIZE)
+        self._restore_geometry()
+        if bridge is not None:
+            self.attach(bridge)
+            return
+        # The first frame: the panes' outline until `attach`.
+        saved = self.profile.ui.get("window")
+        splitter = saved.get("splitter") if isinstance(saved, dict) else None
+        skeleton = WindowSkeleton(self, splitter if isinstance(splitter, str) else None)
+        if not isinstance(splitter, str):
+            skeleton.setSizes(SPLITTER_DEFAULT)
+        self.setCentralWidget(skeleton)
+        server_url, display_name, username = identity
+        self.status.set_identity(server_url, f"{display_name} (@{username})")
+        self.setWindowTitle(window_title(None, f"{display_name} ({username})", 0))
+        for action in (self.add_member_action, self.leave_group_action):
+            action.setEnabled(False)
+
+    def attach(self, bridge: SessionBridge) -> None:
+        """Build the panes on `bridge`, in place of the first frame's outline."""
+        _load_parts()
+        self.bridge = bridge
+        self._setup_ui()
         self._connect_bridge()
-        self._restore_layout()
+        self._restore_splitter()
         self._update_title()
         self._pick_initial_group()
         self._sync_group_actions()
+        self.attached = True
+        self._update_reading()
 
     # --- building ------------------------------------------------------------------------------
 
@@ -123,8 +195,6 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes(SPLITTER_DEFAULT)
         self.splitter.splitterMoved.connect(lambda *_: self._schedule_layout_save())
         self.setCentralWidget(self.splitter)
-        self.status = ConnectionStatusBar(self)
-        self.setStatusBar(self.status)
         user = self.bridge.user
         self.status.set_identity(self.bridge.server_url, f"{user.display_name} (@{user.username})")
         self.status.set_status(self.bridge.status)
@@ -143,8 +213,6 @@ class MainWindow(QMainWindow):
         self.message_actions = MessageActions(
             self, self.bridge, self.chat, lambda: self._group_id, self._refresh_header
         )
-        self.setMinimumSize(*MIN_SIZE)
-        self.resize(*DEFAULT_SIZE)
 
     def show_theme_choice(self, choice: ThemeChoice) -> None:
         """Tick the theme in this window's menu (the choice may come from another window)."""
@@ -216,16 +284,17 @@ class MainWindow(QMainWindow):
 
     # --- layout memory -----------------------------------------------------------------------
 
-    def _restore_layout(self) -> None:
+    def _restore_geometry(self) -> None:
         saved = self.profile.ui.get("window")
         geometry = saved.get("geometry") if isinstance(saved, dict) else None
         if not isinstance(geometry, str) or not self.restoreGeometry(
             QByteArray.fromBase64(geometry.encode())
         ):
             fit_to_screen(self, DEFAULT_SIZE)
-        if not isinstance(saved, dict):
-            return
-        splitter = saved.get("splitter")
+
+    def _restore_splitter(self) -> None:
+        saved = self.profile.ui.get("window")
+        splitter = saved.get("splitter") if isinstance(saved, dict) else None
         if isinstance(splitter, str):
             self.splitter.restoreState(QByteArray.fromBase64(splitter.encode()))
 
@@ -381,6 +450,8 @@ class MainWindow(QMainWindow):
         )
 
     def _update_reading(self) -> None:
+        if not self.attached:
+            return  # the first frame: no chat yet
         self.chat.view.set_reading(self.is_reading())
 
     def _on_seen(self, group_id: int, seq: int) -> None:
@@ -528,6 +599,8 @@ class MainWindow(QMainWindow):
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         kind = event.type()
+        if not self.attached:
+            return
         if kind == QEvent.Type.ActivationChange and self.isActiveWindow():
             # With a shared session, the focused window decides which group is on screen.
             self.bridge.set_active_group(self._group_id)
@@ -604,12 +677,14 @@ class MainWindow(QMainWindow):
     # --- closing ----------------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self._store_draft()
-        self._store_layout()
-        self.profile.save()
-        if self._diagnostics is not None:
-            self._diagnostics.stop()
-            self._diagnostics.close()
-        self._disconnect_bridge()
+        if self.attached:
+            self._store_draft()
+            self._store_layout()
+            self.profile.save()
+            if self._diagnostics is not None:
+                self._diagnostics.stop()
+                self._diagnostics.close()
+            self._disconnect_bridge()
         super().closeEvent(event)
-        self._host.window_closed(self)
+        if self.attached:
+            self._host.window_closed(self)

@@ -30,6 +30,8 @@ from PySide6.QtCore import QCoreApplication, QDeadlineTimer
 from chat_protocol.models import User
 from desktop_app.models.bridge import SessionBridge
 from desktop_app.settings import Profile
+from tests.client.v2 import ClientKit
+from tests.support.qt_fixtures import stopped_default_executor
 from tests.support.session import FAST_SESSION
 
 T = TypeVar("T")
@@ -46,7 +48,8 @@ def _session_loop(qapp: Any) -> Iterator[qasync.QEventLoop]:
     # The constructor marks it as the thread's running loop; that is done per test below,
     # so suites using pytest-asyncio (which refuses a running loop) are not disturbed.
     asyncio.events._set_running_loop(None)
-    yield loop
+    with stopped_default_executor(loop):
+        yield loop
 
 
 @pytest.fixture
@@ -67,6 +70,19 @@ def qloop(_session_loop: qasync.QEventLoop) -> Iterator[qasync.QEventLoop]:
             QCoreApplication.processEvents()
         asyncio.events._set_running_loop(None)
         asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def kit(request: pytest.FixtureRequest) -> ClientKit:
+    """`server`, `register`, `make_bridge` and `wait_for` as one (tests/client/v2.py)."""
+    return ClientKit(*(request.getfixturevalue(name) for name in ClientKit._fields))
+
+
+@pytest.fixture
+def fresh_kit(request: pytest.FixtureRequest) -> ClientKit:
+    """`kit` on a server of the test's own (`fresh_server`)."""
+    names = ("fresh_server", *ClientKit._fields[1:])
+    return ClientKit(*(request.getfixturevalue(name) for name in names))
 
 
 @pytest.fixture

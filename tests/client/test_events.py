@@ -14,6 +14,7 @@ from desktop_app.session.extras import Ticks
 from desktop_app.session.state import ConnState
 from tests.client.converge import client_state, server_state
 from tests.client.peer import Peer
+from tests.client.v2 import ClientKit, peer_group
 from tests.support.server import ServerProcess
 
 Auth = tuple[dict[str, Any], str]
@@ -27,15 +28,24 @@ def column(model: MessageModel, role: MessageRoles) -> list[Any]:
     return [model.data(model.index(r), role) for r in range(model.rowCount())]
 
 
-def test_every_event_kind_is_applied_live_and_matches_the_server(
-    server: ServerProcess,
-    register: Callable[..., Auth],
-    make_bridge: Callable[..., SessionBridge],
-    wait_for: Callable[..., None],
-) -> None:
-    alice, bob, carol, dave = (register(server.url) for _ in range(4))
-    peer = Peer(server.url, bob)
-    group = peer.create_group("Team", [alice[0]["username"], carol[0]["username"]])
+def theirs_and_mine(
+    kit: ClientKit, name: str, mine: str
+) -> tuple[Auth, SessionBridge, Peer, int, dict[str, Any]]:
+    """Alice's live bridge in bob's group `name` holding bob's "theirs" and her stored `mine`
+    (in that order). Returns (alice, her bridge, bob's Peer, the group, bob's message)."""
+    (alice, _bob), peer, group = peer_group(kit, name)
+    theirs = peer.send(group, "theirs")
+    bridge = kit.make_bridge(kit.server.url, alice)
+    kit.wait_for(lambda: live(bridge))
+    model = bridge.message_model(group)
+    bridge.send(group, mine)
+    kit.wait_for(lambda: column(model, MessageRoles.STATE) == ["sent", "sent"])
+    return alice, bridge, peer, group, theirs
+
+
+def test_every_event_kind_is_applied_live_and_matches_the_server(kit: ClientKit) -> None:
+    server, _, make_bridge, wait_for = kit
+    (alice, bob, carol, dave), peer, group = peer_group(kit, "Team", 3, in_group=2)
     bridge = make_bridge(server.url, alice)
     wait_for(lambda: live(bridge))
     model = bridge.message_model(group)
@@ -98,15 +108,9 @@ def peer_groups(auth: Auth, server: ServerProcess) -> list[dict[str, Any]]:
     return list(r.json()["groups"])
 
 
-def test_events_missed_live_are_caught_up_from_the_log(
-    server: ServerProcess,
-    register: Callable[..., Auth],
-    make_bridge: Callable[..., SessionBridge],
-    wait_for: Callable[..., None],
-) -> None:
-    alice, bob = register(server.url), register(server.url)
-    peer = Peer(server.url, bob)
-    group = peer.create_group("Missed", [alice[0]["username"]])
+def test_events_missed_live_are_caught_up_from_the_log(kit: ClientKit) -> None:
+    server, _, make_bridge, wait_for = kit
+    (alice, _bob), peer, group = peer_group(kit, "Missed")
     first = peer.send(group, "one")
     bridge = make_bridge(server.url, alice)
     wait_for(lambda: live(bridge))
@@ -125,22 +129,11 @@ def test_events_missed_live_are_caught_up_from_the_log(
 
 
 def test_own_edits_deletes_and_reactions_wait_offline_in_order_and_are_sent_once(
-    fresh_server: ServerProcess,
-    register: Callable[..., Auth],
-    make_bridge: Callable[..., SessionBridge],
-    wait_for: Callable[..., None],
-    arun: Callable[..., Any],
+    fresh_kit: ClientKit, arun: Callable[..., Any]
 ) -> None:
-    server = fresh_server
-    alice, bob = register(server.url), register(server.url)
-    peer = Peer(server.url, bob)
-    group = peer.create_group("Offline", [alice[0]["username"]])
-    theirs = peer.send(group, "theirs")
-    bridge = make_bridge(server.url, alice)
-    wait_for(lambda: live(bridge))
+    server, _, make_bridge, wait_for = fresh_kit
+    alice, bridge, peer, group, theirs = theirs_and_mine(fresh_kit, "Offline", "mine, stored")
     model = bridge.message_model(group)
-    bridge.send(group, "mine, stored")
-    wait_for(lambda: column(model, MessageRoles.STATE) == ["sent", "sent"])
     mine_id = model.index(1).data(MessageRoles.ID)
     server.kill()
     wait_for(lambda: not live(bridge))
@@ -193,15 +186,9 @@ def test_own_edits_deletes_and_reactions_wait_offline_in_order_and_are_sent_once
     assert model.index(1).data(MessageRoles.DELETED) is True
 
 
-def test_a_refused_edit_settles_as_failed_with_the_servers_reason(
-    server: ServerProcess,
-    register: Callable[..., Auth],
-    make_bridge: Callable[..., SessionBridge],
-    wait_for: Callable[..., None],
-) -> None:
-    alice, bob = register(server.url), register(server.url)
-    peer = Peer(server.url, bob)
-    group = peer.create_group("Rules", [alice[0]["username"]])
+def test_a_refused_edit_settles_as_failed_with_the_servers_reason(kit: ClientKit) -> None:
+    server, _, make_bridge, wait_for = kit
+    (alice, _bob), peer, group = peer_group(kit, "Rules")
     theirs = peer.send(group, "bob's")
     bridge = make_bridge(server.url, alice)
     wait_for(lambda: live(bridge))
@@ -220,15 +207,9 @@ def test_a_refused_edit_settles_as_failed_with_the_servers_reason(
     assert peer.group(group)["name"] == "Rules"
 
 
-def test_seen_by_ticks_follow_the_members_read_markers(
-    server: ServerProcess,
-    register: Callable[..., Auth],
-    make_bridge: Callable[..., SessionBridge],
-    wait_for: Callable[..., None],
-) -> None:
-    alice, bob, carol = (register(server.url) for _ in range(3))
-    peer = Peer(server.url, bob)
-    group = peer.create_group("Ticks", [alice[0]["username"], carol[0]["username"]])
+def test_seen_by_ticks_follow_the_members_read_markers(kit: ClientKit) -> None:
+    server, _, make_bridge, wait_for = kit
+    (alice, bob, carol), peer, group = peer_group(kit, "Ticks", 2)
     bridge = make_bridge(server.url, alice)
     wait_for(lambda: live(bridge))
     model = bridge.message_model(group)
@@ -244,16 +225,10 @@ def test_seen_by_ticks_follow_the_members_read_markers(
 
 
 def test_the_cache_keeps_edits_tombstones_reactions_lines_and_members_across_a_restart(
-    fresh_server: ServerProcess,
-    register: Callable[..., Auth],
-    make_bridge: Callable[..., SessionBridge],
-    wait_for: Callable[..., None],
-    arun: Callable[..., Any],
+    fresh_kit: ClientKit, arun: Callable[..., Any]
 ) -> None:
-    server = fresh_server
-    alice, bob, carol = (register(server.url) for _ in range(3))
-    peer = Peer(server.url, bob)
-    group = peer.create_group("Kept", [alice[0]["username"]])
+    server, _, make_bridge, wait_for = fresh_kit
+    (alice, _bob, carol), peer, group = peer_group(fresh_kit, "Kept", 2, in_group=1)
     first = peer.send(group, "first")
     peer.reply(group, "reply", first["id"])
     gone = peer.send(group, "gone")
@@ -279,12 +254,8 @@ def test_the_cache_keeps_edits_tombstones_reactions_lines_and_members_across_a_r
     assert again.session.sync.timeline(group).hi == bridge.session.sync.timeline(group).hi
 
 
-def test_a_group_joined_live_shows_its_members_and_follows_them(
-    server: ServerProcess,
-    register: Callable[..., Auth],
-    make_bridge: Callable[..., SessionBridge],
-    wait_for: Callable[..., None],
-) -> None:
+def test_a_group_joined_live_shows_its_members_and_follows_them(kit: ClientKit) -> None:
+    server, register, make_bridge, wait_for = kit
     alice, bob, carol = (register(server.url) for _ in range(3))
     bridge = make_bridge(server.url, alice)
     wait_for(lambda: live(bridge))
@@ -301,21 +272,10 @@ def test_a_group_joined_live_shows_its_members_and_follows_them(
     assert who.count(True) == 1
 
 
-def test_views_hear_edits_reactions_and_reads_as_data_changes(
-    server: ServerProcess,
-    register: Callable[..., Auth],
-    make_bridge: Callable[..., SessionBridge],
-    wait_for: Callable[..., None],
-) -> None:
-    alice, bob = register(server.url), register(server.url)
-    peer = Peer(server.url, bob)
-    group = peer.create_group("Repaint", [alice[0]["username"]])
-    theirs = peer.send(group, "theirs")
-    bridge = make_bridge(server.url, alice)
-    wait_for(lambda: live(bridge))
+def test_views_hear_edits_reactions_and_reads_as_data_changes(kit: ClientKit) -> None:
+    _, _, _, wait_for = kit
+    _alice, bridge, peer, group, theirs = theirs_and_mine(kit, "Repaint", "mine")
     model = bridge.message_model(group)
-    bridge.send(group, "mine")
-    wait_for(lambda: column(model, MessageRoles.STATE) == ["sent", "sent"])
     wait_for(lambda: len(bridge.session.members(group)) == 2)
     changed: list[tuple[int, int]] = []
     model.dataChanged.connect(lambda a, b, *_: changed.append((a.row(), b.row())))

@@ -6,6 +6,7 @@
 `desktop`    a DesktopApp with fast reconnects, DESKTOP_APP_HOME in a temp dir; shut down after.
 `sign_in`    `sign_in(desktop, url, username, password) -> MainWindow`: a window of its own
              profile, exactly as the sign-in dialog would leave it.
+`ui`         the fixtures most tests take (desktop … qtbot) as one `UiKit` (v2_helpers).
 `roomy_server` a module's server that lets one user post a long history quickly.
 """
 
@@ -25,8 +26,10 @@ from desktop_app.settings import Profile
 from desktop_app.ui.dialogs.sign_in import remember_user
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.theme import ThemeChoice
+from tests.support.qt_fixtures import stopped_default_executor
 from tests.support.server import PASSWORD, ServerProcess, register, unique_name
 from tests.support.session import FAST_SESSION
+from tests.ui.v2_helpers import UiKit
 
 T = TypeVar("T")
 
@@ -46,7 +49,8 @@ def _session_loop(qapp: Any) -> Iterator[qasync.QEventLoop]:
     # One loop per run: a second QEventLoop on the same QApplication is not driven.
     loop = qasync.QEventLoop(qapp, already_running=True)
     asyncio.set_event_loop(loop)
-    yield loop
+    with stopped_default_executor(loop):
+        yield loop
     asyncio.set_event_loop(None)
 
 
@@ -96,6 +100,12 @@ def roomy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
     proc.start()
     yield proc
     proc.stop()
+
+
+@pytest.fixture
+def ui(request: pytest.FixtureRequest) -> UiKit:
+    """`desktop`, `server`, `users`, `sign_in`, `arun`, `wait_for` and `qtbot` as one."""
+    return UiKit(*(request.getfixturevalue(name) for name in UiKit._fields))
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.status import describe
 from tests.support.server import ServerProcess, register, unique_name
 from tests.ui.helpers import bodies, screenshot, shown_rows
+from tests.ui.v2_helpers import UiKit
 
 
 def test_server_stops_status_walks_offline_reconnecting_then_live_and_typed_message_arrives(
@@ -73,15 +74,8 @@ def test_server_stops_status_walks_offline_reconnecting_then_live_and_typed_mess
     assert "● Live" in shown[first_reconnect:]
 
 
-def test_clicking_the_status_opens_diagnostics_with_the_journal(
-    desktop: DesktopApp,
-    server: Any,
-    users: Callable[[int], list[str]],
-    sign_in: Callable[..., MainWindow],
-    arun: Callable[..., Any],
-    wait_for: Callable[..., None],
-    qtbot: QtBot,
-) -> None:
+def test_clicking_the_status_opens_diagnostics_with_the_journal(ui: UiKit) -> None:
+    desktop, server, users, sign_in, arun, wait_for, qtbot = ui
     (alice_name,) = users(1)
     alice = sign_in(desktop, server.url, alice_name)
     team = arun(alice.bridge.create_group("Solo", [])).id

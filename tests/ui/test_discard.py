@@ -14,6 +14,7 @@ from desktop_app.app import DesktopApp
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.timeline.message_delegate import MessageDelegate
 from tests.ui.helpers import bodies, shown_rows
+from tests.ui.v2_helpers import UiKit
 
 # The server refuses a body over the limit (422); the composer would not send it, the core does.
 REFUSED_BODY = "A long reply I wrote with care.\nSecond line.\n" + "z" * limits.BODY_MAX
@@ -60,15 +61,8 @@ def _click_discard(alice: MainWindow, body: str, qtbot: QtBot) -> None:
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=discard.center())
 
 
-def test_discard_into_an_empty_composer_gives_the_text_back_with_caret_and_focus(
-    desktop: DesktopApp,
-    server: Any,
-    users: Any,
-    sign_in: Any,
-    arun: Any,
-    wait_for: Any,
-    qtbot: QtBot,
-) -> None:
+def test_discard_into_an_empty_composer_gives_the_text_back_with_caret_and_focus(ui: UiKit) -> None:
+    desktop, server, users, sign_in, arun, wait_for, qtbot = ui
     alice, (team,) = _alice_in_a_group(desktop, server, users, sign_in, arun, wait_for)
     alice.open_group(team)
     _fail(alice, team, REFUSED_BODY, wait_for)
@@ -87,15 +81,8 @@ def test_discard_into_an_empty_composer_gives_the_text_back_with_caret_and_focus
     assert alice.profile.ui["drafts"][str(team)] == REFUSED_BODY
 
 
-def test_discard_appends_after_the_draft_never_over_it_and_undo_takes_it_out(
-    desktop: DesktopApp,
-    server: Any,
-    users: Any,
-    sign_in: Any,
-    arun: Any,
-    wait_for: Any,
-    qtbot: QtBot,
-) -> None:
+def test_discard_appends_after_the_draft_never_over_it_and_undo_takes_it_out(ui: UiKit) -> None:
+    desktop, server, users, sign_in, arun, wait_for, qtbot = ui
     alice, (team,) = _alice_in_a_group(desktop, server, users, sign_in, arun, wait_for)
     alice.open_group(team)
     _fail(alice, team, REFUSED_BODY, wait_for)
@@ -117,15 +104,8 @@ def test_discard_appends_after_the_draft_never_over_it_and_undo_takes_it_out(
     assert alice.chat.composer.text() == "a draft I am halfway through"
 
 
-def test_a_draft_ending_in_a_newline_gets_just_one_more(
-    desktop: DesktopApp,
-    server: Any,
-    users: Any,
-    sign_in: Any,
-    arun: Any,
-    wait_for: Any,
-    qtbot: QtBot,
-) -> None:
+def test_a_draft_ending_in_a_newline_gets_just_one_more(ui: UiKit) -> None:
+    desktop, server, users, sign_in, arun, wait_for, qtbot = ui
     alice, (team,) = _alice_in_a_group(desktop, server, users, sign_in, arun, wait_for)
     alice.open_group(team)
     _fail(alice, team, REFUSED_BODY, wait_for)
@@ -138,15 +118,8 @@ def test_a_draft_ending_in_a_newline_gets_just_one_more(
     assert alice.chat.composer.text() == "first\n\n" + REFUSED_BODY
 
 
-def test_a_message_of_a_group_not_on_screen_goes_back_to_that_groups_draft(
-    desktop: DesktopApp,
-    server: Any,
-    users: Any,
-    sign_in: Any,
-    arun: Any,
-    wait_for: Any,
-    qtbot: QtBot,
-) -> None:
+def test_a_message_of_a_group_not_on_screen_goes_back_to_that_groups_draft(ui: UiKit) -> None:
+    desktop, server, users, sign_in, arun, wait_for, qtbot = ui
     alice, (one, two) = _alice_in_a_group(
         desktop, server, users, sign_in, arun, wait_for, ("One", "Two")
     )

@@ -14,6 +14,7 @@ from desktop_app.session.state import ConnState
 from desktop_app.ui.groups.group_dialogs import NewGroupDialog
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.theme import ThemeChoice
+from tests.ui.v2_helpers import UiKit
 
 LONG_NAME = (
     "The quarterly planning and retrospective discussion group for the whole team, all offices"
@@ -61,14 +62,9 @@ def test_at_its_smallest_the_window_keeps_the_chat_readable_and_the_hint_on_one_
 
 
 def test_enter_in_the_new_group_member_box_adds_the_member_and_does_not_create_the_group(
-    desktop: DesktopApp,
-    server: Any,
-    users: Any,
-    sign_in: Any,
-    arun: Any,
-    wait_for: Any,
-    qtbot: QtBot,
+    ui: UiKit,
 ) -> None:
+    desktop, server, users, sign_in, _, wait_for, qtbot = ui
     alice_name, bob_name, carol_name = users(3)
     alice: MainWindow = sign_in(desktop, server.url, alice_name)
     dialog = NewGroupDialog(alice.bridge, alice)
@@ -132,15 +128,8 @@ def test_quitting_keeps_the_first_window_layout_of_a_profile(
     assert (again.width(), again.height()) == (700, 500)
 
 
-def test_the_group_filter_enter_opens_the_first_match_and_escape_clears_it(
-    desktop: DesktopApp,
-    server: Any,
-    users: Any,
-    sign_in: Any,
-    arun: Any,
-    wait_for: Any,
-    qtbot: QtBot,
-) -> None:
+def test_the_group_filter_enter_opens_the_first_match_and_escape_clears_it(ui: UiKit) -> None:
+    desktop, server, users, sign_in, arun, wait_for, qtbot = ui
     (name,) = users(1)
     window: MainWindow = sign_in(desktop, server.url, name)
     ids = [arun(window.bridge.create_group(n, [])).id for n in ("Front desk", "Back office")]
@@ -161,17 +150,10 @@ def test_the_group_filter_enter_opens_the_first_match_and_escape_clears_it(
     assert sorted(window.groups.visible_group_ids()) == sorted(ids)
 
 
-def test_the_highlight_stays_on_the_group_on_screen_while_filtering(
-    desktop: DesktopApp,
-    server: Any,
-    users: Any,
-    sign_in: Any,
-    arun: Any,
-    wait_for: Any,
-    qtbot: QtBot,
-) -> None:
+def test_the_highlight_stays_on_the_group_on_screen_while_filtering(ui: UiKit) -> None:
     """A filter that hides the open group highlights nothing (not another group), and
     clearing it puts the highlight back on the group the chat shows."""
+    desktop, server, users, sign_in, arun, wait_for, qtbot = ui
     (name,) = users(1)
     window: MainWindow = sign_in(desktop, server.url, name)
     ids = [arun(window.bridge.create_group(n, [])).id for n in ("Project X", "Random")]
@@ -309,17 +291,10 @@ def test_dark_theme_draws_field_and_check_box_outlines_that_can_be_seen(
         desktop.set_theme(ThemeChoice.LIGHT)
 
 
-def test_a_long_paste_grows_the_composer_like_typing_does(
-    desktop: DesktopApp,
-    server: Any,
-    users: Any,
-    sign_in: Any,
-    arun: Any,
-    wait_for: Any,
-    qtbot: QtBot,
-) -> None:
+def test_a_long_paste_grows_the_composer_like_typing_does(ui: UiKit) -> None:
     """Pasting 1,500 characters at once shows the composer at its full height at once, not
     squashed to a line or two until the next keystroke."""
+    desktop, server, users, sign_in, arun, wait_for, qtbot = ui
     from PySide6.QtGui import QGuiApplication
 
     from desktop_app.ui.composer.composer import MAX_VISIBLE_LINES

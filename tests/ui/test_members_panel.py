@@ -5,24 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytestqt.qtbot import QtBot
-
 from desktop_app.app import DesktopApp
 from desktop_app.models.roles import MessageRoles
 from desktop_app.ui.main_window import MIN_SIZE
 from tests.ui.helpers import screenshot
-from tests.ui.v2_helpers import answer_modal, row_data
+from tests.ui.v2_helpers import UiKit, answer_modal, row_data
 
 
-def test_members_panel_is_live_and_the_creator_renames_and_removes(
-    desktop: DesktopApp,
-    server: Any,
-    users: Any,
-    sign_in: Any,
-    arun: Any,
-    wait_for: Any,
-    qtbot: QtBot,
-) -> None:
+def test_members_panel_is_live_and_the_creator_renames_and_removes(ui: UiKit) -> None:
+    desktop, server, users, sign_in, arun, wait_for, _ = ui
     alice_name, bob_name, carol_name = users(3)
     alice = sign_in(desktop, server.url, alice_name)
     bob = sign_in(desktop, server.url, bob_name)

@@ -15,6 +15,7 @@ from desktop_app.ui.dialogs.sign_out_prompt import ask_sign_out
 from desktop_app.ui.groups.group_dialogs import NewGroupDialog
 from desktop_app.ui.main_window import MainWindow
 from tests.support.server import PASSWORD
+from tests.ui.v2_helpers import UiKit
 
 
 def _activate(window: Any, wait_for: Callable[..., None]) -> None:
@@ -78,15 +79,8 @@ def test_a_new_profiles_first_window_fits_the_screen(
     assert window.width() >= window.minimumWidth()
 
 
-def test_esc_undoes_one_thing_at_a_time_then_closes_the_chat(
-    desktop: DesktopApp,
-    server: Any,
-    users: Callable[[int], list[str]],
-    sign_in: Callable[..., MainWindow],
-    arun: Callable[..., Any],
-    wait_for: Callable[..., None],
-    qtbot: QtBot,
-) -> None:
+def test_esc_undoes_one_thing_at_a_time_then_closes_the_chat(ui: UiKit) -> None:
+    desktop, server, users, sign_in, arun, wait_for, qtbot = ui
     (name,) = users(1)
     window = sign_in(desktop, server.url, name)
     group = arun(window.bridge.create_group("Esc", [])).id
@@ -110,15 +104,8 @@ def test_esc_undoes_one_thing_at_a_time_then_closes_the_chat(
     assert not window.groups.list.selectionModel().selectedIndexes()
 
 
-def test_next_unread_group_goes_round_to_one_above(
-    desktop: DesktopApp,
-    server: Any,
-    users: Callable[[int], list[str]],
-    sign_in: Callable[..., MainWindow],
-    arun: Callable[..., Any],
-    wait_for: Callable[..., None],
-    qtbot: QtBot,
-) -> None:
+def test_next_unread_group_goes_round_to_one_above(ui: UiKit) -> None:
+    desktop, server, users, sign_in, arun, wait_for, qtbot = ui
     alice_name, bob_name = users(2)
     alice = sign_in(desktop, server.url, alice_name)
     bob = sign_in(desktop, server.url, bob_name)

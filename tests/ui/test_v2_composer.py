@@ -3,40 +3,17 @@ back, Ctrl+R replies; what the other member then sees (edited, quote, deleted, r
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
 
-from desktop_app.app import DesktopApp
 from desktop_app.models.roles import MessageRoles
 from desktop_app.session.extras import Ticks
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.timeline import message_extras as mx
 from desktop_app.ui.timeline import message_menu
 from tests.ui.helpers import bodies
-from tests.ui.v2_helpers import answer_modal, row_data, row_of_body
-
-
-def _pair(
-    desktop: DesktopApp,
-    server: Any,
-    users: Callable[[int], list[str]],
-    sign_in: Callable[..., MainWindow],
-    arun: Callable[..., Any],
-    wait_for: Callable[..., None],
-) -> tuple[MainWindow, MainWindow, int]:
-    alice_name, bob_name = users(2)
-    alice = sign_in(desktop, server.url, alice_name)
-    bob = sign_in(desktop, server.url, bob_name)
-    gid = arun(alice.bridge.create_group("Team", [bob_name])).id
-    wait_for(lambda: bob.bridge.groups.row_of(gid) is not None)
-    wait_for(lambda: alice.bridge.groups.row_of(gid) is not None)
-    alice.open_group(gid)
-    bob.open_group(gid)
-    return alice, bob, gid
+from tests.ui.v2_helpers import UiKit, answer_modal, pair, row_data, row_of_body
 
 
 def _type(qtbot: QtBot, window: MainWindow, text: str) -> None:
@@ -44,16 +21,9 @@ def _type(qtbot: QtBot, window: MainWindow, text: str) -> None:
     qtbot.keyClick(window.chat.composer.edit, Qt.Key.Key_Return)
 
 
-def test_up_edits_the_last_message_esc_gives_the_draft_back_and_bob_sees_edited(
-    desktop: DesktopApp,
-    server: Any,
-    users: Any,
-    sign_in: Any,
-    arun: Any,
-    wait_for: Any,
-    qtbot: QtBot,
-) -> None:
-    alice, bob, _gid = _pair(desktop, server, users, sign_in, arun, wait_for)
+def test_up_edits_the_last_message_esc_gives_the_draft_back_and_bob_sees_edited(ui: UiKit) -> None:
+    _, _, _, _, arun, wait_for, qtbot = ui
+    alice, bob, _gid = pair(ui)
     composer = alice.chat.composer
     _type(qtbot, alice, "helo wrld")
     wait_for(lambda: "helo wrld" in bodies(bob))
@@ -89,16 +59,9 @@ def test_up_edits_the_last_message_esc_gives_the_draft_back_and_bob_sees_edited(
     assert "helo wrld" not in bodies(alice)
 
 
-def test_reply_shows_a_quote_delete_leaves_a_tombstone_and_reactions_toggle(
-    desktop: DesktopApp,
-    server: Any,
-    users: Any,
-    sign_in: Any,
-    arun: Any,
-    wait_for: Any,
-    qtbot: QtBot,
-) -> None:
-    alice, bob, _gid = _pair(desktop, server, users, sign_in, arun, wait_for)
+def test_reply_shows_a_quote_delete_leaves_a_tombstone_and_reactions_toggle(ui: UiKit) -> None:
+    _, _, _, _, _, wait_for, qtbot = ui
+    alice, bob, _gid = pair(ui)
     _type(qtbot, bob, "lunch at noon?")
     wait_for(lambda: "lunch at noon?" in bodies(alice))
     wait_for(lambda: row_data(alice, MessageRoles.ID)[-1] is not None)
@@ -151,16 +114,9 @@ def test_reply_shows_a_quote_delete_leaves_a_tombstone_and_reactions_toggle(
     wait_for(lambda: row_data(bob, MessageRoles.DELETED)[-1] is True, timeout=10)
 
 
-def test_own_message_shows_one_tick_then_two_once_bob_has_read_it(
-    desktop: DesktopApp,
-    server: Any,
-    users: Any,
-    sign_in: Any,
-    arun: Any,
-    wait_for: Any,
-    qtbot: QtBot,
-) -> None:
-    alice, bob, gid = _pair(desktop, server, users, sign_in, arun, wait_for)
+def test_own_message_shows_one_tick_then_two_once_bob_has_read_it(ui: UiKit) -> None:
+    _, _, _, _, _, wait_for, qtbot = ui
+    alice, bob, gid = pair(ui)
     bob.close_group()
     _type(qtbot, alice, "did you see this?")
     wait_for(lambda: row_data(alice, MessageRoles.ID)[-1] is not None, timeout=10)
@@ -177,15 +133,10 @@ def test_own_message_shows_one_tick_then_two_once_bob_has_read_it(
 
 
 def test_message_menu_offers_reply_edit_delete_and_reactions_and_the_hover_button_opens_them(
-    desktop: DesktopApp,
-    server: Any,
-    users: Any,
-    sign_in: Any,
-    arun: Any,
-    wait_for: Any,
-    qtbot: QtBot,
+    ui: UiKit,
 ) -> None:
-    alice, bob, _gid = _pair(desktop, server, users, sign_in, arun, wait_for)
+    _, _, _, _, _, wait_for, qtbot = ui
+    alice, bob, _gid = pair(ui)
     alice.show()
     _type(qtbot, bob, "from bob")
     wait_for(lambda: "from bob" in bodies(alice))

@@ -1,14 +1,45 @@
-"""Helpers for the v2 UI tests: answering a modal box, reading v2 roles of the shown rows."""
+"""Helpers for the v2 UI tests: the `ui` fixture's bundle, two members of a group, answering a
+modal box, reading v2 roles of the shown rows."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QAbstractButton, QApplication, QInputDialog, QMessageBox
+from pytestqt.qtbot import QtBot
 
+from desktop_app.app import DesktopApp
 from desktop_app.models.roles import MessageRoles
 from desktop_app.ui.main_window import MainWindow
+
+
+class UiKit(NamedTuple):
+    """The fixtures most UI tests take, as one (`ui`); unpacks in this order."""
+
+    desktop: DesktopApp
+    server: Any
+    users: Callable[[int], list[str]]
+    sign_in: Callable[..., MainWindow]
+    arun: Callable[..., Any]
+    wait_for: Callable[..., None]
+    qtbot: QtBot
+
+
+def pair(ui: UiKit, name: str = "Team") -> tuple[MainWindow, MainWindow, int]:
+    """Alice and bob, each in a window of their own, with alice's group `name` (bob in it)
+    open in both windows."""
+    alice_name, bob_name = ui.users(2)
+    alice = ui.sign_in(ui.desktop, ui.server.url, alice_name)
+    bob = ui.sign_in(ui.desktop, ui.server.url, bob_name)
+    gid = ui.arun(alice.bridge.create_group(name, [bob_name])).id
+    ui.wait_for(lambda: bob.bridge.groups.row_of(gid) is not None)
+    ui.wait_for(lambda: alice.bridge.groups.row_of(gid) is not None)
+    alice.open_group(gid)
+    bob.open_group(gid)
+    return alice, bob, gid
+
 
 # A modal box is looked for this often until it shows.
 MODAL_POLL_MS = 20

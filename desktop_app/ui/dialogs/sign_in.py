@@ -74,6 +74,18 @@ def remember_user(profile: Profile, signed: SignedIn) -> None:
     profile.save()
 
 
+def remembered_name(profile: Profile) -> tuple[str, str] | None:
+    """(display name, username) of the user last signed in with this profile, read without
+    pydantic (for the first frame of their window); `cached_user` checks the whole record."""
+    raw = profile.ui.get("last_user")
+    if not isinstance(raw, dict):
+        return None
+    username, display_name = raw.get("username"), raw.get("display_name")
+    if not isinstance(username, str) or not isinstance(display_name, str):
+        return None
+    return display_name, username
+
+
 def cached_user(profile: Profile) -> User | None:
     """The user last signed in with this profile (to open offline with a saved token)."""
     raw = profile.ui.get("last_user")

@@ -29,7 +29,7 @@ from desktop_app.ui import theme
 from desktop_app.ui.timeline import message_menu
 from desktop_app.ui.timeline.jump import Jumper
 from desktop_app.ui.timeline.message_delegate import DIVIDER_HEIGHT, MessageDelegate
-from desktop_app.ui.timeline.tail_window import REVEAL_ROWS, TailWindow
+from desktop_app.ui.timeline.tail_window import MAX_WINDOW_ROWS, REVEAL_ROWS, TailWindow
 
 # The reader counts as "at the bottom" within this many pixels of it.
 PIN_TOLERANCE_PX = 24
@@ -37,6 +37,8 @@ PIN_TOLERANCE_PX = 24
 LOAD_OLDER_MARGIN_PX = 400
 # One layout batch covers the whole window (see tail_window.py for why that matters).
 MIN_BATCH = 200
+# Rows kept above the first unread when the view jumps there from far below.
+SEEK_CONTEXT_ROWS = 20
 NEW_BUTTON_MARGIN = 14
 # What is in view is checked this long after the view last moved or changed (a burst of
 # scrolling or of new rows costs one check).
@@ -310,6 +312,12 @@ class ChatView(QListView):
         elif window.source.has_older():
             window.source.request_older()
 
+    def reader_moved(self) -> None:
+        """The reader went somewhere on purpose (a quote's original): a pending move to the
+        first unread must not take the view away from there."""
+        self._seeking = False
+        self._jumped = True
+
     def scroll_to_newest(self) -> None:
         """Jump to the newest message and stay pinned there (Esc, the ↓ button, own sends):
         the user chose to, so what comes into view is read even if some was skipped."""
@@ -403,7 +411,12 @@ class ChatView(QListView):
             return
         self._set_divider(tl.confirmed[row].seq)
         if row < window.hidden_older:
-            window.reveal_older(window.hidden_older - row)
+            if window.hidden_older - row + window.rowCount() > MAX_WINDOW_ROWS:
+                # Far above the window (a fast chat): hold the rows from there on, not all of
+                # them down to the newest (each would be laid out before the scroll).
+                window.show_from(max(0, row - SEEK_CONTEXT_ROWS))
+            else:
+                window.reveal_older(window.hidden_older - row)
         self._place_at_top(row - window.hidden_older)
 
     def _place_at_top(self, window_row: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QAbstractItemView
 
 if TYPE_CHECKING:
@@ -19,7 +19,11 @@ RETRY_MS = 100
 
 
 class Jumper(QObject):
-    """One pending jump per view: the target message id and how many pages it has asked."""
+    """One pending jump per view: the target message id and how many pages it has asked.
+    `highlight_changed(message_id | None)` when the original lights up (the view is then
+    scrolled to it) and when it goes dark again."""
+
+    highlight_changed = Signal(object)
 
     def __init__(self, view: ChatView) -> None:
         super().__init__(view)
@@ -33,6 +37,7 @@ class Jumper(QObject):
         self.highlighted: int | None = None  # the message id shown highlighted
 
     def jump_to(self, message_id: int) -> None:
+        self._view.reader_moved()  # the reader's choice wins over a move to the first unread
         self._target = message_id
         self._pages = 0
         self._try()
@@ -72,3 +77,4 @@ class Jumper(QObject):
         alone: the reader may have selected something)."""
         self.highlighted = message_id
         self._view.highlight_message(message_id)
+        self.highlight_changed.emit(message_id)

@@ -124,6 +124,17 @@ class TailWindow(QAbstractListModel):
         self.endInsertRows()
         return shown
 
+    def show_from(self, row: int, rows: int = MAX_WINDOW_ROWS) -> None:
+        """Hold rows [row, row + rows) of the source instead (a jump far above the tail, such
+        as to the first unread of thousands: the view then lays out this many, not all)."""
+        start = max(0, min(row, self._source.rowCount()))
+        end = min(self._source.rowCount(), start + rows)
+        if (start, end) == (self._start, self._end):
+            return
+        self.beginResetModel()
+        self._start, self._end = start, end
+        self.endResetModel()
+
     def trim_to_tail(self) -> int:
         """Hide rows above the newest `tail` (only when the reader is at the bottom)."""
         excess = self.rowCount() - self._tail
