@@ -74,7 +74,7 @@ def build_context(settings: Settings) -> AppContext:
         groups=group_service,
         messages=message_service,
         events=EventService(db, settings, fanout),
-        search=SearchService(db),
+        search=SearchService(db, settings.search_burst),
         realtime=realtime,
         limiters=limiters,
         control=control,

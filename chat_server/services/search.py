@@ -18,9 +18,8 @@ from chat_server.wire import message_from_row
 SEARCH_QUERY_MAX = limits.SEARCH_QUERY_MAX
 SEARCH_LIMIT_DEFAULT = limits.SEARCH_LIMIT_DEFAULT
 SEARCH_LIMIT_MAX = limits.SEARCH_LIMIT_MAX
-# A person types a search now and then; a burst covers paging through results quickly.
-# Per node: a search changes nothing, so a few more across nodes harm no one.
-SEARCH_BURST = 30
+# A full burst (settings.search_burst) refills in this time. Per node: a search changes
+# nothing, so a few more across nodes harm no one.
 SEARCH_WINDOW_SECONDS = 10.0
 # Above every id (SQLite and PostgreSQL ids are signed 64-bit).
 NO_UPPER_BOUND = errors.MAX_INT64
@@ -37,7 +36,7 @@ def check_query(q: str) -> None:
 
 
 class SearchService:
-    def __init__(self, db: Database, burst: int = SEARCH_BURST) -> None:
+    def __init__(self, db: Database, burst: int) -> None:
         self.db = db
         self._bucket = TokenBucket(burst, SEARCH_WINDOW_SECONDS)
 

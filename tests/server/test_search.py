@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from chat_protocol.models import SearchResults
-from chat_server.services.search import SEARCH_BURST
+from chat_server.config import SEARCH_BURST
 from tests.support.api import Api, group_of
 from tests.support.server import ServerProcess
 
