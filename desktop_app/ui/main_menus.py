@@ -67,7 +67,11 @@ class MainMenus:
         self._action(
             go, "Jump to &Newest Message", "arrow-down", None, w.chat.view.scroll_to_newest
         )
-        self._action(go, "&Filter Groups", "search", "Ctrl+F", w.groups.focus_filter)
+        self._action(go, "&Filter Groups", "search", "Ctrl+Alt+F", w.groups.focus_filter)
+        self._action(go, "Search in &Group…", "search", "Ctrl+F", lambda: w.show_search(False))
+        self._action(
+            go, "Search &All Groups…", "search", "Ctrl+Shift+F", lambda: w.show_search(True)
+        )
         view = bar.addMenu("&View")
         theme_menu = view.addMenu("&Theme")
         self._menu_icons.append((theme_menu.menuAction(), "sun"))

@@ -32,6 +32,7 @@ from desktop_app.ui.groups.quick_switcher import QuickSwitcher
 from desktop_app.ui.icons import icon
 from desktop_app.ui.main_menus import MainMenus
 from desktop_app.ui.message_actions import MessageActions
+from desktop_app.ui.search.search_window import SearchWindow
 from desktop_app.ui.status import ConnectionStatusBar
 from desktop_app.ui.theme import ThemeChoice
 from desktop_app.ui.window_place import fit_to_screen
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self._left_group = False  # "You left that group." stays until another group opens
         self._diagnostics: DiagnosticsWindow | None = None
         self._switcher: QuickSwitcher | None = None
+        self.search_window: SearchWindow | None = None
         self._leave_dialog: LeaveGroupDialog | None = None
         self.undeliverable_dialog: UndeliverableDialog | None = None
         self.sign_out_box: QMessageBox | None = None
@@ -563,6 +565,29 @@ class MainWindow(QMainWindow):
         self._switcher.move(geo.center().x() - self._switcher.width() // 2, geo.top() + 80)
         self._switcher.show()
         self._switcher.input.setFocus()
+
+    def show_search(self, all_groups: bool) -> None:
+        """Ctrl+F searches the open group (all groups when none is open), Ctrl+Shift+F all."""
+        group_id = None if all_groups else self._group_id
+        if self.search_window is not None:
+            self.search_window.close()
+        window = SearchWindow(
+            self.bridge.search_messages,
+            group_id,
+            self.current_group_name() if group_id else None,
+            self,
+        )
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.destroyed.connect(lambda: setattr(self, "search_window", None))
+        window.chosen.connect(self._on_search_chosen)
+        self.search_window = window
+        window.show()
+        window.input.setFocus()
+
+    def _on_search_chosen(self, group_id: int, message_id: int) -> None:
+        self.open_group(group_id)
+        if self._group_id == group_id:
+            self.chat.view.jumper.jump_to(message_id)
 
     def _on_switcher_chosen(self, group_id: int) -> None:
         # Focus returns to this window (a closed popup does not always hand it back).
