@@ -569,16 +569,15 @@ class MainWindow(QMainWindow):
     def show_search(self, all_groups: bool) -> None:
         """Ctrl+F searches the open group (all groups when none is open), Ctrl+Shift+F all."""
         group_id = None if all_groups else self._group_id
-        if self.search_window is not None:
+        if self.search_window is not None:  # one search window at a time
             self.search_window.close()
+            self.search_window.deleteLater()
         window = SearchWindow(
             self.bridge.search_messages,
             group_id,
             self.current_group_name() if group_id else None,
             self,
         )
-        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        window.destroyed.connect(lambda: setattr(self, "search_window", None))
         window.chosen.connect(self._on_search_chosen)
         self.search_window = window
         window.show()
