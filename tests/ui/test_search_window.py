@@ -92,9 +92,10 @@ def test_search_finds_marks_pages_and_jumps(
     first_page = everywhere.results.count()
     assert first_page < HISTORY
     for _ in range(3):
+        shown = everywhere.results.count()
         bar = everywhere.results.verticalScrollBar()
         bar.setValue(bar.maximum())
-        wait_for(lambda n=everywhere.results.count(): everywhere.results.count() > n, timeout=20)
+        wait_for(lambda shown=shown: everywhere.results.count() > shown, timeout=20)
     assert everywhere.results.count() > first_page
 
     # choosing the first hit opens its group at the message and highlights it
