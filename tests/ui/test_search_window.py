@@ -14,6 +14,7 @@ from desktop_app.app import DesktopApp
 from desktop_app.models.roles import MessageRoles
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.search.search_window import MESSAGE_ID_ROLE, HitWidget, SearchWindow
+from desktop_app.ui.theme import DARK, ThemeChoice
 from tests.client.seed import seed_history
 from tests.support.server import ServerProcess, register, unique_name
 from tests.ui.v2_helpers import row_data
@@ -77,6 +78,10 @@ def test_search_finds_marks_pages_and_jumps(
     (hit,) = hits(in_group)
     assert alice_name in hit.header.text() or "Needles" not in hit.header.text()
     assert ">Nëedle</span>" in hit.body.text()  # the matched word is marked, accent kept
+    desktop.set_theme(ThemeChoice.DARK)  # an open window follows the theme
+    assert DARK.muted.name() in hit.header.styleSheet()
+    assert DARK.selection.name() in hit.body.text()
+    desktop.set_theme(ThemeChoice.LIGHT)
 
     # Ctrl+Shift+F: every group, newest first, each hit naming its group
     everywhere = press(bob, "Ctrl+Shift+F")

@@ -86,6 +86,9 @@ class SearchWindow(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(self.results)
         self.resize(*WINDOW_SIZE)
+        manager = theme.manager()
+        if manager is not None:
+            manager.changed.connect(self._on_theme_changed)
 
     # --- searching ---------------------------------------------------------------------
 
@@ -150,6 +153,12 @@ class SearchWindow(QDialog):
         self.results.addItem(item)
         self.results.setItemWidget(item, widget)
 
+    def _on_theme_changed(self, colors: theme.ThemeColors) -> None:
+        for row in range(self.results.count()):
+            widget = self.results.itemWidget(self.results.item(row))
+            if isinstance(widget, HitWidget):
+                widget.restyle(colors)
+
     def _on_chosen(self, item: QListWidgetItem) -> None:
         self.chosen.emit(int(item.data(GROUP_ID_ROLE)), int(item.data(MESSAGE_ID_ROLE)))
 
@@ -159,7 +168,7 @@ class HitWidget(QWidget):
 
     def __init__(self, hit: SearchHit, show_group: bool) -> None:
         super().__init__()
-        colors = theme.colors()
+        self._hit = hit
         message = hit.message
         when = local(message.created_at)
         parts = [hit.group_name] if show_group else []
@@ -167,12 +176,7 @@ class HitWidget(QWidget):
         self.header = QLabel(" · ".join(parts), self)
         self.header.setObjectName("searchHitHeader")
         self.header.setTextFormat(Qt.TextFormat.PlainText)
-        self.header.setStyleSheet(f"color: {colors.muted.name()};")
-        mark = (
-            f"background-color: {colors.selection.name()}; color: {colors.text.name()}; "
-            "font-weight: bold;"
-        )
-        self.body = QLabel(excerpt_html(message.body, list(hit.highlights), mark), self)
+        self.body = QLabel(self)
         self.body.setObjectName("searchHitBody")
         self.body.setTextFormat(Qt.TextFormat.RichText)
         self.body.setWordWrap(True)
@@ -181,3 +185,13 @@ class HitWidget(QWidget):
         layout.setSpacing(2)
         layout.addWidget(self.header)
         layout.addWidget(self.body)
+        self.restyle(theme.colors())
+
+    def restyle(self, colors: theme.ThemeColors) -> None:
+        """Paint with the theme's colours (again when the theme changes)."""
+        self.header.setStyleSheet(f"color: {colors.muted.name()};")
+        mark = (
+            f"background-color: {colors.selection.name()}; color: {colors.text.name()}; "
+            "font-weight: bold;"
+        )
+        self.body.setText(excerpt_html(self._hit.message.body, list(self._hit.highlights), mark))
