@@ -56,7 +56,7 @@ def test_search_finds_marks_pages_and_jumps(
     alice.bridge.send(group, "the Nëedle is here")
     wait_for(lambda: alice.bridge.outbox_length == 0)
     alice.open_group(group)
-    wait_for(lambda: None not in row_data(alice, MessageRoles.ID))
+    wait_for(lambda: row_data(alice, MessageRoles.ID)[-1:] not in ([], [None]))
     needle = row_data(alice, MessageRoles.ID)[-1]
     seed_history(roomy_server, group, alice.bridge.user.id, HISTORY)
     alice.bridge.send(other, "another needle elsewhere")
