@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from chat_server import __version__
 from chat_server.adminkey import load_or_create_admin_key
-from chat_server.api import auth, events, groups, handlers, health, messages, users
+from chat_server.api import auth, events, groups, handlers, health, messages, search, users
 from chat_server.api.bodylimit import BodySizeLimit
 from chat_server.api.headers import SecurityHeaders
 from chat_server.api.openapi_doc import install_openapi
@@ -27,6 +27,7 @@ from chat_server.services.events import EventService
 from chat_server.services.fanout import FanoutRelay
 from chat_server.services.groups import GroupService
 from chat_server.services.messages import MessageService
+from chat_server.services.search import SearchService
 from chat_server.services.users import UserService
 from chat_server.storage.db import Database
 
@@ -74,6 +75,7 @@ def build_context(settings: Settings) -> AppContext:
         groups=group_service,
         messages=message_service,
         events=EventService(db, settings, fanout, limiters.send),
+        search=SearchService(db, settings.search_burst),
         realtime=realtime,
         limiters=limiters,
         control=control,
@@ -126,6 +128,7 @@ def create_app(settings: Settings) -> SecurityHeaders:
         groups.router,
         messages.router,
         events.router,
+        search.router,
         health.router,
     ):
         api.include_router(router)

@@ -21,6 +21,9 @@ DEFAULT_PORT = 8000
 DEFAULT_TOKEN_TTL_HOURS = 30 * 24.0
 ADMIN_KEY_FILE = "admin.key"
 SQLITE_FILE = "chat.db"
+# Searches a user may make in a burst (refilling over SEARCH_WINDOW_SECONDS); paging through
+# results quickly fits, a script hammering the index does not.
+SEARCH_BURST = 30
 # Connection hygiene (docs/operations.md "Connection limits"): time to send the request headers,
 # time for a Socket.IO connection to authenticate, and how many connections one client address
 # may hold in either state at once.
@@ -155,6 +158,9 @@ class Settings(BaseModel):
     )
     user_search_max: int = Field(
         limits.USER_SEARCH_MAX, ge=1, description="most users GET /api/users returns"
+    )
+    search_burst: int = Field(
+        SEARCH_BURST, ge=1, description="searches (GET /api/search) a user may make in a burst"
     )
 
     @property

@@ -13,6 +13,7 @@ from chat_server.services.control import ControlFollower
 from chat_server.services.events import EventService
 from chat_server.services.groups import GroupService
 from chat_server.services.messages import MessageService
+from chat_server.services.search import SearchService
 from chat_server.services.users import UserService
 from chat_server.storage.db import Database
 
@@ -27,6 +28,7 @@ class AppContext:
     groups: GroupService
     messages: MessageService
     events: EventService
+    search: SearchService
     realtime: Realtime
     limiters: Limiters
     control: ControlFollower

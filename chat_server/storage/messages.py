@@ -145,3 +145,11 @@ async def last_messages(conn: AsyncConnection, group_ids: Sequence[int]) -> dict
         .where(messages.c.group_id.in_(list(group_ids)))
     )
     return {int(r.group_id): r for r in (await conn.execute(query)).all()}
+
+
+async def by_ids(conn: AsyncConnection, message_ids: Sequence[int]) -> list[Row]:
+    """Messages with their senders and what they quote, in no particular order."""
+    if not message_ids:
+        return []
+    query = _with_sender().where(messages.c.id.in_(list(message_ids)))
+    return list((await conn.execute(query)).all())

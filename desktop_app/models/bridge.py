@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from chat_protocol.models import Group, Message, User
+from chat_protocol.models import Group, Message, SearchResults, User
 from desktop_app.models.group_list_model import GroupListModel
 from desktop_app.models.members_model import MembersModel
 from desktop_app.models.message_model import MessageModel
@@ -224,6 +224,11 @@ class SessionBridge(QObject):
 
     async def search_users(self, prefix: str) -> list[User]:
         return await self._session.search_users(prefix)
+
+    async def search_messages(
+        self, q: str, group_id: int | None, before_id: int | None
+    ) -> SearchResults:
+        return await self._session.search_messages(q, group_id, before_id)
 
     async def leave_group(self, group_id: int) -> None:
         await self._session.leave_group(group_id)

@@ -21,6 +21,7 @@ from chat_protocol.models import (
     MemberResponse,
     Message,
     MessagesPage,
+    SearchResults,
     User,
     UsersResponse,
 )
@@ -112,6 +113,17 @@ class RestClient:
     async def search_users(self, q: str) -> list[User]:
         page = await self._typed(UsersResponse, "GET", "/users", params={"q": q})
         return page.users
+
+    async def search_messages(
+        self, q: str, *, group_id: int | None = None, before_id: int | None = None
+    ) -> SearchResults:
+        """GET /api/search: one page of hits, newest first (see docs/protocol.md)."""
+        params: dict[str, str | int] = {"q": q}
+        if group_id is not None:
+            params["group_id"] = group_id
+        if before_id is not None:
+            params["before_id"] = before_id
+        return await self._typed(SearchResults, "GET", "/search", params=params)
 
     # --- groups ----------------------------------------------------------------------
 

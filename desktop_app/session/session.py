@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from chat_protocol.events import ClientEvent
 from chat_protocol.limits import TYPING_INTERVAL_SECONDS
-from chat_protocol.models import Event, Group, Message, Ready, User
+from chat_protocol.models import Event, Group, Message, Ready, SearchResults, User
 from desktop_app.net.errors import ApiError, AuthError, NotFoundError
 from desktop_app.net.realtime import (
     RECONNECT_DELAY,
@@ -654,6 +654,11 @@ class Session:
 
     async def search_users(self, prefix: str) -> list[User]:
         return await self.rest.search_users(prefix)
+
+    async def search_messages(
+        self, q: str, group_id: int | None, before_id: int | None
+    ) -> SearchResults:
+        return await self.rest.search_messages(q, group_id=group_id, before_id=before_id)
 
     def unsent_count(self, group_id: int) -> int:
         """How many of the user's messages to the group have not reached the server."""

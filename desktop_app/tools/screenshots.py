@@ -25,6 +25,7 @@ WINDOW_SIZE = (860, 600)
 GAP = 24
 READY_TIMEOUT_SECONDS = 30.0
 SETTLE_SECONDS = 0.6
+SEARCH_SHOT_QUERY = "new"
 
 
 async def wait_for(condition: Callable[[], bool], what: str) -> None:
@@ -149,6 +150,21 @@ async def stage_v2(alice: MainWindow, bob: MainWindow, general_a: int, general_b
     await asyncio.sleep(SETTLE_SECONDS)
 
 
+async def search_shot(window: MainWindow, path: Path) -> Path:
+    """Ctrl+Shift+F's window with the hits of a search across the demo's groups."""
+    window.show_search(True)
+    search = window.search_window
+    assert search is not None
+    search.search(SEARCH_SHOT_QUERY)
+    await wait_for(lambda: search.results.count() >= 2, "search hits")
+    await asyncio.sleep(SETTLE_SECONDS)
+    search.repaint()
+    QApplication.processEvents()
+    search.grab().toImage().save(str(path))
+    search.close()
+    return path
+
+
 def compose(left: QImage, right: QImage, background: QColor) -> QImage:
     width = left.width() + right.width() + 3 * GAP
     height = max(left.height(), right.height()) + 2 * GAP
@@ -183,6 +199,7 @@ async def render(out_dir: Path) -> list[Path]:
             path = out_dir / f"screenshot-{name}.png"
             image.save(str(path))
             written.append(path)
+            written.append(await search_shot(alice, out_dir / f"screenshot-search-{name}.png"))
     finally:
         await app.shutdown()
     return written

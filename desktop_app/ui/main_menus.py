@@ -71,7 +71,11 @@ class MainMenus:
             None,
             lambda: w.chat.view.scroll_to_newest(),
         )
-        self._action(go, "&Filter Groups", "search", "Ctrl+F", lambda: w.groups.focus_filter())
+        self._action(go, "&Filter Groups", "search", "Ctrl+Alt+F", lambda: w.groups.focus_filter())
+        self._action(go, "Search in &Group…", "search", "Ctrl+F", lambda: w.show_search(False))
+        self._action(
+            go, "Search &All Groups…", "search", "Ctrl+Shift+F", lambda: w.show_search(True)
+        )
         view = bar.addMenu("&View")
         theme_menu = view.addMenu("&Theme")
         self._menu_icons.append((theme_menu.menuAction(), "sun"))

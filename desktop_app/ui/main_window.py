@@ -45,13 +45,14 @@ if TYPE_CHECKING:
     from desktop_app.ui.groups.group_steps import next_group, next_unread
     from desktop_app.ui.groups.quick_switcher import QuickSwitcher
     from desktop_app.ui.message_actions import MessageActions
+    from desktop_app.ui.search.search_window import SearchWindow
 
 
 def _load_parts() -> None:
     """Import the window's panes and dialogs into this module (once; cheap after that)."""
     global GroupRoles, ChatPane, join_draft, DiagnosticsWindow, ask_sign_out
     global UndeliverableDialog, AddMemberDialog, LeaveGroupDialog, NewGroupDialog
-    global GroupListPanel, next_group, next_unread, QuickSwitcher, MessageActions
+    global GroupListPanel, next_group, next_unread, QuickSwitcher, MessageActions, SearchWindow
     from desktop_app.models.group_list_model import GroupRoles
     from desktop_app.ui.chat_pane import ChatPane
     from desktop_app.ui.composer.composer import join_draft
@@ -67,6 +68,7 @@ def _load_parts() -> None:
     from desktop_app.ui.groups.group_steps import next_group, next_unread
     from desktop_app.ui.groups.quick_switcher import QuickSwitcher
     from desktop_app.ui.message_actions import MessageActions
+    from desktop_app.ui.search.search_window import SearchWindow
 
 
 APP_TITLE = "desktop-app"
@@ -127,6 +129,7 @@ class MainWindow(QMainWindow):
         self._left_group = False  # "You left that group." stays until another group opens
         self._diagnostics: DiagnosticsWindow | None = None
         self._switcher: QuickSwitcher | None = None
+        self.search_window: SearchWindow | None = None
         self._leave_dialog: LeaveGroupDialog | None = None
         self.undeliverable_dialog: UndeliverableDialog | None = None
         self.sign_out_box: QMessageBox | None = None
@@ -636,6 +639,28 @@ class MainWindow(QMainWindow):
         self._switcher.move(geo.center().x() - self._switcher.width() // 2, geo.top() + 80)
         self._switcher.show()
         self._switcher.input.setFocus()
+
+    def show_search(self, all_groups: bool) -> None:
+        """Ctrl+F searches the open group (all groups when none is open), Ctrl+Shift+F all."""
+        group_id = None if all_groups else self._group_id
+        if self.search_window is not None:  # one search window at a time
+            self.search_window.close()
+            self.search_window.deleteLater()
+        window = SearchWindow(
+            self.bridge.search_messages,
+            group_id,
+            self.current_group_name() if group_id else None,
+            self,
+        )
+        window.chosen.connect(self._on_search_chosen)
+        self.search_window = window
+        window.show()
+        window.input.setFocus()
+
+    def _on_search_chosen(self, group_id: int, message_id: int) -> None:
+        self.open_group(group_id)
+        if self._group_id == group_id:
+            self.chat.view.jumper.jump_to(message_id)
 
     def _on_switcher_chosen(self, group_id: int) -> None:
         # Focus returns to this window (a closed popup does not always hand it back).

@@ -35,6 +35,8 @@ RULE_MESSAGES = (
     "This client_event_id was already used in another group.",
     # one emoji grapheme (Unicode's emoji sequences): no JSON Schema pattern states it
     "emoji must be exactly one emoji.",
+    # member.removed naming the caller: the user id against the token's user
+    "You cannot remove yourself;",
 )
 # 404 messages about a message, not the group: a made-up message_id in a group just created
 # is "not found" by protocol (v2 rule order), which "created resource not found" cannot know.

@@ -1,0 +1,1 @@
+"""Message search: the search window and its hit excerpts."""
