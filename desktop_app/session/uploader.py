@@ -1,0 +1,90 @@
+"""Uploads the staged files of an outbox message before the sender posts it (issue 12).
+
+Each file goes up under the upload id chosen when the message was queued. A message that was
+tried before (the app quit or the connection dropped mid-upload) first asks the server
+whether each upload finished (`GET /api/uploads/{id}`), so nothing is sent twice; an upload
+that did not finish is restarted from byte 0 (the protocol has no resume). The attachment
+ids learnt are written to the outbox row at once, so a later try skips those files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from desktop_app.net.errors import ApiError
+from desktop_app.net.files import FilesClient
+from desktop_app.session.attachments import attachment_specs
+from desktop_app.session.outbox import Outbox, OutboxItem
+
+# The client's own code and status for a staged copy that is no longer on disk: permanent
+# (a 4xx), so the message is shown failed with the reason instead of retried for ever.
+FILE_MISSING = "file_missing"
+FILE_MISSING_STATUS = 410
+
+# (group id, client_msg_id, bytes uploaded, bytes in all)
+ProgressHook = Callable[[int, str, int, int], None]
+
+
+class Uploader:
+    """Makes sure every file of an outbox message is stored on the server; reports progress."""
+
+    def __init__(self, files: FilesClient, outbox: Outbox) -> None:
+        self._files = files
+        self._outbox = outbox
+        self.on_progress: ProgressHook | None = None
+        # The messages being uploaded now: client_msg_id -> (done, total) bytes.
+        self.progress: dict[str, tuple[int, int]] = {}
+
+    async def ensure(self, item: OutboxItem) -> list[int]:
+        """The attachment ids of the item's files, uploading those not stored yet."""
+        data: dict[str, Any] = dict(item.data or {})
+        specs = attachment_specs(data)
+        total = sum(int(s["size"]) for s in specs) or 1
+        done = 0
+        ids: list[int] = []
+        cid = item.client_msg_id
+        try:
+            for spec in specs:
+                if spec.get("attachment_id") is None:
+                    spec["attachment_id"] = await self._upload(item, spec, done, total)
+                    data["attachments"] = specs
+                    self._outbox.set_data(cid, data)
+                done += int(spec["size"])
+                self._report(item, done, total)
+                ids.append(int(spec["attachment_id"]))
+        finally:
+            self.progress.pop(cid, None)
+        return ids
+
+    async def _upload(self, item: OutboxItem, spec: dict[str, Any], before: int, total: int) -> int:
+        upload_id = str(spec["upload_id"])
+        if item.attempts > 0:
+            # Tried before: the server may have stored it while the answer was lost.
+            stored = await self._files.upload_status(upload_id)
+            if stored is not None:
+                return stored.id
+        path = _staged_copy(spec)
+
+        def progress(done: int, _size: int) -> None:
+            self._report(item, before + done, total)
+
+        name, size = str(spec["name"]), int(spec["size"])
+        attachment = await self._files.upload(upload_id, name, path, size, progress)
+        return attachment.id
+
+    def _report(self, item: OutboxItem, done: int, total: int) -> None:
+        self.progress[item.client_msg_id] = (done, total)
+        if self.on_progress is not None:
+            self.on_progress(item.group_id, item.client_msg_id, done, total)
+
+
+def _staged_copy(spec: dict[str, Any]) -> Path:
+    path = Path(spec["path"])
+    if not path.is_file():
+        raise ApiError(
+            FILE_MISSING_STATUS,
+            FILE_MISSING,
+            f"the copy of '{spec['name']}' kept for sending is gone from the profile",
+        )
+    return path
