@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QSplitter
 from chat_protocol.models import Group, Message
 from desktop_app.models.bridge import SessionBridge
 from desktop_app.models.group_list_model import GroupRoles
+from desktop_app.session.attachments import PendingFile
 from desktop_app.session.session import Undeliverable
 from desktop_app.session.state import ConnectionStatus, ConnState
 from desktop_app.settings import Profile
@@ -135,6 +136,7 @@ class MainWindow(QMainWindow):
         self.groups.leave_requested.connect(self.leave_group)
         composer = self.chat.composer
         composer.send_requested.connect(self._on_send)
+        composer.files_send_requested.connect(self._on_send_files)
         composer.typing.connect(self._on_typing)
         composer.draft_changed.connect(self._on_draft_changed)
         self.chat.view.retry_requested.connect(self.bridge.retry)
@@ -484,6 +486,16 @@ class MainWindow(QMainWindow):
         if self._group_id is None:
             return
         self.bridge.send(self._group_id, body)
+        self.chat.view.scroll_to_newest()
+
+    def _on_send_files(self, body: str, files: list[PendingFile], reply_to: int | None) -> None:
+        if self._group_id is None:
+            return
+        try:
+            self.bridge.send(self._group_id, body, reply_to, files)
+        except OSError as exc:  # a file could not be copied into the profile: nothing queued
+            self.chat.composer.files.refused(files, body, str(exc))
+            return
         self.chat.view.scroll_to_newest()
 
     def _on_discard(self, client_msg_id: str) -> None:
