@@ -26,6 +26,7 @@ from desktop_app.ui.composer.composer import join_draft
 from desktop_app.ui.dialogs.diagnostics import DiagnosticsWindow
 from desktop_app.ui.dialogs.sign_out_prompt import ask_sign_out
 from desktop_app.ui.dialogs.undeliverable import UndeliverableDialog
+from desktop_app.ui.files.actions import FileActions
 from desktop_app.ui.groups.group_dialogs import AddMemberDialog, LeaveGroupDialog, NewGroupDialog
 from desktop_app.ui.groups.group_list import GroupListPanel
 from desktop_app.ui.groups.group_steps import next_group, next_unread
@@ -145,6 +146,7 @@ class MainWindow(QMainWindow):
         self.message_actions = MessageActions(
             self, self.bridge, self.chat, lambda: self._group_id, self._refresh_header
         )
+        self.file_actions = FileActions(self, self.bridge, self.chat.view)
         self.setMinimumSize(*MIN_SIZE)
         self.resize(*DEFAULT_SIZE)
 
