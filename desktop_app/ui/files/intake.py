@@ -67,7 +67,7 @@ def from_image(image: QImage, when: datetime | None = None) -> PendingFile:
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, b"PNG")
+    image.save(buffer, "PNG")  # type: ignore[call-overload]  # str works, bytes does not
     buffer.close()
     raw = bytes(data.data())
     name = (when or datetime.now()).strftime(PASTED_NAME_FORMAT)
