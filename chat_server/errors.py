@@ -83,6 +83,17 @@ class PayloadTooLarge(ApiError):
     code = ErrorCode.PAYLOAD_TOO_LARGE
 
 
+class FileTooLarge(ApiError):
+    """An upload over --max-upload-bytes (issue 12); the connection is closed after the
+    answer, so the rest of the body is never read."""
+
+    status = 413
+    code = ErrorCode.FILE_TOO_LARGE
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"A file can be at most {limit} bytes.", headers={"Connection": "close"})
+
+
 class RateLimited(ApiError):
     status = 429
     code = ErrorCode.RATE_LIMITED

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Row
 
 from chat_protocol import limits
@@ -73,7 +74,13 @@ def message_from_row(row: Row, reactions: list[dict[str, Any]] | None = None) ->
         "deleted": bool(row.deleted),
         "reply_to": _reply_from_row(row),
         "reactions": reactions or [],
+        "attachments": _attachments(getattr(row, "attachments", None)),
     }
+
+
+def _attachments(stored: str | None) -> list[dict[str, Any]]:
+    """messages.attachments (JSON as posted, null for none; issue 12) as wire Attachments."""
+    return orjson.loads(stored) if stored else []
 
 
 def group_from_row(row: Row, last_message: MessageDict | None) -> dict[str, Any]:
