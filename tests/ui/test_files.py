@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QFileDialog, QStyleOptionViewItem
+from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
 
 from chat_protocol import limits
@@ -204,14 +204,15 @@ def test_dropped_file_reports_progress_and_save_as_writes_the_same_bytes(
 
 
 def _choose_in_file_dialog(path: Path) -> None:
-    """When the next file dialog shows, type `path` into it and accept."""
+    """When the next file dialog shows, type `path` as its file name and accept."""
 
     def attempt() -> None:
         modal = QApplication.activeModalWidget()
-        if not isinstance(modal, QFileDialog):
+        name_field = modal.findChild(QLineEdit, "fileNameEdit") if modal is not None else None
+        if not isinstance(modal, QFileDialog) or not modal.isVisible() or name_field is None:
             QTimer.singleShot(DIALOG_POLL_MS, attempt)
             return
-        modal.selectFile(str(path))
+        name_field.setText(str(path))
         modal.accept()
 
     QTimer.singleShot(DIALOG_POLL_MS, attempt)
