@@ -11,6 +11,7 @@ from __future__ import annotations
 import mimetypes
 import shutil
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,15 @@ class PendingFile:
     def content_type(self) -> str:
         guessed, _ = mimetypes.guess_type(self.name)
         return guessed or OCTET_STREAM
+
+
+def preview_body(body: str, files: Sequence[FileRef] | Sequence[Attachment] | None) -> str:
+    """The text a group list previews for a message: a message of only files names them."""
+    if body or not files:
+        return body
+    if len(files) == 1:
+        return f"📎 {files[0].name}"
+    return f"📎 {len(files)} files"
 
 
 def staging_root(outbox_path: Path) -> Path:

@@ -222,7 +222,8 @@ class MessageDelegate(QStyledItemDelegate):
         top += body_h
         files_geo = None
         if files and row is not None:
-            files_geo = row_files.layout(files, left, top, width, row.state == "pending")
+            # Beside "edited" and the ticks, never under them: the files keep the text's width.
+            files_geo = row_files.layout(files, left, top, text_w, row.state == "pending")
             top = files_geo.bottom + 1
         chips: list[QRect] = []
         if extras.reactions and not extras.deleted:
