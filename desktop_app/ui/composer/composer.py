@@ -194,11 +194,11 @@ class Composer(QFrame):
         self.editing = None  # an edit not sent is given up with the group
         self.replying = None
         self.mode_bar.hide()
-        self.files.switch_group(group_id)
         self._group_id = group_id
         self.edit.setPlaceholderText(f"Message {name}…" if name else "Write a message…")
         self._loading = True
         try:
+            self.files.switch_group(group_id)  # each group's files wait in its own tray
             self.edit.setPlainText(draft)
             cursor = self.edit.textCursor()
             cursor.movePosition(cursor.MoveOperation.End)
