@@ -70,7 +70,14 @@ class Uploader:
             self._report(item, before + done, total)
 
         name, size = str(spec["name"]), int(spec["size"])
-        attachment = await self._files.upload(upload_id, name, path, size, progress)
+        try:
+            attachment = await self._files.upload(upload_id, name, path, size, progress)
+        except ApiError as exc:
+            if not exc.permanent:
+                raise
+            # Refused for good (too large, over the count of pending uploads): the message
+            # fails with the file named; a plain ApiError, as a 404 here is not about the group.
+            raise ApiError(exc.status, exc.code, f"“{name}”: {exc.message}") from exc
         return attachment.id
 
     def _report(self, item: OutboxItem, done: int, total: int) -> None:

@@ -329,3 +329,42 @@ def test_a_file_chip_offers_open_and_save_and_a_click_tells_which(
     for point in (picture_rect.center(), opened.center(), save.center()):
         qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(point))
     assert clicked == [("photo.png", "view"), ("notes.txt", "open"), ("notes.txt", "save")]
+
+
+def test_a_file_the_server_refuses_fails_the_message_with_the_reason_and_discard_cleans_up(
+    desktop: DesktopApp,
+    make_server: Callable[..., ServerProcess],
+    sign_in: Any,
+    arun: Any,
+    wait_for: Any,
+    qtbot: QtBot,
+    tmp_path: Path,
+) -> None:
+    """A server with a smaller limit than the protocol's default answers 413: the message is
+    shown failed with the server's reason (not retried for ever); Discard gives the text back
+    and the staged copy goes."""
+    small = make_server(["--max-upload-bytes", "4096"])
+    require_upload_routes(small.url)
+
+    def users(n: int) -> list[str]:
+        from tests.support.server import register, unique_name
+
+        names = [unique_name("ui") for _ in range(n)]
+        for name in names:
+            register(small.url, name)
+        return names
+
+    alice, _bob, gid = two_in_a_group(desktop, small.url, users, sign_in, arun, wait_for)
+    assert _drop(alice, [random_file(tmp_path / "scan.tiff", 20_000)])
+    _send(qtbot, alice, "the scan")
+    model = alice.bridge.message_model(gid)
+    row = model.rowCount() - 1
+    wait_for(lambda: model.index(row, 0).data(MessageRoles.STATE) == "failed", timeout=15)
+    error = str(model.index(row, 0).data(MessageRoles.ERROR))
+    assert error == "“scan.tiff”: A file can be at most 4096 bytes.", error
+    staging = alice.bridge.session.files_root
+    assert any(staging.glob("*/*")), "the copy waits while the message can be retried"
+    cid = model.index(row, 0).data(MessageRoles.CLIENT_MSG_ID)
+    alice.chat.view.discard_requested.emit(cid)
+    assert alice.chat.composer.text() == "the scan"
+    assert not any(staging.glob("*/*"))
