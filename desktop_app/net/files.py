@@ -26,6 +26,12 @@ PART_SUFFIX = ".part"
 Progress = Callable[[int, int], None]  # bytes done, bytes in all
 
 
+class UploadCutOff(ServerUnreachable):
+    """The connection closed while the body was being sent. A network fault, or a server
+    that refused the file by its Content-Length (413) and closed the connection before httpx,
+    which writes the whole body before reading, could see the answer."""
+
+
 def _no_progress(_done: int, _total: int) -> None:
     return None
 
@@ -56,13 +62,20 @@ class FilesClient:
         idempotency)."""
         headers = {**self._auth(), "Content-Length": str(size)}
         url = f"{API_PREFIX}/uploads/{upload_id}"
-        response = await self._call(
-            "PUT",
-            url,
-            params={"name": name},
-            headers=headers,
-            content=_read_chunks(path, size, progress),
-        )
+        try:
+            response = await self._call(
+                "PUT",
+                url,
+                params={"name": name},
+                headers=headers,
+                content=_read_chunks(path, size, progress),
+            )
+        except ServerUnreachable as exc:
+            if isinstance(
+                exc.__cause__, (httpx.WriteError, httpx.ReadError, httpx.RemoteProtocolError)
+            ):
+                raise UploadCutOff(exc.message) from exc.__cause__
+            raise
         return _attachment(response)
 
     async def upload_status(self, upload_id: str) -> Attachment | None:

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from chat_protocol.errors import ErrorCode
 from desktop_app.net.errors import ApiError
-from desktop_app.net.files import FilesClient
+from desktop_app.net.files import FilesClient, UploadCutOff
 from desktop_app.session.attachments import attachment_specs
 from desktop_app.session.outbox import Outbox, OutboxItem
 
@@ -21,6 +22,12 @@ from desktop_app.session.outbox import Outbox, OutboxItem
 # (a 4xx), so the message is shown failed with the reason instead of retried for ever.
 FILE_MISSING = "file_missing"
 FILE_MISSING_STATUS = 410
+
+# An upload cut off mid-body this many times in a row is taken as refused for its size (a
+# server closes the connection after a 413 by Content-Length; httpx cannot read that answer
+# before it has written the body). The user can still Retry the failed message.
+CUT_OFF_LIMIT = 3
+FILE_TOO_LARGE_STATUS = 413
 
 # (group id, client_msg_id, bytes uploaded, bytes in all)
 ProgressHook = Callable[[int, str, int, int], None]
@@ -35,6 +42,8 @@ class Uploader:
         self.on_progress: ProgressHook | None = None
         # The messages being uploaded now: client_msg_id -> (done, total) bytes.
         self.progress: dict[str, tuple[int, int]] = {}
+        # Uploads whose connection was closed mid-body, in a row: upload_id -> times.
+        self._cut_offs: dict[str, int] = {}
 
     async def ensure(self, item: OutboxItem) -> list[int]:
         """The attachment ids of the item's files, uploading those not stored yet."""
@@ -72,12 +81,24 @@ class Uploader:
         name, size = str(spec["name"]), int(spec["size"])
         try:
             attachment = await self._files.upload(upload_id, name, path, size, progress)
+        except UploadCutOff:
+            cut = self._cut_offs[upload_id] = self._cut_offs.get(upload_id, 0) + 1
+            if cut < CUT_OFF_LIMIT:
+                raise  # retried like any lost connection
+            del self._cut_offs[upload_id]
+            raise ApiError(
+                FILE_TOO_LARGE_STATUS,
+                ErrorCode.FILE_TOO_LARGE,
+                f"“{name}”: the server closed the connection {cut} times in a row while "
+                "receiving it; it is probably larger than the server accepts",
+            ) from None
         except ApiError as exc:
             if not exc.permanent:
                 raise
             # Refused for good (too large, over the count of pending uploads): the message
             # fails with the file named; a plain ApiError, as a 404 here is not about the group.
             raise ApiError(exc.status, exc.code, f"“{name}”: {exc.message}") from exc
+        self._cut_offs.pop(upload_id, None)
         return attachment.id
 
     def _report(self, item: OutboxItem, done: int, total: int) -> None:
