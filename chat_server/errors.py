@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from chat_protocol import limits
@@ -213,11 +214,14 @@ def validation_message(errors: list[Any]) -> str:
         if len(where) > 1 and where[0] in _PARAM_PLACES:
             where = where[1:]  # FastAPI's ("query", "limit"): the name is what the user needs
         loc = ".".join(str(p) for p in where) or "request"
-        parts.append(f"{loc}: {_plain(err.get('msg', 'invalid'))}")
+        text = _plain(err.get("msg", "invalid"))
+        # A rule of the whole request that names its field itself ("body: …").
+        parts.append(text if not where and _NAMES_FIELD.match(text) else f"{loc}: {text}")
     return "; ".join(parts)
 
 
 _PARAM_PLACES = ("body", "query", "path", "header")
+_NAMES_FIELD = re.compile(r"[a-z_]+: ")
 
 
 def _plain(message: str) -> str:

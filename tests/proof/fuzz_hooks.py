@@ -35,6 +35,11 @@ RULE_MESSAGES = (
     "This client_event_id was already used in another group.",
     # one emoji grapheme (Unicode's emoji sequences): no JSON Schema pattern states it
     "emoji must be exactly one emoji.",
+    # issue 12: body "" only next to files (two fields); ids that are no upload of the
+    # caller's (stored state); an empty upload (a binary body has no minLength)
+    "request: body: may be empty only when attachment_ids",
+    "attachment_ids: ",
+    "The file is empty.",
 )
 # 404 messages about a message, not the group: a made-up message_id in a group just created
 # is "not found" by protocol (v2 rule order), which "created resource not found" cannot know.

@@ -4,7 +4,9 @@ route added tomorrow is in the matrix the day it is added (and a public one must
 
 Expected: anonymous, garbage and revoked are refused (401 `unauthorized`; the socket refuses
 to connect); a non-member gets 404 `not_found` for a group, exactly as for a group that does
-not exist; a member is let through (whatever the route then says, it is not 401/403/404).
+not exist, and for a file of the group (issue 12: `{file_id}` is a file posted in the group,
+`{upload_id}` a new upload); a member is let through (whatever the route then says, it is not
+401/403/404).
 Figures: docs/reliability.md.
 """
 
@@ -19,6 +21,7 @@ import pytest
 from chat_protocol.events import ClientEvent
 from chat_protocol.models import PingEvent, SendEvent, TypingEvent
 from tests.support.api import Api, group_of
+from tests.support.files import png, send_files, uploaded
 from tests.support.server import PASSWORD, ServerProcess
 from tests.support.sockets import connect, connect_error
 
@@ -54,6 +57,7 @@ class People:
             await Api.new_user(self.url) for _ in range(4)
         ]
         self.group_id = await group_of(self.owner, self.member)
+        self.file_id = await _posted_image(self.owner, self.group_id)
         revoked = await Api.new_user(self.url)
         await group_of(revoked)
         assert (await revoked.request("POST", "/api/auth/logout")).status_code == 204
@@ -147,11 +151,29 @@ async def _call(
         if parameter["in"] == "query" and parameter.get("required"):
             params[parameter["name"]] = example(parameter["schema"], spec, names, parameter["name"])
     body = None
+    content: bytes | None = None
     if "requestBody" in op:
-        body = example(op["requestBody"]["content"]["application/json"]["schema"], spec, names)
+        media = op["requestBody"]["content"]
+        if "application/json" in media:
+            body = example(media["application/json"]["schema"], spec, names)
+        else:  # an upload: raw bytes
+            content = png(8, 8)
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    url = path.replace("{group_id}", str(people.group_id))
-    return await http.request(method.upper(), url, params=params, json=body, headers=headers)
+    url = (
+        path.replace("{group_id}", str(people.group_id))
+        .replace("{file_id}", str(people.file_id))
+        .replace("{upload_id}", str(uuid.uuid4()))
+    )
+    return await http.request(
+        method.upper(), url, params=params, json=body, content=content, headers=headers
+    )
+
+
+async def _posted_image(owner: Api, group_id: int) -> int:
+    """A file in a message of the group (the matrix's `{file_id}`)."""
+    info = await uploaded(owner, png(8, 8), "matrix.png")
+    assert (await send_files(owner, group_id, [info["id"]], "matrix")).status_code == 201
+    return int(info["id"])
 
 
 @pytest.fixture
@@ -184,7 +206,7 @@ async def test_every_route_by_every_kind_of_caller(server: ServerProcess, people
                 )
                 if role in REFUSED_ROLES:
                     ok = answer.status_code == 401 and code == "unauthorized"
-                elif role == "non-member" and "{group_id}" in path:
+                elif role == "non-member" and ("{group_id}" in path or "{file_id}" in path):
                     ok = answer.status_code == 404 and code == "not_found"
                 else:
                     ok = answer.status_code not in (401, 403, 404)
