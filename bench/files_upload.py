@@ -20,7 +20,6 @@ import io
 import json
 import os
 import platform
-import statistics
 import time
 import uuid
 from pathlib import Path

@@ -95,6 +95,20 @@ class FileTooLarge(ApiError):
         super().__init__(f"A file can be at most {limit} bytes.", headers={"Connection": "close"})
 
 
+class UploadStalled(ApiError):
+    """An upload whose body stopped arriving for --upload-idle-seconds (issue 12).
+    Closed after the answer."""
+
+    status = 408
+    code = ErrorCode.VALIDATION_ERROR
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"No bytes of the upload arrived for {seconds:g} s; start it again.",
+            headers={"Connection": "close"},
+        )
+
+
 class RateLimited(ApiError):
     status = 429
     code = ErrorCode.RATE_LIMITED

@@ -3,6 +3,7 @@ file or its thumbnail to whoever may see it now (checked on every request)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -40,6 +41,10 @@ UPLOAD_BODY = {
         "content": {"application/octet-stream": BINARY},
     }
 }
+UPLOAD_STALLED = (
+    408,
+    "`validation_error`: no bytes arrived for --upload-idle-seconds; start the upload again",
+)
 FILE_TOO_LARGE = (413, "`file_too_large`: over --max-upload-bytes (or another body limit)")
 TOO_MANY_PENDING = (429, "`rate_limited`: too many uploads waiting to be sent")
 NOT_VISIBLE = (404, "`not_found`: no such file, or not one the caller may see now")
@@ -52,7 +57,7 @@ RANGE_NOT_SATISFIABLE = (416, "`validation_error`: the Range lies outside the fi
     response_model=Attachment,
     responses={
         200: {"model": Attachment, "description": "this upload_id was already stored (a retry)"},
-        **errors_doc(FILE_TOO_LARGE, TOO_MANY_PENDING),
+        **errors_doc(UPLOAD_STALLED, FILE_TOO_LARGE, TOO_MANY_PENDING),
     },
     openapi_extra=UPLOAD_BODY,
     description="An empty body is a 422 (`validation_error`).",
@@ -158,6 +163,18 @@ def _content_length(request: Request) -> int:
 
 
 async def _body(request: Request) -> AsyncIterator[bytes]:
-    async for chunk in request.stream():
+    """The request body as it arrives; 408 when nothing arrives for --upload-idle-seconds
+    (the header deadline does not cover bodies: a trickle must not hold a connection and a
+    temporary file for ever)."""
+    idle = ctx(request).settings.upload_idle_seconds
+    chunks = request.stream().__aiter__()
+    while True:
+        try:
+            async with asyncio.timeout(idle):
+                chunk = await anext(chunks)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise errors.UploadStalled(idle) from None
         if chunk:
             yield chunk

@@ -19,6 +19,7 @@ LIMIT = 100_000
 PENDING_MAX = 3
 PENDING_SECONDS = 1.5
 SWEEP_SECONDS = 0.3
+IDLE_SECONDS = 0.5
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +35,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
             str(PENDING_SECONDS),
             "--file-sweep-seconds",
             str(SWEEP_SECONDS),
+            "--upload-idle-seconds",
+            str(IDLE_SECONDS),
         ],
     )
     proc.start()
@@ -51,20 +54,18 @@ def blob_modes(server: ServerProcess, names: set[str]) -> set[int]:
     return {next(root.glob(f"??/{name}")).stat().st_mode & 0o777 for name in names}
 
 
-def raw_put_headers_only(server: ServerProcess, token: str, length: int) -> bytes:
-    """Send a PUT's headers announcing `length` bytes and no body; what the server answers."""
+def raw_put(server: ServerProcess, token: str, upload_id: str, framing: str, body: bytes) -> bytes:
+    """Send a PUT's headers (`framing`: Content-Length or Transfer-Encoding) and `body`, then
+    nothing more; what the server answers before it closes."""
     request = (
-        f"PUT /api/uploads/{uuid.uuid4()}?name=big.bin HTTP/1.1\r\n"
+        f"PUT /api/uploads/{upload_id}?name=big.bin HTTP/1.1\r\n"
         f"Host: {HOST}\r\nAuthorization: Bearer {token}\r\n"
-        f"Content-Type: application/octet-stream\r\nContent-Length: {length}\r\n\r\n"
+        f"Content-Type: application/octet-stream\r\n{framing}\r\n\r\n"
     ).encode()
     with socket.create_connection((HOST, server.port), timeout=10) as sock:
-        sock.sendall(request)
+        sock.sendall(request + body)
         answer = b""
-        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
+        while chunk := sock.recv(65536):  # the server closes after its answer
             answer += chunk
     return answer
 
@@ -73,7 +74,9 @@ async def test_a_content_length_over_the_limit_is_refused_before_the_body(
     server: ServerProcess,
 ) -> None:
     alice = await Api.new_user(server.url)
-    answer = await asyncio.to_thread(raw_put_headers_only, server, alice.token or "", LIMIT + 1)
+    answer = await asyncio.to_thread(
+        raw_put, server, alice.token or "", str(uuid.uuid4()), f"Content-Length: {LIMIT + 1}", b""
+    )
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413"), answer[:200]
     assert b"file_too_large" in body
@@ -104,6 +107,20 @@ async def test_a_chunked_body_is_cut_off_at_the_limit(server: ServerProcess) -> 
         assert "Remote" in type(exc).__name__ or "Write" in type(exc).__name__, exc
     assert (await alice.request("GET", f"/api/uploads/{upload_id}")).status_code == 404
     assert not list((server.data_dir / "files" / "tmp").glob("*.part"))  # nothing left behind
+    await alice.close()
+
+
+async def test_an_upload_that_stops_sending_is_dropped(server: ServerProcess) -> None:
+    alice = await Api.new_user(server.url)
+    upload_id = str(uuid.uuid4())
+    # Headers and one chunk of a chunked body, then nothing: the server gives up and says so.
+    answer = await asyncio.to_thread(
+        raw_put, server, alice.token or "", upload_id, "Transfer-Encoding: chunked", b"3\r\nabc\r\n"
+    )
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert b"validation_error" in body
+    assert (await alice.request("GET", f"/api/uploads/{upload_id}")).status_code == 404
     await alice.close()
 
 
