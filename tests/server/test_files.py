@@ -14,6 +14,7 @@ from tests.support.api import Api, group_of
 from tests.support.files import (
     EXE_BYTES,
     EXIF_GPS_IFD,
+    delete_message,
     jpeg_with_gps,
     opened,
     png,
@@ -288,7 +289,7 @@ async def test_who_may_fetch_a_file(server: ServerProcess) -> None:
     assert await status(carol) == 404 and await status(dave) == 404
     assert await status(bob) == 200
     # A deleted message takes its files with it, for everyone.
-    deleted = await post_event(alice, group_id, "message.deleted", {"message_id": message["id"]})
+    deleted = await delete_message(alice, group_id, message["id"])
     assert deleted.status_code == 201, deleted.text
     for api in (alice, bob):
         assert await status(api) == 404 and await status(api, "/thumbnail") == 404
@@ -338,7 +339,7 @@ async def test_the_same_bytes_are_stored_once_and_deleted_with_the_last_file(
     second = await uploaded(bob, data, "b.bin")
     m1 = (await send_files(alice, group_id, [first["id"]])).json()
     await send_files(bob, group_id, [second["id"]])
-    deleted = await post_event(alice, group_id, "message.deleted", {"message_id": m1["id"]})
+    deleted = await delete_message(alice, group_id, m1["id"])
     assert deleted.status_code == 201
     # The other file with the same content still serves it.
     still = await alice.request("GET", f"/api/files/{second['id']}")

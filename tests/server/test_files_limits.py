@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from tests.support.api import Api, group_of
-from tests.support.files import png, send_files, upload, uploaded
+from tests.support.files import delete_message, png, send_files, upload, uploaded
 from tests.support.server import HOST, ServerProcess
 
 LIMIT = 100_000
@@ -170,15 +170,7 @@ async def test_deleting_a_message_deletes_its_bytes_from_disk(server: ServerProc
     assert len(added) == 2  # the image and its thumbnail
     assert blob_modes(server, added) == {0o600}
     message = (await send_files(alice, group_id, [info["id"]])).json()
-    deleted = await alice.request(
-        "POST",
-        f"/api/groups/{group_id}/events",
-        json={
-            "client_event_id": str(uuid.uuid4()),
-            "kind": "message.deleted",
-            "data": {"message_id": message["id"]},
-        },
-    )
+    deleted = await delete_message(alice, group_id, message["id"])
     assert deleted.status_code == 201
     assert not (added & stored_blobs(server))
     await alice.close()

@@ -13,7 +13,7 @@ import pytest
 from tests.support.api import Api, group_of
 from tests.support.cluster import CLUSTER_SKIP, Cluster, cluster
 from tests.support.dbpeek import fetch
-from tests.support.files import jpeg_with_gps, opened, send_files, uploaded
+from tests.support.files import delete_message, jpeg_with_gps, opened, send_files, uploaded
 from tests.support.revocation import on_node, within_bound
 from tests.support.sockets import connect
 
@@ -59,15 +59,7 @@ async def test_a_file_uploaded_on_one_node_is_served_by_the_other(two_nodes: Clu
     assert thumb.status_code == 200 and max(opened(thumb.content).size) <= 320
     chunks_before = await fetch(node_a, "SELECT count(*) FROM blob_chunks")
     # Deleted through node B: node A refuses it too, and the bytes are gone.
-    deleted = await alice_b.request(
-        "POST",
-        f"/api/groups/{group_id}/events",
-        json={
-            "client_event_id": str(uuid.uuid4()),
-            "kind": "message.deleted",
-            "data": {"message_id": message["id"]},
-        },
-    )
+    deleted = await delete_message(alice_b, group_id, message["id"])
     assert deleted.status_code == 201, deleted.text
 
     async def gone_on_a() -> bool:

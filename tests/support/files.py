@@ -84,3 +84,13 @@ async def send_files(
         "attachment_ids": file_ids,
     }
     return await api.request("POST", f"/api/groups/{group_id}/messages", json=payload)
+
+
+async def delete_message(api: Api, group_id: int, message_id: int) -> httpx.Response:
+    """POST a `message.deleted` event (protocol v2)."""
+    body = {
+        "client_event_id": str(uuid.uuid4()),
+        "kind": "message.deleted",
+        "data": {"message_id": message_id},
+    }
+    return await api.request("POST", f"/api/groups/{group_id}/events", json=body)
