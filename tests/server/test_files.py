@@ -3,12 +3,14 @@ detection, metadata stripping, thumbnails, names, idempotency, access, deletion,
 
 from __future__ import annotations
 
+import io
 import uuid
 from typing import Any
 from urllib.parse import unquote
 
 import httpx
 import pytest
+from PIL import Image, PngImagePlugin
 
 from tests.support.api import Api, group_of
 from tests.support.files import (
@@ -347,3 +349,42 @@ async def test_the_same_bytes_are_stored_once_and_deleted_with_the_last_file(
     assert (await alice.request("GET", f"/api/files/{first['id']}")).status_code == 404
     await alice.close()
     await bob.close()
+
+
+async def test_a_decompression_bomb_is_stored_as_plain_bytes(server: ServerProcess) -> None:
+    alice = await Api.new_user(server.url)
+    out = io.BytesIO()
+    Image.new("1", (10_000, 5_000)).save(out, "PNG")  # 50 megapixels in a few kilobytes
+    info = await uploaded(alice, out.getvalue(), "bomb.png")
+    assert info["content_type"] == "application/octet-stream"
+    assert (info["width"], info["thumbnail"]) == (None, False)
+    assert info["size"] == len(out.getvalue())  # not decoded, not re-encoded
+    await alice.close()
+
+
+async def test_animations_keep_their_frames_and_lose_their_text(server: ServerProcess) -> None:
+    alice = await Api.new_user(server.url)
+    frames = [Image.new("RGB", (60, 40), (i * 80, 20, 20)) for i in range(3)]
+    out = io.BytesIO()
+    frames[0].save(
+        out, "GIF", save_all=True, append_images=frames[1:], duration=80, comment=b"at home"
+    )
+    assert b"at home" in out.getvalue()
+    info = await uploaded(alice, out.getvalue(), "wave.gif")
+    assert (info["content_type"], info["width"], info["height"]) == ("image/gif", 60, 40)
+    stored = (await alice.request("GET", f"/api/files/{info['id']}")).content
+    assert b"at home" not in stored
+    assert Image.open(io.BytesIO(stored)).n_frames == 3
+    await alice.close()
+
+
+async def test_png_text_chunks_are_dropped(server: ServerProcess) -> None:
+    alice = await Api.new_user(server.url)
+    chunks = PngImagePlugin.PngInfo()
+    chunks.add_text("Location", "52.52N 13.40E")
+    out = io.BytesIO()
+    Image.new("RGB", (30, 30)).save(out, "PNG", pnginfo=chunks)
+    info = await uploaded(alice, out.getvalue(), "shot.png")
+    stored = (await alice.request("GET", f"/api/files/{info['id']}")).content
+    assert b"52.52N" not in stored and opened(stored).info.get("Location") is None
+    await alice.close()
