@@ -71,13 +71,20 @@ async def put_upload(
     """Store a file for a later message (idempotent per upload_id)."""
     service = ctx(request).files
     upload_id = str(uuid.UUID(upload_id))
+    # Answers before the body: a client that sent `Expect: 100-continue` never sends it, so
+    # the connection closes after them (else its next request would be read as this body).
+    unread = {"Connection": "close"} if _expects_continue(request) else {}
     existing = await service.find_upload(caller, upload_id)
     if existing is not None:
-        return json_response(existing)  # not a byte of the body read
+        return json_response(existing, headers=unread)  # not a byte of the body read
     limit = ctx(request).settings.max_upload_bytes
     if _content_length(request) > limit:
         raise errors.FileTooLarge(limit)
-    await service.check_pending(caller)
+    try:
+        await service.check_pending(caller)
+    except errors.ApiError as exc:
+        exc.headers.update(unread)
+        raise
     try:
         attachment, created = await service.upload(caller, upload_id, name, _body(request))
     except ClientDisconnect:
@@ -150,6 +157,10 @@ def _serve(request: Request, found: Download, disposition: str) -> Response:
         media_type=found.content_type,
         headers=headers,
     )
+
+
+def _expects_continue(request: Request) -> bool:
+    return request.headers.get("expect", "").lower() == "100-continue"
 
 
 def _content_length(request: Request) -> int:

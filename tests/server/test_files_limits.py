@@ -174,3 +174,33 @@ async def test_deleting_a_message_deletes_its_bytes_from_disk(server: ServerProc
     assert deleted.status_code == 201
     assert not (added & stored_blobs(server))
     await alice.close()
+
+
+def expect_continue(server: ServerProcess, token: str, upload_id: str, body: bytes) -> bytes:
+    """PUT with `Expect: 100-continue`: the body goes only after `100 Continue`; all the
+    server said, until it closed or answered for good."""
+    request = (
+        f"PUT /api/uploads/{upload_id}?name=e.bin HTTP/1.1\r\nHost: {HOST}\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n"
+        "Expect: 100-continue\r\nConnection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection((HOST, server.port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = sock.recv(65536)
+        if answer.startswith(b"HTTP/1.1 100"):
+            sock.sendall(body)
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+async def test_expect_100_continue_learns_of_a_finished_upload_without_sending_it(
+    server: ServerProcess,
+) -> None:
+    alice = await Api.new_user(server.url)
+    token, upload_id = alice.token or "", str(uuid.uuid4())
+    first = await asyncio.to_thread(expect_continue, server, token, upload_id, b"12345")
+    assert first.startswith(b"HTTP/1.1 100") and b"HTTP/1.1 201" in first
+    again = await asyncio.to_thread(expect_continue, server, token, upload_id, b"12345")
+    assert again.startswith(b"HTTP/1.1 200")  # no 100: the body was never asked for
+    await alice.close()
