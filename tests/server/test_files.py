@@ -3,6 +3,7 @@ detection, metadata stripping, thumbnails, names, idempotency, access, deletion,
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 from typing import Any
@@ -387,4 +388,16 @@ async def test_png_text_chunks_are_dropped(server: ServerProcess) -> None:
     info = await uploaded(alice, out.getvalue(), "shot.png")
     stored = (await alice.request("GET", f"/api/files/{info['id']}")).content
     assert b"52.52N" not in stored and opened(stored).info.get("Location") is None
+    await alice.close()
+
+
+async def test_the_same_upload_id_at_once_is_still_one_upload(server: ServerProcess) -> None:
+    alice = await Api.new_user(server.url)
+    upload_id = str(uuid.uuid4())
+    answers = await asyncio.gather(
+        *(upload(alice, png(200 + i, 100), "race.png", upload_id) for i in range(5))
+    )
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 200, 201]
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert len({a.json()["width"] for a in answers}) == 1  # one winner's bytes, for all
     await alice.close()
