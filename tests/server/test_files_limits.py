@@ -54,19 +54,27 @@ def blob_modes(server: ServerProcess, names: set[str]) -> set[int]:
     return {next(root.glob(f"??/{name}")).stat().st_mode & 0o777 for name in names}
 
 
-def raw_put(server: ServerProcess, token: str, upload_id: str, framing: str, body: bytes) -> bytes:
-    """Send a PUT's headers (`framing`: Content-Length or Transfer-Encoding) and `body`, then
-    nothing more; what the server answers before it closes."""
-    request = (
+def put_head(token: str, upload_id: str, framing: str) -> bytes:
+    """A PUT /api/uploads request's head; `framing` is its Content-Length or
+    Transfer-Encoding line (and any other header lines)."""
+    return (
         f"PUT /api/uploads/{upload_id}?name=big.bin HTTP/1.1\r\n"
         f"Host: {HOST}\r\nAuthorization: Bearer {token}\r\n"
         f"Content-Type: application/octet-stream\r\n{framing}\r\n\r\n"
     ).encode()
+
+
+def raw_put(server: ServerProcess, token: str, upload_id: str, framing: str, body: bytes) -> bytes:
+    """Send a PUT's head and `body`, then nothing more; what the server answers before it
+    closes."""
     with socket.create_connection((HOST, server.port), timeout=10) as sock:
-        sock.sendall(request + body)
-        answer = b""
-        while chunk := sock.recv(65536):  # the server closes after its answer
-            answer += chunk
+        sock.sendall(put_head(token, upload_id, framing) + body)
+        return read_until_closed(sock, b"")
+
+
+def read_until_closed(sock: socket.socket, answer: bytes) -> bytes:
+    while chunk := sock.recv(65536):  # the server closes after its answer
+        answer += chunk
     return answer
 
 
@@ -179,19 +187,13 @@ async def test_deleting_a_message_deletes_its_bytes_from_disk(server: ServerProc
 def expect_continue(server: ServerProcess, token: str, upload_id: str, body: bytes) -> bytes:
     """PUT with `Expect: 100-continue`: the body goes only after `100 Continue`; all the
     server said, until it closed or answered for good."""
-    request = (
-        f"PUT /api/uploads/{upload_id}?name=e.bin HTTP/1.1\r\nHost: {HOST}\r\n"
-        f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n"
-        "Expect: 100-continue\r\nConnection: close\r\n\r\n"
-    ).encode()
+    framing = f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\nConnection: close"
     with socket.create_connection((HOST, server.port), timeout=10) as sock:
-        sock.sendall(request)
+        sock.sendall(put_head(token, upload_id, framing))
         answer = sock.recv(65536)
         if answer.startswith(b"HTTP/1.1 100"):
             sock.sendall(body)
-        while chunk := sock.recv(65536):
-            answer += chunk
-    return answer
+        return read_until_closed(sock, answer)
 
 
 async def test_expect_100_continue_learns_of_a_finished_upload_without_sending_it(
