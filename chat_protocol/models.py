@@ -52,6 +52,10 @@ def _canonical_uuid(value: str) -> str:
     return str(uuid.UUID(value))
 
 
+def _empty_or_not_blank(value: str) -> str:
+    return value if value == "" else _not_blank(value)
+
+
 def _not_blank(value: str) -> str:
     if is_blank(value):
         raise ValueError("must not be only whitespace")
@@ -124,12 +128,11 @@ Body = Annotated[Text, Field(min_length=limits.BODY_MIN), AfterValidator(_not_bl
 _EMPTY_OR_VISIBLE = SchemaExtra(
     lambda schema: schema.update(pattern="^$|" + validation.visible_pattern())
 )
-SendBody = Annotated[Text, _EMPTY_OR_VISIBLE]
+SendBody = Annotated[Text, AfterValidator(_empty_or_not_blank), _EMPTY_OR_VISIBLE]
 AttachmentIds = Annotated[
     list[Id], Field(max_length=limits.ATTACHMENTS_MAX), SchemaExtra({"uniqueItems": True})
 ]
 EMPTY_BODY_NEEDS_FILES = "body: may be empty only when attachment_ids names at least one file"
-BLANK_BODY = "body: must not be only whitespace"
 DUPLICATE_ATTACHMENTS = "attachment_ids: each file may be named once"
 
 
@@ -137,11 +140,8 @@ def _body_with_files(body: str, attachment_ids: list[int]) -> None:
     """The send rules of `body` and `attachment_ids` together (issue 12)."""
     if len(set(attachment_ids)) != len(attachment_ids):
         raise ValueError(DUPLICATE_ATTACHMENTS)
-    if body == "":
-        if not attachment_ids:
-            raise ValueError(EMPTY_BODY_NEEDS_FILES)
-    elif is_blank(body):
-        raise ValueError(BLANK_BODY)
+    if body == "" and not attachment_ids:
+        raise ValueError(EMPTY_BODY_NEEDS_FILES)
 
 
 class WireModel(BaseModel):

@@ -32,6 +32,8 @@ UNAUTHENTICATED_PER_ADDRESS = 64
 CAP_GRACE_SECONDS = 1.0
 # How often expired uploads and bytes no file refers to are looked for.
 FILE_SWEEP_SECONDS = 600.0
+# An upload body that sends nothing for this long is dropped.
+UPLOAD_IDLE_SECONDS = 60.0
 
 
 def default_data_dir() -> Path:
@@ -177,6 +179,11 @@ class Settings(BaseModel):
         limits.UPLOAD_PENDING_SECONDS,
         gt=0,
         description="seconds an upload may wait to be sent before it is deleted",
+    )
+    upload_idle_seconds: float = Field(
+        UPLOAD_IDLE_SECONDS,
+        gt=0,
+        description="seconds an upload may send nothing before it is dropped (408)",
     )
     file_sweep_seconds: float = Field(
         FILE_SWEEP_SECONDS,

@@ -3,6 +3,7 @@ file or its thumbnail to whoever may see it now (checked on every request)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -40,6 +41,10 @@ UPLOAD_BODY = {
         "content": {"application/octet-stream": BINARY},
     }
 }
+UPLOAD_STALLED = (
+    408,
+    "`validation_error`: no bytes arrived for --upload-idle-seconds; start the upload again",
+)
 FILE_TOO_LARGE = (413, "`file_too_large`: over --max-upload-bytes (or another body limit)")
 TOO_MANY_PENDING = (429, "`rate_limited`: too many uploads waiting to be sent")
 NOT_VISIBLE = (404, "`not_found`: no such file, or not one the caller may see now")
@@ -52,7 +57,7 @@ RANGE_NOT_SATISFIABLE = (416, "`validation_error`: the Range lies outside the fi
     response_model=Attachment,
     responses={
         200: {"model": Attachment, "description": "this upload_id was already stored (a retry)"},
-        **errors_doc(FILE_TOO_LARGE, TOO_MANY_PENDING),
+        **errors_doc(UPLOAD_STALLED, FILE_TOO_LARGE, TOO_MANY_PENDING),
     },
     openapi_extra=UPLOAD_BODY,
     description="An empty body is a 422 (`validation_error`).",
@@ -66,13 +71,20 @@ async def put_upload(
     """Store a file for a later message (idempotent per upload_id)."""
     service = ctx(request).files
     upload_id = str(uuid.UUID(upload_id))
+    # Answers before the body: a client that sent `Expect: 100-continue` never sends it, so
+    # the connection closes after them (else its next request would be read as this body).
+    unread = {"Connection": "close"} if _expects_continue(request) else {}
     existing = await service.find_upload(caller, upload_id)
     if existing is not None:
-        return json_response(existing)  # not a byte of the body read
+        return json_response(existing, headers=unread)  # not a byte of the body read
     limit = ctx(request).settings.max_upload_bytes
     if _content_length(request) > limit:
         raise errors.FileTooLarge(limit)
-    await service.check_pending(caller)
+    try:
+        await service.check_pending(caller)
+    except errors.ApiError as exc:
+        exc.headers.update(unread)
+        raise
     try:
         attachment, created = await service.upload(caller, upload_id, name, _body(request))
     except ClientDisconnect:
@@ -147,6 +159,10 @@ def _serve(request: Request, found: Download, disposition: str) -> Response:
     )
 
 
+def _expects_continue(request: Request) -> bool:
+    return request.headers.get("expect", "").lower() == "100-continue"
+
+
 def _content_length(request: Request) -> int:
     raw = request.headers.get("content-length")
     if raw is None:
@@ -158,6 +174,18 @@ def _content_length(request: Request) -> int:
 
 
 async def _body(request: Request) -> AsyncIterator[bytes]:
-    async for chunk in request.stream():
+    """The request body as it arrives; 408 when nothing arrives for --upload-idle-seconds
+    (the header deadline does not cover bodies: a trickle must not hold a connection and a
+    temporary file for ever)."""
+    idle = ctx(request).settings.upload_idle_seconds
+    chunks = request.stream().__aiter__()
+    while True:
+        try:
+            async with asyncio.timeout(idle):
+                chunk = await anext(chunks)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise errors.UploadStalled(idle) from None
         if chunk:
             yield chunk

@@ -142,7 +142,8 @@ def _encode(image: Image.Image, fmt: str, options: dict[str, Any]) -> bytes:
 
 
 def _animation(image: Image.Image, fmt: str) -> tuple[bytes, Image.Image]:
-    """An animated GIF or WebP re-encoded frame by frame with timing only; and its first frame."""
+    """An animated GIF, PNG (APNG) or WebP re-encoded frame by frame with timing only; and its
+    first frame."""
     frames: list[Image.Image] = []
     durations: list[int] = []
     for frame in ImageSequence.Iterator(image):
@@ -159,6 +160,8 @@ def _animation(image: Image.Image, fmt: str) -> tuple[bytes, Image.Image]:
     out = io.BytesIO()
     if fmt == "GIF":
         frames[0].save(out, "GIF", **options)
+    elif fmt == "PNG":
+        frames[0].save(out, "PNG", **options)
     else:
         frames[0].save(
             out, "WEBP", quality=WEBP_QUALITY, exif=b"", icc_profile=b"", xmp=b"", **options

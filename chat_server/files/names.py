@@ -27,8 +27,9 @@ def sanitise_name(raw: str | None, max_bytes: int = UPLOAD_NAME_MAX_BYTES) -> st
     parts = [p for p in _PATH_SEPARATORS.split(raw) if p]
     name = parts[-1] if parts else ""
     name = unicodedata.normalize("NFC", name)
+    # Any whitespace (tab, newline, no-break space) becomes a space, runs of it one space.
+    name = " ".join("".join(" " if ch.isspace() else ch for ch in name).split())
     name = "".join(ch for ch in name if unicodedata.category(ch) not in _DROPPED_CATEGORIES)
-    name = " ".join(name.split())  # tabs, runs of spaces: one space
     name = name.rstrip(_TRAILING).lstrip(" ")
     if not name.strip("."):
         return FALLBACK_NAME

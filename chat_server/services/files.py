@@ -167,6 +167,7 @@ class FileService:
         blobs = [(prepared.sha256, prepared.path, prepared.size)]
         if prepared.thumb_path is not None and prepared.thumb_sha256 is not None:
             blobs.append((prepared.thumb_sha256, prepared.thumb_path, _size(prepared.thumb_path)))
+        shas = [sha for sha, _path, _size in blobs]
         for _ in range(RECORD_ATTEMPTS):
             async with self._guarded():
                 try:
@@ -176,9 +177,9 @@ class FileService:
                 except IntegrityError:
                     # The same upload_id stored at once by another request, or (database
                     # store, several nodes) a blob collected meanwhile: look, then retry.
-                    pass
+                    await self._unstage(shas)
                 except BaseException:
-                    await self._unstage([sha for sha, _path, _size_ in blobs])
+                    await self._unstage(shas)
                     raise
             existing = await self.find_upload(caller, upload_id)
             if existing is not None:

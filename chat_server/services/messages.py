@@ -65,7 +65,8 @@ def _draft(
         "deleted": False,
         "reply_to": reply_to,
         "reactions": [],
-        "attachments": attachments or [],
+        # only when there are some (wire.message_from_row): the fast paths' JSON is unchanged
+        **({"attachments": attachments} if attachments else {}),
     }
 
 

@@ -201,8 +201,7 @@ async def scrub_message(conn: AsyncConnection, message_id: int) -> None:
 
     def blank(data: dict[str, Any]) -> dict[str, Any]:
         data["body"] = ""
-        if "attachments" in data:  # posted events (issue 12); the files rows go separately
-            data["attachments"] = []
+        data.pop("attachments", None)  # issue 12: none now (the files rows go separately)
         return data
 
     await _rewrite(conn, own, blank)
