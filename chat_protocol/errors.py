@@ -21,6 +21,7 @@ class ErrorCode(StrEnum):
     EDIT_WINDOW_CLOSED = "edit_window_closed"  # v2: an edit after the edit window
     RATE_LIMITED = "rate_limited"
     PAYLOAD_TOO_LARGE = "payload_too_large"
+    FILE_TOO_LARGE = "file_too_large"  # issue 12: an upload over --max-upload-bytes
     UNKNOWN_EVENT = "unknown_event"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     INTERNAL = "internal_error"

@@ -23,6 +23,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StrictStr,
+    model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
@@ -49,6 +50,10 @@ def _canonical_uuid(value: str) -> str:
     if not _UUID.fullmatch(value):
         raise ValueError("client_msg_id must be a UUID (8-4-4-4-12 hexadecimal digits)")
     return str(uuid.UUID(value))
+
+
+def _empty_or_not_blank(value: str) -> str:
+    return value if value == "" else _not_blank(value)
 
 
 def _not_blank(value: str) -> str:
@@ -118,6 +123,25 @@ GroupName = Annotated[
 ]
 # The body's upper bound is a server setting; see chat_protocol.validation.check_body.
 Body = Annotated[Text, Field(min_length=limits.BODY_MIN), AfterValidator(_not_blank), _VISIBLE]
+# A body next to attachments (issue 12): "" is allowed there, only whitespace never. Whether
+# "" is allowed depends on `attachment_ids` (a rule of two fields: `_body_with_files`).
+_EMPTY_OR_VISIBLE = SchemaExtra(
+    lambda schema: schema.update(pattern="^$|" + validation.visible_pattern())
+)
+SendBody = Annotated[Text, AfterValidator(_empty_or_not_blank), _EMPTY_OR_VISIBLE]
+AttachmentIds = Annotated[
+    list[Id], Field(max_length=limits.ATTACHMENTS_MAX), SchemaExtra({"uniqueItems": True})
+]
+EMPTY_BODY_NEEDS_FILES = "body: may be empty only when attachment_ids names at least one file"
+DUPLICATE_ATTACHMENTS = "attachment_ids: each file may be named once"
+
+
+def _body_with_files(body: str, attachment_ids: list[int]) -> None:
+    """The send rules of `body` and `attachment_ids` together (issue 12)."""
+    if len(set(attachment_ids)) != len(attachment_ids):
+        raise ValueError(DUPLICATE_ATTACHMENTS)
+    if body == "" and not attachment_ids:
+        raise ValueError(EMPTY_BODY_NEEDS_FILES)
 
 
 class WireModel(BaseModel):
@@ -244,8 +268,14 @@ class AddMemberRequest(RequestModel):
 
 class SendMessageRequest(RequestModel):
     client_msg_id: ClientMsgId
-    body: Body
+    body: SendBody
     reply_to_message_id: Id | None = None
+    attachment_ids: AttachmentIds = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _files_and_body(self) -> SendMessageRequest:
+        _body_with_files(self.body, self.attachment_ids)
+        return self
 
 
 class MuteRequest(RequestModel):
@@ -353,8 +383,14 @@ class GroupLeft(WireModel):
 class SendEvent(RequestModel):
     group_id: Id
     client_msg_id: ClientMsgId
-    body: Body
+    body: SendBody
     reply_to_message_id: Id | None = None
+    attachment_ids: AttachmentIds = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _files_and_body(self) -> SendEvent:
+        _body_with_files(self.body, self.attachment_ids)
+        return self
 
 
 class TypingEvent(RequestModel):

@@ -10,13 +10,14 @@ from fastapi import FastAPI
 
 from chat_server import __version__
 from chat_server.adminkey import load_or_create_admin_key
-from chat_server.api import auth, events, groups, handlers, health, messages, search, users
+from chat_server.api import auth, events, files, groups, handlers, health, messages, search, users
 from chat_server.api.bodylimit import BodySizeLimit
 from chat_server.api.headers import SecurityHeaders
 from chat_server.api.openapi_doc import install_openapi
 from chat_server.api.plain import PlainApp, doc_routes
 from chat_server.config import Settings
 from chat_server.context import AppContext
+from chat_server.files.blobstore import BlobStore, DatabaseBlobStore, DirBlobStore
 from chat_server.metrics import Metrics
 from chat_server.ratelimit_shared import make_limiters
 from chat_server.realtime.server import Realtime
@@ -25,6 +26,7 @@ from chat_server.services.control import ControlFollower
 from chat_server.services.demo import seed_demo
 from chat_server.services.events import EventService
 from chat_server.services.fanout import FanoutRelay
+from chat_server.services.files import FileService
 from chat_server.services.groups import GroupService
 from chat_server.services.messages import MessageService
 from chat_server.services.search import SearchService
@@ -66,6 +68,9 @@ def build_context(settings: Settings) -> AppContext:
     control = ControlFollower(db, auth_service)
     control.sink = realtime
     metrics.control_log_age.set_function(control.age)
+    file_service = FileService(db, settings, _blob_store(settings, db))
+    event_service = EventService(db, settings, fanout, limiters.send)
+    event_service.release_blobs = file_service.collect
     return AppContext(
         settings=settings,
         db=db,
@@ -74,12 +79,19 @@ def build_context(settings: Settings) -> AppContext:
         users=UserService(db, settings.user_search_max),
         groups=group_service,
         messages=message_service,
-        events=EventService(db, settings, fanout, limiters.send),
+        events=event_service,
         search=SearchService(db, settings.search_burst),
         realtime=realtime,
         limiters=limiters,
         control=control,
+        files=file_service,
     )
+
+
+def _blob_store(settings: Settings, db: Database) -> BlobStore:
+    if settings.file_store_kind == "database":
+        return DatabaseBlobStore(db, settings.data_dir)
+    return DirBlobStore(settings.data_dir)
 
 
 def create_app(settings: Settings) -> SecurityHeaders:
@@ -92,6 +104,7 @@ def create_app(settings: Settings) -> SecurityHeaders:
         context.realtime.instance_id = context.db.instance_id
         await context.realtime.start()
         await context.control.start()
+        await context.files.start()
         if settings.demo:
             await seed_demo(context.db, context.auth, context.groups, context.messages)
         log.info(
@@ -105,6 +118,7 @@ def create_app(settings: Settings) -> SecurityHeaders:
         try:
             yield
         finally:
+            await context.files.close()
             await context.control.close()
             await context.realtime.close()
             await context.limiters.aclose()
@@ -129,13 +143,17 @@ def create_app(settings: Settings) -> SecurityHeaders:
         messages.router,
         events.router,
         search.router,
+        files.router,
         health.router,
     ):
         api.include_router(router)
     plain_routes = [*groups.plain.routes, *messages.plain.routes]
     install_openapi(api, doc_routes(plain_routes), settings)
     served = PlainApp(api, context, plain_routes)
-    limited = BodySizeLimit(served, settings.request_body_max_bytes)
+    # Uploads stream to a file under their own limit (--max-upload-bytes; api/files.py).
+    limited = BodySizeLimit(
+        served, settings.request_body_max_bytes, exempt_prefixes=(files.UPLOADS_PREFIX,)
+    )
     app = SecurityHeaders(context.realtime.asgi_app(limited))
     app.state_context = context  # for embedders and tests that want to look inside
     return app

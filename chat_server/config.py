@@ -6,7 +6,7 @@ import argparse
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -33,6 +33,10 @@ UNAUTHENTICATED_PER_ADDRESS = 64
 # A connection counts against its address's cap only once it has waited this long: a burst
 # of honest clients (one NAT, a test) completes its headers and CONNECTs in milliseconds.
 CAP_GRACE_SECONDS = 1.0
+# How often expired uploads and bytes no file refers to are looked for.
+FILE_SWEEP_SECONDS = 600.0
+# An upload body that sends nothing for this long is dropped.
+UPLOAD_IDLE_SECONDS = 60.0
 
 
 def default_data_dir() -> Path:
@@ -162,6 +166,36 @@ class Settings(BaseModel):
     search_burst: int = Field(
         SEARCH_BURST, ge=1, description="searches (GET /api/search) a user may make in a burst"
     )
+    # files (issue 12)
+    file_store: Literal["dir", "database"] | None = Field(
+        None,
+        description="where file bytes live: dir (<data dir>/files, one node) or database "
+        "(chunks in the database, every node serves every file); default dir with SQLite, "
+        "database with PostgreSQL",
+    )
+    max_upload_bytes: int = Field(
+        limits.UPLOAD_MAX_BYTES, ge=1, description="largest file PUT /api/uploads accepts, bytes"
+    )
+    uploads_pending_max: int = Field(
+        limits.UPLOADS_PENDING_MAX,
+        ge=1,
+        description="uploads one user may hold that are in no message yet",
+    )
+    upload_pending_seconds: float = Field(
+        limits.UPLOAD_PENDING_SECONDS,
+        gt=0,
+        description="seconds an upload may wait to be sent before it is deleted",
+    )
+    upload_idle_seconds: float = Field(
+        UPLOAD_IDLE_SECONDS,
+        gt=0,
+        description="seconds an upload may send nothing before it is dropped (408)",
+    )
+    file_sweep_seconds: float = Field(
+        FILE_SWEEP_SECONDS,
+        gt=0,
+        description="seconds between sweeps for expired uploads and unreferenced bytes",
+    )
 
     @property
     def limits(self) -> Limits:
@@ -183,6 +217,13 @@ class Settings(BaseModel):
         if self.database is not None:
             return self.database.get_secret_value()
         return f"sqlite+aiosqlite:///{self.data_dir / SQLITE_FILE}"
+
+    @property
+    def file_store_kind(self) -> str:
+        """`file_store`, or the default for the database in use."""
+        if self.file_store is not None:
+            return self.file_store
+        return "dir" if self.database_url.startswith("sqlite") else "database"
 
     @property
     def redis_url(self) -> str | None:

@@ -11,6 +11,7 @@ from chat_server.realtime.server import Realtime
 from chat_server.services.auth import AuthService
 from chat_server.services.control import ControlFollower
 from chat_server.services.events import EventService
+from chat_server.services.files import FileService
 from chat_server.services.groups import GroupService
 from chat_server.services.messages import MessageService
 from chat_server.services.search import SearchService
@@ -32,3 +33,4 @@ class AppContext:
     realtime: Realtime
     limiters: Limiters
     control: ControlFollower
+    files: FileService

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from chat_protocol import limits
@@ -81,6 +82,31 @@ class MethodNotAllowed(ApiError):
 class PayloadTooLarge(ApiError):
     status = 413
     code = ErrorCode.PAYLOAD_TOO_LARGE
+
+
+class FileTooLarge(ApiError):
+    """An upload over --max-upload-bytes (issue 12); the connection is closed after the
+    answer, so the rest of the body is never read."""
+
+    status = 413
+    code = ErrorCode.FILE_TOO_LARGE
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"A file can be at most {limit} bytes.", headers={"Connection": "close"})
+
+
+class UploadStalled(ApiError):
+    """An upload whose body stopped arriving for --upload-idle-seconds (issue 12).
+    Closed after the answer."""
+
+    status = 408
+    code = ErrorCode.VALIDATION_ERROR
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"No bytes of the upload arrived for {seconds:g} s; start it again.",
+            headers={"Connection": "close"},
+        )
 
 
 class RateLimited(ApiError):
@@ -202,11 +228,14 @@ def validation_message(errors: list[Any]) -> str:
         if len(where) > 1 and where[0] in _PARAM_PLACES:
             where = where[1:]  # FastAPI's ("query", "limit"): the name is what the user needs
         loc = ".".join(str(p) for p in where) or "request"
-        parts.append(f"{loc}: {_plain(err.get('msg', 'invalid'))}")
+        text = _plain(err.get("msg", "invalid"))
+        # A rule of the whole request that names its field itself ("body: …").
+        parts.append(text if not where and _NAMES_FIELD.match(text) else f"{loc}: {text}")
     return "; ".join(parts)
 
 
 _PARAM_PLACES = ("body", "query", "path", "header")
+_NAMES_FIELD = re.compile(r"[a-z_]+: ")
 
 
 def _plain(message: str) -> str:

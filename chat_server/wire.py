@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Row
 
 from chat_protocol import limits
@@ -73,7 +74,14 @@ def message_from_row(row: Row, reactions: list[dict[str, Any]] | None = None) ->
         "deleted": bool(row.deleted),
         "reply_to": _reply_from_row(row),
         "reactions": reactions or [],
+        **_attachments(getattr(row, "attachments", None)),
     }
+
+
+def _attachments(stored: str | None) -> dict[str, Any]:
+    """`attachments` from messages.attachments (JSON as posted; issue 12), present only when
+    there are some: a message without files reads as v1 wrote it (the model's default is [])."""
+    return {"attachments": orjson.loads(stored)} if stored else {}
 
 
 def group_from_row(row: Row, last_message: MessageDict | None) -> dict[str, Any]:

@@ -14,12 +14,18 @@ Scope = dict[str, Any]
 class BodySizeLimit:
     """Refuse bodies over `max_bytes`: by Content-Length up front, or while streaming."""
 
-    def __init__(self, app: Any, max_bytes: int) -> None:
+    def __init__(self, app: Any, max_bytes: int, exempt_prefixes: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Paths whose route enforces a limit of its own while streaming (uploads).
+        self.exempt_prefixes = exempt_prefixes
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (
+            self.exempt_prefixes
+            and scope["method"] == "PUT"
+            and scope["path"].startswith(self.exempt_prefixes)
+        ):
             await self.app(scope, receive, send)
             return
         for name, value in scope.get("headers", ()):

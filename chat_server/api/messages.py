@@ -59,6 +59,11 @@ async def send_message(
 ) -> tuple[int, MessageDict]:
     """Store a message (idempotent by `client_msg_id`) and announce it to the group."""
     message, created = await context.messages.send(
-        caller, group_id, body.client_msg_id, body.body, body.reply_to_message_id
+        caller,
+        group_id,
+        body.client_msg_id,
+        body.body,
+        body.reply_to_message_id,
+        body.attachment_ids,
     )
     return (201 if created else 200), message

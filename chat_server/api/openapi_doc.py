@@ -163,3 +163,9 @@ def _setting_bounds(doc: OpenApi, settings: Settings) -> None:
     send = messages.get("post", {}).get("requestBody", {}).get("content", {})
     for media in send.values():
         media["schema"]["properties"]["body"]["maxLength"] = settings.body_max
+    upload = doc["paths"].get("/api/uploads/{upload_id}", {}).get("put")
+    if upload is not None:
+        upload["description"] = (
+            f"{upload.get('description', '')} At most {settings.max_upload_bytes} bytes "
+            "(`--max-upload-bytes`)."
+        ).strip()

@@ -305,7 +305,12 @@ class Realtime:
         event = _parse(SendEvent, data)
         errors.check_int64("group_id", event.group_id)
         message, _created = await self.messages.send(
-            caller, event.group_id, event.client_msg_id, event.body, event.reply_to_message_id
+            caller,
+            event.group_id,
+            event.client_msg_id,
+            event.body,
+            event.reply_to_message_id,
+            event.attachment_ids,
         )
         return {"ok": True, "message": message}
 

@@ -35,7 +35,7 @@ from chat_server.config import Settings
 from chat_server.ratelimit_shared import SendLimiter
 from chat_server.services.fanout import Caller, Fanout
 from chat_server.services.messages import load_message
-from chat_server.storage import events, groups
+from chat_server.storage import events, files, groups
 from chat_server.storage.db import Database
 from chat_server.wire import EventDict, MessageDict, now_utc, utc_z
 
@@ -62,6 +62,7 @@ class Outcome:
     body: dict[str, Any]
     event: EventDict | None = None  # set when a new event was stored
     removed_user_id: int | None = None
+    released_blobs: tuple[str, ...] = ()  # bytes a deleted message's files referred to
 
 
 Handler = Callable[[AsyncConnection, Caller, int, Any, datetime], Awaitable[Outcome]]
@@ -88,6 +89,9 @@ class EventService:
         self.fanout = fanout
         # The same per-user bucket as message sends: every change written to a log counts.
         self.bucket = bucket
+        # Deletes the bytes of a deleted message's files once nothing refers to them (set by
+        # app.py to FileService.collect; issue 12).
+        self.release_blobs: Callable[[list[str]], Awaitable[Any]] | None = None
         self._handlers: dict[str, Handler] = {
             EventKind.MESSAGE_EDITED: self._edit,
             EventKind.MESSAGE_DELETED: self._delete,
@@ -129,6 +133,8 @@ class EventService:
             if outcome.event is None:
                 await self.bucket.refund(caller.id)
             await self._announce(outcome, group_id)
+            if outcome.released_blobs and self.release_blobs is not None:
+                await self.release_blobs(list(outcome.released_blobs))
             return outcome
         raise RuntimeError("could not store the event after repeated conflicts")
 
@@ -211,10 +217,12 @@ class EventService:
         message_id = request.data.message_id
         await self._own_message(conn, caller, group_id, message_id)
         await events.scrub_message(conn, message_id)
+        released = await files.delete_for_message(conn, message_id)
         data = {"message_id": message_id}
-        return await self._append(
+        outcome = await self._append(
             conn, caller, group_id, request, now, data, EventKind.MESSAGE_DELETED, message_id
         )
+        return Outcome(outcome.status, outcome.body, outcome.event, released_blobs=tuple(released))
 
     async def _reaction_target(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,15 +14,18 @@ import orjson
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from chat_protocol import limits
 from chat_protocol.events import EventKind
-from chat_protocol.validation import body_problem
+from chat_protocol.validation import body_problem, is_blank
 from chat_server import errors
 from chat_server.config import Settings
 from chat_server.metrics import Metrics
 from chat_server.ratelimit_shared import LocalSendLimiter, SendLimiter
+from chat_server.services import files as file_service
 from chat_server.services.fanout import Caller, Fanout
 from chat_server.storage import events, groups, messages
 from chat_server.storage.db import Database
+from chat_server.storage.files import attachments_json
 from chat_server.storage.sqlite_writer import SendOutcome, SendRequest
 from chat_server.wire import EventDict, MessageDict, excerpt, message_from_row, now_utc, utc_z
 
@@ -41,9 +45,15 @@ class Send:
     client_msg_id: str
     body: str
     reply_to_message_id: int | None
+    attachment_ids: tuple[int, ...] = ()
 
 
-def _draft(send: Send, now: datetime, reply_to: dict[str, Any] | None) -> dict[str, Any]:
+def _draft(
+    send: Send,
+    now: datetime,
+    reply_to: dict[str, Any] | None,
+    attachments: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """The new message without its id and seq (known only once stored)."""
     return {
         "group_id": send.group_id,
@@ -55,7 +65,28 @@ def _draft(send: Send, now: datetime, reply_to: dict[str, Any] | None) -> dict[s
         "deleted": False,
         "reply_to": reply_to,
         "reactions": [],
+        # only when there are some (wire.message_from_row): the fast paths' JSON is unchanged
+        **({"attachments": attachments} if attachments else {}),
     }
+
+
+def _plain(send: Send) -> bool:
+    """A send the fast paths store: no quote to read, no files to claim."""
+    return send.reply_to_message_id is None and not send.attachment_ids
+
+
+def send_problem(body: str, attachment_ids: Sequence[int], body_max: int) -> str | None:
+    """What is wrong with a body and its files together (issue 12: with files the body may
+    be "", never only whitespace), or None."""
+    if len(attachment_ids) > limits.ATTACHMENTS_MAX:
+        return f"attachment_ids: at most {limits.ATTACHMENTS_MAX} files per message."
+    if len(set(attachment_ids)) != len(attachment_ids):
+        return "attachment_ids: each file may be named once."
+    if attachment_ids and body == "":
+        return None
+    if attachment_ids and is_blank(body):
+        return "A message cannot be only whitespace."
+    return body_problem(body, body_max)
 
 
 def posted_event(send: Send, message: MessageDict) -> EventDict:
@@ -107,9 +138,10 @@ class MessageService:
         client_msg_id: str,
         body: str,
         reply_to_message_id: int | None = None,
+        attachment_ids: Sequence[int] = (),
     ) -> tuple[MessageDict, bool]:
         """Store and announce a message; (message, created). A retry returns the original, unlimited."""
-        problem = body_problem(body, self.settings.body_max)
+        problem = send_problem(body, attachment_ids, self.settings.body_max)
         if problem:
             raise errors.ValidationFailed(problem)
         wait = await self.bucket.take(caller.id)
@@ -123,8 +155,10 @@ class MessageService:
                 self.metrics.rejected_events.labels("send_rate_limited").inc()
                 raise errors.RateLimited("Sending too fast; slow down.", wait)
             return replay, False
-        send = Send(caller, group_id, client_msg_id, body, reply_to_message_id)
-        if self.db.send_writer is not None and reply_to_message_id is None:
+        send = Send(
+            caller, group_id, client_msg_id, body, reply_to_message_id, tuple(attachment_ids)
+        )
+        if self.db.send_writer is not None and _plain(send):
             # The SQLite writer hands results back in commit order: announced in seq order.
             return await self._store_and_announce(send)
         # On PostgreSQL two sends to one group may return in either order; one at a time
@@ -152,7 +186,7 @@ class MessageService:
 
     async def _store(self, send: Send) -> tuple[MessageDict, bool]:
         now = now_utc()
-        if send.reply_to_message_id is None:
+        if _plain(send):
             # The hot paths: one writer thread on SQLite, one statement on PostgreSQL.
             draft = _draft(send, now, None)
             tail = orjson.dumps(draft).decode()[1:]
@@ -169,7 +203,8 @@ class MessageService:
         return await self._store_core(send, now)
 
     async def _store_core(self, send: Send, now: datetime) -> tuple[MessageDict, bool]:
-        """The SQLAlchemy path: replies (they read the original), and other drivers."""
+        """The SQLAlchemy path: replies (they read the original), messages with files (they
+        claim the uploads in the same transaction), and other drivers."""
         caller, group_id = send.caller, send.group_id
         async with self.db.write() as conn:
             if not await groups.is_member(conn, group_id, caller.id):
@@ -178,6 +213,7 @@ class MessageService:
             if replay is not None:
                 return replay, False
             reply_to = await self._reply_to(conn, send)
+            attachments = await file_service.claim(conn, caller.id, send.attachment_ids)
             seq = await messages.next_seq(conn, group_id)
             if seq is None:
                 raise errors.GroupNotFound()
@@ -190,8 +226,11 @@ class MessageService:
                 body=send.body,
                 now=now,
                 reply_to_message_id=send.reply_to_message_id,
+                attachments=attachments_json(attachments),
             )
-            message = {"id": message_id, "seq": seq, **_draft(send, now, reply_to)}
+            if send.attachment_ids:
+                await file_service.attach(conn, send.attachment_ids, message_id, group_id)
+            message = {"id": message_id, "seq": seq, **_draft(send, now, reply_to, attachments)}
             await events.insert_event(
                 conn,
                 group_id,

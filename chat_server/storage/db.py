@@ -121,7 +121,9 @@ def _upgrade(connection: Connection) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    # Every head: work merged from branches that each added a migration after the same one
+    # (0005 search and 0006 files, both after 0004) upgrades whichever way it was merged.
+    command.upgrade(config, "heads")
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

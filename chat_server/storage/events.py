@@ -189,7 +189,9 @@ async def scrub_message(conn: AsyncConnection, message_id: int) -> None:
     """Delete a message's text everywhere it is stored: the row, the body in its posted and
     edited events, the excerpt of replies; and drop its reactions."""
     await conn.execute(
-        update(messages).where(messages.c.id == message_id).values(body="", deleted=True)
+        update(messages)
+        .where(messages.c.id == message_id)
+        .values(body="", deleted=True, attachments=None)
     )
     await conn.execute(delete(reactions).where(reactions.c.message_id == message_id))
     own = select(events.c.id, events.c.data).where(
@@ -199,6 +201,7 @@ async def scrub_message(conn: AsyncConnection, message_id: int) -> None:
 
     def blank(data: dict[str, Any]) -> dict[str, Any]:
         data["body"] = ""
+        data.pop("attachments", None)  # issue 12: none now (the files rows go separately)
         return data
 
     await _rewrite(conn, own, blank)

@@ -8,6 +8,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -79,6 +80,8 @@ messages = Table(
     Column("edited_at", DateTime(timezone=True), nullable=True),
     Column("deleted", Boolean, nullable=False, server_default="0"),
     Column("reply_to_message_id", IdType, nullable=True),
+    # JSON of the attachments as posted (issue 12; null: none); `files` is the authority
+    Column("attachments", Text, nullable=True),
     UniqueConstraint("group_id", "seq", name="uq_messages_group_seq"),
     UniqueConstraint("sender_id", "client_msg_id", name="uq_messages_sender_cmid"),
     Index("ix_messages_reply_to", "reply_to_message_id"),
@@ -139,4 +142,50 @@ control_log = Table(
     Column("token_hash", String(64), nullable=True),
     Column("at", DateTime(timezone=True), nullable=False),
     Index("ix_control_log_at", "at"),
+)
+
+# Issue 12 (migration 0006). Stored bytes by SHA-256, shared by every file with that content;
+# a blob no file refers to is deleted (storage/files.py `unreferenced`).
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# The bytes themselves with `--file-store database` (with `dir` they are files on disk).
+blob_chunks = Table(
+    "blob_chunks",
+    metadata,
+    Column("sha256", String(64), ForeignKey("blobs.sha256", ondelete="CASCADE"), primary_key=True),
+    Column("idx", Integer, primary_key=True, autoincrement=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+# An upload (message_id null) or an attachment of a message; `group_id` for access checks.
+files = Table(
+    "files",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("uploader_id", IdType, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("upload_id", String(36), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("content_type", String(128), nullable=False),
+    Column("width", Integer, nullable=True),
+    Column("height", Integer, nullable=True),
+    Column("blob_sha256", String(64), ForeignKey("blobs.sha256"), nullable=False),
+    Column("thumb_sha256", String(64), ForeignKey("blobs.sha256"), nullable=True),
+    Column("thumb_type", String(32), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("message_id", IdType, ForeignKey("messages.id", ondelete="CASCADE"), nullable=True),
+    Column("group_id", IdType, ForeignKey("groups.id", ondelete="CASCADE"), nullable=True),
+    Column("position", Integer, nullable=True),
+    UniqueConstraint("uploader_id", "upload_id", name="uq_files_uploader_upload"),
+    Index("ix_files_message", "message_id"),
+    Index("ix_files_pending", "uploader_id", "message_id"),
+    Index("ix_files_created", "created_at"),
+    Index("ix_files_blob", "blob_sha256"),
+    Index("ix_files_thumb", "thumb_sha256"),
 )

@@ -11,6 +11,8 @@ from chat_protocol.models import Group, Message, SearchResults, User
 from desktop_app.models.group_list_model import GroupListModel
 from desktop_app.models.members_model import MembersModel
 from desktop_app.models.message_model import MessageModel
+from desktop_app.net.files import FilesClient
+from desktop_app.session.attachments import PendingFile
 from desktop_app.session.journal import Journal
 from desktop_app.session.outbox import OutboxItem
 from desktop_app.session.session import Session, Undeliverable
@@ -70,6 +72,7 @@ class SessionBridge(QObject):
         self._models: dict[int, MessageModel] = {}
         self._members: dict[int, MembersModel] = {}
         self._unsubscribe = self._session.journal.subscribe(self.journal_entry.emit)
+        self._session.uploader.on_progress = self._on_upload_progress
 
     # --- properties ------------------------------------------------------------------
 
@@ -183,8 +186,24 @@ class SessionBridge(QObject):
         state = self._session.sync.registry.get(group_id)
         return state.last_read_seq if state is not None else 0
 
-    def send(self, group_id: int, body: str, reply_to_message_id: int | None = None) -> str:
-        return self._session.send(group_id, body, reply_to_message_id)
+    def send(
+        self,
+        group_id: int,
+        body: str,
+        reply_to_message_id: int | None = None,
+        files: list[PendingFile] | None = None,
+    ) -> str:
+        return self._session.send(group_id, body, reply_to_message_id, files)
+
+    @property
+    def files(self) -> FilesClient:
+        """Downloads of files and thumbnails for this session (issue 12)."""
+        return self._session.files
+
+    def _on_upload_progress(self, group_id: int, cid: str, done: int, total: int) -> None:
+        model = self._models.get(group_id)
+        if model is not None:
+            model.set_upload_progress(cid, None if done >= total else done / max(1, total))
 
     def edit_message(
         self, group_id: int, message_id: int | None, body: str, *, client_msg_id: str = ""

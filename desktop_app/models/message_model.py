@@ -55,6 +55,7 @@ _GETTERS: dict[int, Callable[[Row], Any]] = {
     MessageRoles.SYSTEM: lambda r: r.system,
     MessageRoles.PENDING_EDIT: lambda r: r.pending_edit,
     MessageRoles.PENDING_DELETE: lambda r: r.pending_delete,
+    MessageRoles.ATTACHMENTS: lambda r: r.attachments,
 }
 
 _ROLE_NAMES = {
@@ -78,6 +79,8 @@ _ROLE_NAMES = {
     MessageRoles.PENDING_EDIT: b"pendingEdit",
     MessageRoles.REPLY_TO_ID: b"replyToId",
     MessageRoles.PENDING_DELETE: b"pendingDelete",
+    MessageRoles.ATTACHMENTS: b"attachments",
+    MessageRoles.UPLOAD_PROGRESS: b"uploadProgress",
 }
 # Roles that need the group's members (names, read markers), not just the row.
 _MEMBER_ROLES = {MessageRoles.REACTIONS, MessageRoles.READ_BY, MessageRoles.TICKS}
@@ -106,6 +109,8 @@ class MessageModel(QAbstractListModel):
         self._load_older = load_older
         self._older_loading = False
         self._insert: tuple[int, int] | None = None
+        # Pending messages whose files are being uploaded: client_msg_id -> fraction done.
+        self._upload_progress: dict[str, float] = {}
         timeline.observer = self
 
     @property
@@ -127,6 +132,8 @@ class MessageModel(QAbstractListModel):
         getter = _GETTERS.get(role)
         if getter is not None:
             return getter(self._tl.row(index.row()))
+        if role == MessageRoles.UPLOAD_PROGRESS:
+            return self._upload_progress.get(self._tl.row(index.row()).client_msg_id)
         if role in _MEMBER_ROLES:
             row = self._tl.row(index.row())
             if role == MessageRoles.REACTIONS:
@@ -221,6 +228,18 @@ class MessageModel(QAbstractListModel):
 
     def row_for_client_msg_id(self, cid: str) -> int | None:
         return self._tl.index_of_cid(cid)
+
+    def set_upload_progress(self, cid: str, fraction: float | None) -> None:
+        """How far the upload of a pending message's files is (None: not uploading)."""
+        if fraction is None:
+            if self._upload_progress.pop(cid, None) is None:
+                return
+        else:
+            self._upload_progress[cid] = fraction
+        row = self._tl.index_of_cid(cid)
+        if row is not None:
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [MessageRoles.UPLOAD_PROGRESS])
 
     # --- TimelineObserver ------------------------------------------------------------
 

@@ -40,6 +40,10 @@ class MessageRoles(IntEnum):
     PENDING_EDIT = _USER + 18
     REPLY_TO_ID = _USER + 19
     PENDING_DELETE = _USER + 20
+    # Issue 12: ATTACHMENTS (tuple[session.attachments.FileRef, ...] | None), UPLOAD_PROGRESS
+    # (float 0..1 while a pending message's files are being uploaded, else None).
+    ATTACHMENTS = _USER + 21
+    UPLOAD_PROGRESS = _USER + 22
 
 
 class MemberRoles(IntEnum):

@@ -168,10 +168,13 @@ class RestClient:
         client_msg_id: str,
         body: str,
         reply_to_message_id: int | None = None,
+        attachment_ids: list[int] | None = None,
     ) -> Message:
         payload: dict[str, Any] = {"client_msg_id": client_msg_id, "body": body}
         if reply_to_message_id is not None:
             payload["reply_to_message_id"] = reply_to_message_id
+        if attachment_ids:
+            payload["attachment_ids"] = attachment_ids
         return await self._typed(Message, "POST", f"/groups/{group_id}/messages", json=payload)
 
     # --- protocol v2: the group's event log --------------------------------------------

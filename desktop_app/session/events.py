@@ -129,6 +129,7 @@ class EventApplier:
         row.deleted = True
         row.body = ""
         row.reactions = None
+        row.attachments = None  # the server deletes the files with the message
         row.pending_edit = None
         tl.touched(index)
         self._requote(tl, index, data.message_id, "")

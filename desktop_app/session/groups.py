@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from chat_protocol.models import Group
+from desktop_app.session.attachments import preview_body
 
 PREVIEW_CHARS = 80
 # How the list names the signed-in user as the sender of a preview.
@@ -94,7 +95,11 @@ class GroupState:
         last = group.last_message
         if last is not None and last.seq >= self.last_seq:
             self.set_last(
-                last.seq, last.sender.display_name, last.body, last.created_at, last.sender.id
+                last.seq,
+                last.sender.display_name,
+                preview_body(last.body, last.attachments),
+                last.created_at,
+                last.sender.id,
             )
 
     def set_last(

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from chat_protocol.events import EventKind
 from chat_protocol.models import Event, MemberReadNotice, Message, WireModel
 from desktop_app.net.rest import RestClient
+from desktop_app.session.attachments import preview_body
 from desktop_app.session.events import EventApplier
 from desktop_app.session.extras import EXCERPT_CHARS, ReplyQuote
 from desktop_app.session.groups import GroupRegistry
@@ -174,7 +175,8 @@ class LogSync:
         """A held message was edited or deleted: the list's preview follows its newest one."""
         state = self.registry.get(group_id)
         if state is not None and row.seq == state.last_seq:
-            state.set_last(row.seq, row.sender_name, row.body, row.created_at, row.sender_id)
+            body = preview_body(row.body, row.attachments)
+            state.set_last(row.seq, row.sender_name, body, row.created_at, row.sender_id)
             self.registry.changed(group_id)
 
     async def load_members(self, group_id: int) -> None:

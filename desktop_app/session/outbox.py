@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from desktop_app.session.attachments import unstage
 from desktop_app.session.timeline import FAILED, PENDING
 
 _SCHEMA = """
@@ -82,8 +83,11 @@ class Outbox:
         *,
         username: str = "",
         instance_id: str | None = None,
+        files_root: Path | None = None,
     ) -> None:
         self.path = path
+        # Staged copies of messages' files (session/attachments.py): removed with their row.
+        self.files_root = files_root
         self.user_id = user_id
         self.username = username
         self.instance_id = instance_id
@@ -202,8 +206,17 @@ class Outbox:
         )
         return cur.rowcount > 0
 
+    def set_data(self, client_msg_id: str, data: dict[str, Any]) -> None:
+        """Record what a try learnt (the attachment ids of uploaded files)."""
+        self._db.execute(
+            "UPDATE outbox SET data = ? WHERE client_msg_id = ?",
+            (json.dumps(data), client_msg_id),
+        )
+
     def remove(self, client_msg_id: str) -> bool:
         cur = self._db.execute("DELETE FROM outbox WHERE client_msg_id = ?", (client_msg_id,))
+        if self.files_root is not None:
+            unstage(self.files_root, client_msg_id)
         return cur.rowcount > 0
 
 

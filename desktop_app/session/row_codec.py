@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from desktop_app.session.attachments import FileRef
 from desktop_app.session.extras import ReplyQuote, SystemLine
 from desktop_app.session.timeline import Row
 
@@ -25,6 +26,8 @@ def get_extras(row: Row) -> str | None:
     if row.system is not None:
         sl = row.system
         out["system"] = [sl.kind, sl.actor_id, sl.subject_id, sl.text]
+    if row.attachments:
+        out["attachments"] = [f.to_json() for f in row.attachments]
     return json.dumps(out, ensure_ascii=False) if out else None
 
 
@@ -41,3 +44,5 @@ def set_extras(row: Row, data: dict[str, Any]) -> None:
     if "system" in data:
         kind, actor, subject, text = data["system"]
         row.system = SystemLine(str(kind), int(actor), subject, str(text))
+    if "attachments" in data:
+        row.attachments = tuple(FileRef.from_json(f) for f in data["attachments"])

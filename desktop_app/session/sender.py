@@ -10,8 +10,10 @@ from typing import Any, Protocol
 from chat_protocol.models import Event, Message
 from desktop_app.net.errors import BAD_RESPONSE, ApiError, AuthError, NotFoundError, RateLimited
 from desktop_app.net.rest import RestClient
+from desktop_app.session.attachments import attachment_specs
 from desktop_app.session.journal import Journal
 from desktop_app.session.outbox import Outbox, OutboxItem
+from desktop_app.session.uploader import Uploader
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +50,10 @@ class Sender:
         retry_delay_min: float = RETRY_DELAY_MIN,
         retry_delay_max: float = RETRY_DELAY_MAX,
         held: bool = False,
+        uploader: Uploader | None = None,
     ) -> None:
         self._rest = rest
+        self._uploader = uploader
         self._outbox = outbox
         self._outcome = outcome
         self._journal = journal
@@ -125,8 +129,11 @@ class Sender:
         try:
             if item.is_message:
                 reply_to = (item.data or {}).get("reply_to_message_id")
+                files = None
+                if self._uploader is not None and attachment_specs(item.data):
+                    files = await self._uploader.ensure(item)  # before the message, each once
                 message = await self._rest.send(
-                    item.group_id, item.client_msg_id, item.body, reply_to
+                    item.group_id, item.client_msg_id, item.body, reply_to, files
                 )
             else:
                 data = self._outcome.event_data(item)

@@ -15,6 +15,7 @@ from chat_protocol.events import ClientEvent
 from chat_protocol.limits import TYPING_INTERVAL_SECONDS
 from chat_protocol.models import Event, Group, Message, Ready, SearchResults, User
 from desktop_app.net.errors import ApiError, AuthError, NotFoundError
+from desktop_app.net.files import FilesClient
 from desktop_app.net.realtime import (
     RECONNECT_DELAY,
     RECONNECT_DELAY_MAX,
@@ -23,6 +24,13 @@ from desktop_app.net.realtime import (
     Realtime,
 )
 from desktop_app.net.rest import RestClient
+from desktop_app.session.attachments import (
+    PendingFile,
+    attachment_specs,
+    refs_of,
+    stage,
+    staging_root,
+)
 from desktop_app.session.cache import CACHE_FLUSH_INTERVAL, STALE_CACHE_GAP, LocalCache
 from desktop_app.session.connection import PING_INTERVAL, Connection
 from desktop_app.session.intents import Intents
@@ -33,6 +41,7 @@ from desktop_app.session.sender import RETRY_DELAY_MAX, RETRY_DELAY_MIN, Sender
 from desktop_app.session.state import ConnectionStatus, ConnState
 from desktop_app.session.sync import CATCHUP_PAGE, HISTORY_PAGE, Removal, SyncEngine
 from desktop_app.session.timeline import FAILED, PENDING, Row, Timeline
+from desktop_app.session.uploader import Uploader
 from desktop_app.tasks import spawn
 
 log = logging.getLogger(__name__)
@@ -141,7 +150,16 @@ class Session:
             reconnect_delay_max=reconnect_delay_max,
             reconnect_jitter=reconnect_jitter,
         )
-        self.outbox = Outbox(outbox_path, user.id, username=user.username, instance_id=instance_id)
+        self.files_root = staging_root(outbox_path)
+        self.outbox = Outbox(
+            outbox_path,
+            user.id,
+            username=user.username,
+            instance_id=instance_id,
+            files_root=self.files_root,
+        )
+        self.files = FilesClient(self.rest)
+        self.uploader = Uploader(self.files, self.outbox)
         self.sender = Sender(
             self.rest,
             self.outbox,
@@ -150,6 +168,7 @@ class Session:
             retry_delay_min=send_retry_min,
             retry_delay_max=send_retry_max,
             held=True,  # until a `ready` confirms the server (see _check_server)
+            uploader=self.uploader,
         )
         self.cache = (
             LocalCache(cache_path, self.server_url, user.id, self.journal, instance_id)
@@ -224,6 +243,7 @@ class Session:
             except (asyncio.CancelledError, Exception):
                 pass
         await self.rest.aclose()
+        await self.files.aclose()
         self.outbox.close()
         self.journal.record("state", "Session stopped; unsent messages stay in the outbox.")
 
@@ -363,14 +383,25 @@ class Session:
 
     # --- sending ---------------------------------------------------------------------
 
-    def send(self, group_id: int, body: str, reply_to_message_id: int | None = None) -> str:
-        """Queue a message (optionally a reply to a stored message of the group): its id
-        first, then the pending echo and the outbox row, at once."""
+    def send(
+        self,
+        group_id: int,
+        body: str,
+        reply_to_message_id: int | None = None,
+        files: list[PendingFile] | None = None,
+    ) -> str:
+        """Queue a message (optionally a reply to a stored message of the group, optionally
+        with files, copied into the profile now): its id first, then the pending echo and the
+        outbox row, at once. Raises OSError if a file cannot be copied (nothing queued)."""
         cid = str(uuid.uuid4())
         now = datetime.now(UTC)
         state = self.sync.registry.get(group_id)
         name = state.name if state is not None else ""
-        data = None if reply_to_message_id is None else {"reply_to_message_id": reply_to_message_id}
+        data: dict[str, Any] | None = (
+            None if reply_to_message_id is None else {"reply_to_message_id": reply_to_message_id}
+        )
+        if files:
+            data = {**(data or {}), "attachments": stage(self.files_root, cid, files)}
         self.outbox.add(OutboxItem(cid, group_id, body, now, group_name=name, data=data))
         row = Row(
             id=None,
@@ -384,6 +415,7 @@ class Session:
             is_own=True,
         )
         row.reply_to = self.sync.quote(group_id, reply_to_message_id)
+        row.attachments = refs_of(attachment_specs(data))
         self.timeline(group_id).add_pending(row)
         self.sync.show_pending(group_id)
         self.journal.record(
@@ -483,6 +515,7 @@ class Session:
                 is_own=True,
                 error=item.error,
             )
+            row.attachments = refs_of(attachment_specs(item.data))
             self.timeline(item.group_id).add_pending(row)
         for group_id in {item.group_id for item in items}:
             self.sync.show_pending(group_id)

@@ -20,6 +20,7 @@ from chat_protocol.models import (
 )
 from desktop_app.net.errors import ApiError
 from desktop_app.net.rest import RestClient
+from desktop_app.session.attachments import preview_body
 from desktop_app.session.cache import STALE_CACHE_GAP, CacheSnapshot
 from desktop_app.session.catchup import CatchUp
 from desktop_app.session.events import EventApplier
@@ -482,7 +483,7 @@ class SyncEngine(CatchUp, LogSync):
             state.set_last(
                 newest.seq or 0,
                 newest.sender_name,
-                newest.body,
+                preview_body(newest.body, newest.attachments),
                 newest.created_at,
                 newest.sender_id,
             )
@@ -500,6 +501,7 @@ class SyncEngine(CatchUp, LogSync):
     def _set_pending_preview(self, state: GroupState) -> None:
         pending = self.timeline(state.id).pending
         if pending:
-            state.set_pending(pending[-1].body, pending[-1].created_at)
+            newest = pending[-1]
+            state.set_pending(preview_body(newest.body, newest.attachments), newest.created_at)
         else:
             state.set_pending(None)

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Protocol
 
 from chat_protocol.models import Message
+from desktop_app.session.attachments import FileRef
 from desktop_app.session.extras import ReplyQuote, SystemLine
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ class Row:
     """A message as the client shows it; slotted and flat so 100,000 of them stay small."""
 
     __slots__ = (
+        "attachments",
         "body",
         "client_msg_id",
         "created_at",
@@ -77,6 +79,8 @@ class Row:
         # Own intents still in the outbox: a deletion, and reactions (emoji -> add or remove).
         self.pending_delete = False
         self.pending_reactions: dict[str, bool] | None = None
+        # Issue 12: the message's files (stored ones, or a pending echo's staged copies).
+        self.attachments: tuple[FileRef, ...] | None = None
 
     @property
     def is_message(self) -> bool:
@@ -113,6 +117,8 @@ class Row:
             )
         if message.reactions:
             row.reactions = {r.emoji: sorted(r.user_ids) for r in message.reactions}
+        if message.attachments:
+            row.attachments = tuple(FileRef.of(a) for a in message.attachments)
         return row
 
     def __repr__(self) -> str:

@@ -6,17 +6,20 @@ import argparse
 import asyncio
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QRect
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.app import AppOptions, DesktopApp, make_qapplication, run_loop
 from desktop_app.models.roles import MemberRoles, MessageRoles
+from desktop_app.session.attachments import PendingFile
 from desktop_app.session.state import ConnState
+from desktop_app.ui.files.intake import from_paths
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.theme import ThemeChoice
 from desktop_app.ui.timeline import message_menu
@@ -84,6 +87,7 @@ async def stage(app: DesktopApp) -> tuple[MainWindow, MainWindow]:
         "alice's history",
     )
     await stage_v2(alice, bob, general_a, general_b)
+    await stage_files(alice, bob, general_a, general_b)
     # Alice types (a real typing notice reaches bob); bob has a draft of his own.
     alice.chat.composer.edit.insertPlainText("Great, then let's tag the release")
     await wait_for(lambda: "typing" in bob.chat.typing_label.text(), "bob's typing line")
@@ -163,6 +167,63 @@ async def search_shot(window: MainWindow, path: Path) -> Path:
     search.grab().toImage().save(str(path))
     search.close()
     return path
+
+
+def _demo_picture(width: int, height: int) -> QImage:
+    """A sunset-like picture for the image message (drawn, so no file ships with the tool)."""
+    image = QImage(width, height, QImage.Format.Format_RGB32)
+    painter = QPainter(image)
+    sky = QLinearGradient(0, 0, 0, height)
+    sky.setColorAt(0.0, QColor("#1e3a8a"))
+    sky.setColorAt(0.6, QColor("#f97316"))
+    sky.setColorAt(1.0, QColor("#fde68a"))
+    painter.fillRect(image.rect(), sky)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor("#fff7ed"))
+    painter.drawEllipse(width // 2 - 60, height * 3 // 5 - 60, 120, 120)
+    painter.setBrush(QColor("#0f172a"))
+    painter.drawRect(0, height * 4 // 5, width, height // 5)
+    painter.end()
+    return image
+
+
+async def stage_files(alice: MainWindow, bob: MainWindow, general_a: int, general_b: int) -> None:
+    """Issue 12 on screen: a picture from bob, a file from alice (shown as a chip)."""
+    folder = Path(tempfile.mkdtemp(prefix="screenshots-files-"))
+    photo = folder / "sunset.png"
+    _demo_picture(960, 640).save(str(photo))
+    notes = folder / "release-notes-2.4.pdf"
+    notes.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 700)
+    try:
+        bob.bridge.send(
+            general_b,
+            "View from the office today",
+            files=[PendingFile(photo.name, photo.stat().st_size, photo, width=960, height=640)],
+        )
+        alice.bridge.send(
+            general_a, "", files=[PendingFile(notes.name, notes.stat().st_size, notes)]
+        )
+        await wait_for(
+            lambda: all(_stored_files(w) >= 2 for w in (alice, bob)), "files stored and shown"
+        )
+        thumbs = [w.file_actions.thumbnails for w in (alice, bob)]
+        await wait_for(lambda: all(t.fetched >= 1 for t in thumbs), "thumbnails fetched")
+        # Alice's next message has a picture waiting in the tray above her draft.
+        alice.chat.composer.files.attach(from_paths([photo]))
+    except Exception as exc:  # a server without files: show what there is
+        print(f"screenshots: files staging partly skipped: {exc}", file=sys.stderr)
+    await asyncio.sleep(SETTLE_SECONDS)
+
+
+def _stored_files(window: MainWindow) -> int:
+    model = window.chat.view.model()
+    if model is None:
+        return 0
+    count = 0
+    for row in range(model.rowCount()):
+        files = model.index(row, 0).data(MessageRoles.ATTACHMENTS) or ()
+        count += sum(1 for f in files if f.id is not None)
+    return count
 
 
 def compose(left: QImage, right: QImage, background: QColor) -> QImage:

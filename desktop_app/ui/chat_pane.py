@@ -107,6 +107,7 @@ class ChatPane(QWidget):
         self.composer = Composer(self)
         self.composer.edit.setAccessibleName("Message text")
         self.composer.send_button.setAccessibleName("Send message")
+        self.composer.files.accept_drops_on(self.view.viewport())  # files dropped on the chat
         chat = QWidget(self)
         chat_layout = QVBoxLayout(chat)
         chat_layout.setContentsMargins(0, 0, 0, 0)

@@ -30,12 +30,14 @@ if TYPE_CHECKING:
     from chat_protocol.models import Group, Message
     from desktop_app.models.bridge import SessionBridge
     from desktop_app.models.group_list_model import GroupRoles
+    from desktop_app.session.attachments import PendingFile
     from desktop_app.session.session import Undeliverable
     from desktop_app.ui.chat_pane import ChatPane
     from desktop_app.ui.composer.composer import join_draft
     from desktop_app.ui.dialogs.diagnostics import DiagnosticsWindow
     from desktop_app.ui.dialogs.sign_out_prompt import ask_sign_out
     from desktop_app.ui.dialogs.undeliverable import UndeliverableDialog
+    from desktop_app.ui.files.actions import FileActions
     from desktop_app.ui.groups.group_dialogs import (
         AddMemberDialog,
         LeaveGroupDialog,
@@ -53,12 +55,14 @@ def _load_parts() -> None:
     global GroupRoles, ChatPane, join_draft, DiagnosticsWindow, ask_sign_out
     global UndeliverableDialog, AddMemberDialog, LeaveGroupDialog, NewGroupDialog
     global GroupListPanel, next_group, next_unread, QuickSwitcher, MessageActions, SearchWindow
+    global FileActions
     from desktop_app.models.group_list_model import GroupRoles
     from desktop_app.ui.chat_pane import ChatPane
     from desktop_app.ui.composer.composer import join_draft
     from desktop_app.ui.dialogs.diagnostics import DiagnosticsWindow
     from desktop_app.ui.dialogs.sign_out_prompt import ask_sign_out
     from desktop_app.ui.dialogs.undeliverable import UndeliverableDialog
+    from desktop_app.ui.files.actions import FileActions
     from desktop_app.ui.groups.group_dialogs import (
         AddMemberDialog,
         LeaveGroupDialog,
@@ -208,6 +212,7 @@ class MainWindow(QMainWindow):
         self.groups.leave_requested.connect(self.leave_group)
         composer = self.chat.composer
         composer.send_requested.connect(self._on_send)
+        composer.files_send_requested.connect(self._on_send_files)
         composer.typing.connect(self._on_typing)
         composer.draft_changed.connect(self._on_draft_changed)
         self.chat.view.retry_requested.connect(self.bridge.retry)
@@ -216,6 +221,7 @@ class MainWindow(QMainWindow):
         self.message_actions = MessageActions(
             self, self.bridge, self.chat, lambda: self._group_id, self._refresh_header
         )
+        self.file_actions = FileActions(self, self.bridge, self.chat.view)
 
     def show_theme_choice(self, choice: ThemeChoice) -> None:
         """Tick the theme in this window's menu (the choice may come from another window)."""
@@ -558,6 +564,16 @@ class MainWindow(QMainWindow):
         if self._group_id is None:
             return
         self.bridge.send(self._group_id, body)
+        self.chat.view.scroll_to_newest()
+
+    def _on_send_files(self, body: str, files: list[PendingFile], reply_to: int | None) -> None:
+        if self._group_id is None:
+            return
+        try:
+            self.bridge.send(self._group_id, body, reply_to, files)
+        except OSError as exc:  # a file could not be copied into the profile: nothing queued
+            self.chat.composer.files.refused(files, body, str(exc))
+            return
         self.chat.view.scroll_to_newest()
 
     def _on_discard(self, client_msg_id: str) -> None:

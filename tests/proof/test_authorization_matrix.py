@@ -4,7 +4,9 @@ route added tomorrow is in the matrix the day it is added (and a public one must
 
 Expected: anonymous, garbage and revoked are refused (401 `unauthorized`; the socket refuses
 to connect); a non-member gets 404 `not_found` for a group, exactly as for a group that does
-not exist; a member is let through (whatever the route then says, it is not 401/403/404).
+not exist, and for the group's file or another user's upload (issue 12: `{file_id}` is a
+file the member posted in the group, `{upload_id}` the member's upload for GET and a new one
+for PUT); a member is let through (whatever the route then says, it is not 401/403/404).
 Figures: docs/reliability.md.
 """
 
@@ -19,6 +21,7 @@ import pytest
 from chat_protocol.events import ClientEvent
 from chat_protocol.models import PingEvent, SendEvent, TypingEvent
 from tests.support.api import Api, group_of
+from tests.support.files import png, send_files, upload, uploaded
 from tests.support.server import PASSWORD, ServerProcess
 from tests.support.sockets import connect, connect_error
 
@@ -54,6 +57,9 @@ class People:
             await Api.new_user(self.url) for _ in range(4)
         ]
         self.group_id = await group_of(self.owner, self.member)
+        self.file_id = await _posted_image(self.member, self.group_id)
+        self.upload_id = str(uuid.uuid4())
+        assert (await upload(self.member, b"matrix", "m.bin", self.upload_id)).status_code == 201
         revoked = await Api.new_user(self.url)
         await group_of(revoked)
         assert (await revoked.request("POST", "/api/auth/logout")).status_code == 204
@@ -147,11 +153,36 @@ async def _call(
         if parameter["in"] == "query" and parameter.get("required"):
             params[parameter["name"]] = example(parameter["schema"], spec, names, parameter["name"])
     body = None
+    content: bytes | None = None
     if "requestBody" in op:
-        body = example(op["requestBody"]["content"]["application/json"]["schema"], spec, names)
+        media = op["requestBody"]["content"]
+        if "application/json" in media:
+            body = example(media["application/json"]["schema"], spec, names)
+        else:  # an upload: raw bytes
+            content = png(8, 8)
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    url = path.replace("{group_id}", str(people.group_id))
-    return await http.request(method.upper(), url, params=params, json=body, headers=headers)
+    url = (
+        path.replace("{group_id}", str(people.group_id))
+        .replace("{file_id}", str(people.file_id))
+        .replace("{upload_id}", people.upload_id if method == "get" else str(uuid.uuid4()))
+    )
+    return await http.request(
+        method.upper(), url, params=params, json=body, content=content, headers=headers
+    )
+
+
+def _not_theirs(method: str, path: str) -> bool:
+    """Paths naming the group, its file, or (reading) the member's upload: 404 to others."""
+    return (
+        "{group_id}" in path or "{file_id}" in path or (method == "get" and "{upload_id}" in path)
+    )
+
+
+async def _posted_image(owner: Api, group_id: int) -> int:
+    """A file in a message of the group (the matrix's `{file_id}`)."""
+    info = await uploaded(owner, png(8, 8), "matrix.png")
+    assert (await send_files(owner, group_id, [info["id"]], "matrix")).status_code == 201
+    return int(info["id"])
 
 
 @pytest.fixture
@@ -184,7 +215,7 @@ async def test_every_route_by_every_kind_of_caller(server: ServerProcess, people
                 )
                 if role in REFUSED_ROLES:
                     ok = answer.status_code == 401 and code == "unauthorized"
-                elif role == "non-member" and "{group_id}" in path:
+                elif role == "non-member" and _not_theirs(method, path):
                     ok = answer.status_code == 404 and code == "not_found"
                 else:
                     ok = answer.status_code not in (401, 403, 404)
@@ -195,7 +226,7 @@ async def test_every_route_by_every_kind_of_caller(server: ServerProcess, people
                     )
                 await people.restore()
     print(f"authorisation matrix (REST): {total} calls, {refused} refused")
-    assert problems == []
+    assert problems == [], "\n".join(problems)
 
 
 async def test_every_socket_event_by_every_kind_of_caller(

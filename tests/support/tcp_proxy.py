@@ -3,17 +3,21 @@
 `proxy = await TcpProxy.start(target_port)`; clients use `proxy.url`; `proxy.cut()` aborts
 every open connection (both sides, mid-request or mid-websocket, as a network fault would);
 `proxy.blocked = True` refuses new connections (with `cut()`: the target is unreachable)
-until set back; `await proxy.close()`. `proxy.cuts` counts the connections cut.
+until set back; `proxy.upload_rate = n` lets at most n bytes a second through towards the
+target (a slow uplink; None: full speed); `await proxy.close()`. `proxy.cuts` counts the
+connections cut.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 from tests.support.server import HOST
 
 CHUNK = 65536
+SLOW_CHUNK = 8192  # read size while a rate is set, so the pace is even
 
 
 class TcpProxy:
@@ -21,6 +25,7 @@ class TcpProxy:
         self.target_port = target_port
         self.cuts = 0
         self.blocked = False
+        self.upload_rate: float | None = None
         self._server: asyncio.Server | None = None
         self._pairs: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = set()
 
@@ -50,7 +55,9 @@ class TcpProxy:
         pair = (writer, up_writer)
         self._pairs.add(pair)
         try:
-            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+            await asyncio.gather(
+                _pipe(reader, up_writer, lambda: self.upload_rate), _pipe(up_reader, writer)
+            )
         finally:
             self._pairs.discard(pair)
             for w in pair:
@@ -73,11 +80,18 @@ class TcpProxy:
                 await self._server.wait_closed()
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _pipe(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    rate: Callable[[], float | None] = lambda: None,
+) -> None:
     try:
-        while data := await reader.read(CHUNK):
+        while data := await reader.read(CHUNK if rate() is None else SLOW_CHUNK):
             writer.write(data)
             await writer.drain()
+            limit = rate()
+            if limit is not None:
+                await asyncio.sleep(len(data) / limit)
     except (OSError, asyncio.IncompleteReadError):
         pass
     finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
 from chat_protocol import limits
 from chat_protocol.validation import body_problem
 from desktop_app.ui.composer.mode_bar import EditTarget, ModeBar, ReplyTarget
+from desktop_app.ui.files.composer_files import ComposerFiles
+from desktop_app.ui.files.intake import has_files
 from desktop_app.ui.icons import icon
 
 # The editor grows with its text up to this many lines, then scrolls.
@@ -47,6 +49,7 @@ class ComposerEdit(QPlainTextEdit):
 
     submit = Signal()
     up_in_empty = Signal()  # Up with nothing written: edit one's last message
+    files_given = Signal(object)  # QMimeData of files or an image, pasted or dropped here
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,6 +81,15 @@ class ComposerEdit(QPlainTextEdit):
             self.up_in_empty.emit()
             return
         super().keyPressEvent(event)
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return has_files(source) or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        if has_files(source):
+            self.files_given.emit(source)
+            return
+        super().insertFromMimeData(source)
 
     def setPlaceholderText(self, text: str) -> None:
         # The placeholder wraps like text would, and its second line would be cut off in a
@@ -111,6 +123,7 @@ class Composer(QFrame):
     """Composer bar; emits `send_requested(body)` and `typing()`; holds one draft per group."""
 
     send_requested = Signal(str)
+    files_send_requested = Signal(str, object, object)  # body, [PendingFile], reply-to id
     reply_requested = Signal(str, int)  # body, the replied-to message id
     edit_submitted = Signal(object, str, str)  # message id (None: pending), client_msg_id, body
     edit_last_requested = Signal()
@@ -143,8 +156,10 @@ class Composer(QFrame):
         self.count_label.setObjectName("composerCount")
         self.count_label.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
         self.count_label.hide()
+        self.files = ComposerFiles(self)
         row = QHBoxLayout()
         row.setSpacing(8)
+        row.addWidget(self.files.button, 0, Qt.AlignmentFlag.AlignBottom)
         row.addWidget(self.edit, 1)
         side = QVBoxLayout()
         side.addStretch(1)
@@ -156,12 +171,15 @@ class Composer(QFrame):
         self.mode_bar = ModeBar(self)
         self.mode_bar.cancelled.connect(self.cancel_mode)
         outer.addWidget(self.mode_bar)
+        outer.addWidget(self.files.tray)
         outer.addLayout(row)
         outer.addWidget(self.count_label, 0, Qt.AlignmentFlag.AlignRight)
         self.edit.submit.connect(self.submit)
         self.edit.up_in_empty.connect(self.edit_last_requested)
         self.send_button.clicked.connect(self.submit)
         self.edit.textChanged.connect(self._on_text_changed)
+        self.edit.files_given.connect(self.files.attach_mime)
+        self.files.changed.connect(self._on_text_changed)
         self.edit.installEventFilter(self)
         self._on_text_changed()
 
@@ -180,6 +198,7 @@ class Composer(QFrame):
         self.edit.setPlaceholderText(f"Message {name}…" if name else "Write a message…")
         self._loading = True
         try:
+            self.files.switch_group(group_id)  # each group's files wait in its own tray
             self.edit.setPlainText(draft)
             cursor = self.edit.textCursor()
             cursor.movePosition(cursor.MoveOperation.End)
@@ -226,6 +245,8 @@ class Composer(QFrame):
 
     def problem(self) -> str | None:
         """Why the current text cannot be sent, in plain words (None when it can)."""
+        if self.editing is None and self.files.has_files() and not self.text().strip():
+            return None  # files need no text
         return body_problem(self.text(), self._body_max)
 
     def submit(self) -> None:
@@ -240,6 +261,13 @@ class Composer(QFrame):
                 self.edit_submitted.emit(editing.message_id, editing.client_msg_id, body)
             return
         self.edit.clear()
+        if self.files.has_files():
+            self.cancel_mode()
+            reply_id = replying.message_id if replying is not None else None
+            self.files_send_requested.emit(
+                body if body.strip() else "", self.files.take(), reply_id
+            )
+            return
         if replying is not None:
             self.cancel_mode()
             self.reply_requested.emit(body, replying.message_id)

@@ -32,6 +32,8 @@ from desktop_app.models.message_model import MessageModel
 from desktop_app.models.roles import MessageRoles
 from desktop_app.session.timeline import Row
 from desktop_app.ui import theme
+from desktop_app.ui.files import row_files
+from desktop_app.ui.files.thumbnails import ThumbnailCache
 from desktop_app.ui.formatting import clock, day_label, initials, local
 from desktop_app.ui.timeline import message_extras as mx
 from desktop_app.ui.timeline.tail_window import TailWindow
@@ -83,6 +85,7 @@ class RowGeometry:
     quote: QRect
     chips: list[QRect]
     react_button: QRect
+    files: row_files.FilesLayout | None = None  # issue 12: pictures, file chips, upload line
 
 
 def message_at(index: ModelIndex) -> Row | None:
@@ -130,6 +133,7 @@ class MessageDelegate(QStyledItemDelegate):
     quote_clicked = Signal(int)  # the original's message id
     reaction_toggled = Signal(int, str, bool)  # message id, emoji, add
     react_menu_requested = Signal(int, QPoint)  # message id, global position
+    file_clicked = Signal(object, str)  # FileRef, row_files.VIEW / OPEN / SAVE
 
     def __init__(self, view: QListView) -> None:
         super().__init__(view)
@@ -141,6 +145,8 @@ class MessageDelegate(QStyledItemDelegate):
         self.hovered_row: int | None = None
         # A quoted message just jumped to is drawn highlighted for a moment (timeline/jump.py).
         self.highlighted_id: int | None = None
+        # Pictures of files (issue 12), set by the window once its session is known.
+        self.thumbnails: ThumbnailCache | None = None
 
     # --- fonts and geometry ----------------------------------------------------------
 
@@ -206,12 +212,19 @@ class MessageDelegate(QStyledItemDelegate):
             top += quote.height() + mx.QUOTE_GAP
         row = message_at(index)
         text_w = width - mx.meta_width(extras, small)
+        files = row_files.files_of(row, extras.deleted)
+        shown = mx.shown_body(index, row.body if row else "")
         if extras.deleted:
             body_h = QFontMetrics(base).height()
         else:
-            body_h = text_height(mx.shown_body(index, row.body if row else ""), base, text_w)
+            body_h = 0 if files and not shown else text_height(shown, base, text_w)
         body = QRect(left, top, text_w, body_h)
         top += body_h
+        files_geo = None
+        if files and row is not None:
+            # Beside "edited" and the ticks, never under them: the files keep the text's width.
+            files_geo = row_files.layout(files, left, top, text_w, row.state == "pending")
+            top = files_geo.bottom + 1
         chips: list[QRect] = []
         if extras.reactions and not extras.deleted:
             chips = mx.chip_rects(extras, small, left, top + mx.CHIPS_TOP_GAP, width)
@@ -238,6 +251,7 @@ class MessageDelegate(QStyledItemDelegate):
             quote,
             chips,
             react_button,
+            files_geo,
         )
 
     def _has_divider(self, index: ModelIndex) -> bool:
@@ -264,6 +278,7 @@ class MessageDelegate(QStyledItemDelegate):
             mx.extras_of(index).key(),
             index.data(MessageRoles.PENDING_EDIT),
             model_above_system(index),
+            row_files.key_of(row),
         )
         key = row.client_msg_id or row.id
         cached = self._heights.get(key)
@@ -281,6 +296,7 @@ class MessageDelegate(QStyledItemDelegate):
             geo.avatar.bottom(),
             geo.system.bottom(),
             chips_bottom,
+            geo.files.bottom if geo.files is not None else -1,
         )
         height = bottom + 1 + BOTTOM_PAD
         self._heights[key] = (signature, height)
@@ -336,6 +352,9 @@ class MessageDelegate(QStyledItemDelegate):
             painter.setPen(body_color)
             text = mx.shown_body(index, row.body)
             draw_text(painter, text, base, geo.body.left(), geo.body.top(), geo.body.width())
+        if geo.files is not None and row.attachments:
+            progress = index.data(MessageRoles.UPLOAD_PROGRESS)
+            row_files.paint(painter, row.attachments, geo.files, self.thumbnails, small, progress)
         mx.paint_meta(painter, geo.body, extras, small)
         if geo.chips:
             mx.paint_chips(painter, geo.chips, extras, small)
@@ -498,6 +517,11 @@ class MessageDelegate(QStyledItemDelegate):
             if geo.discard.adjusted(-3, -3, 3, 3).contains(point):
                 return "discard"
             return None
+        if geo.files is not None and row.attachments:
+            small = self._fonts(option.font)[2]
+            found = row_files.hit(row.attachments, geo.files, small, point.x(), point.y())
+            if found is not None:
+                return f"file:{found[0]}:{found[1]}"
         if not geo.quote.isNull() and geo.quote.contains(point):
             return "quote"
         for n, rect in enumerate(geo.chips):
@@ -524,6 +548,10 @@ class MessageDelegate(QStyledItemDelegate):
                 return True
             if link == "discard" and cid:
                 self.discard_requested.emit(cid)
+                return True
+            if link is not None and link.startswith("file:") and row and row.attachments:
+                _file, n, action = link.split(":")
+                self.file_clicked.emit(row.attachments[int(n)], action)
                 return True
             if link is not None and row is not None and row.id is not None:
                 return self._extras_click(link, row.id, index, event)
