@@ -14,16 +14,26 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chat_protocol.events import EventKind
+from chat_protocol.mentions import candidate_names
 from chat_protocol.validation import body_problem
 from chat_server import errors
 from chat_server.config import Settings
 from chat_server.metrics import Metrics
 from chat_server.ratelimit_shared import LocalSendLimiter, SendLimiter
 from chat_server.services.fanout import Caller, Fanout
+from chat_server.services.mentions import mentions_in
 from chat_server.storage import events, groups, messages
 from chat_server.storage.db import Database
 from chat_server.storage.sqlite_writer import SendOutcome, SendRequest
-from chat_server.wire import EventDict, MessageDict, excerpt, message_from_row, now_utc, utc_z
+from chat_server.wire import (
+    EventDict,
+    MessageDict,
+    excerpt,
+    mentions_column,
+    message_from_row,
+    now_utc,
+    utc_z,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +52,15 @@ class Send:
     body: str
     reply_to_message_id: int | None
 
+    @property
+    def plain(self) -> bool:
+        """Neither a reply nor a possible mention: the fast store paths take it."""
+        return self.reply_to_message_id is None and not candidate_names(self.body)
 
-def _draft(send: Send, now: datetime, reply_to: dict[str, Any] | None) -> dict[str, Any]:
+
+def _draft(
+    send: Send, now: datetime, reply_to: dict[str, Any] | None, mentions: list[int] | None = None
+) -> dict[str, Any]:
     """The new message without its id and seq (known only once stored)."""
     return {
         "group_id": send.group_id,
@@ -55,6 +72,7 @@ def _draft(send: Send, now: datetime, reply_to: dict[str, Any] | None) -> dict[s
         "deleted": False,
         "reply_to": reply_to,
         "reactions": [],
+        "mentions": mentions or [],
     }
 
 
@@ -124,7 +142,7 @@ class MessageService:
                 raise errors.RateLimited("Sending too fast; slow down.", wait)
             return replay, False
         send = Send(caller, group_id, client_msg_id, body, reply_to_message_id)
-        if self.db.send_writer is not None and reply_to_message_id is None:
+        if self.db.send_writer is not None and send.plain:
             # The SQLite writer hands results back in commit order: announced in seq order.
             return await self._store_and_announce(send)
         # On PostgreSQL two sends to one group may return in either order; one at a time
@@ -152,7 +170,7 @@ class MessageService:
 
     async def _store(self, send: Send) -> tuple[MessageDict, bool]:
         now = now_utc()
-        if send.reply_to_message_id is None:
+        if send.plain:
             # The hot paths: one writer thread on SQLite, one statement on PostgreSQL.
             draft = _draft(send, now, None)
             tail = orjson.dumps(draft).decode()[1:]
@@ -169,7 +187,8 @@ class MessageService:
         return await self._store_core(send, now)
 
     async def _store_core(self, send: Send, now: datetime) -> tuple[MessageDict, bool]:
-        """The SQLAlchemy path: replies (they read the original), and other drivers."""
+        """The SQLAlchemy path: replies (they read the original), bodies with an `@name`
+        (members are looked up), and other drivers."""
         caller, group_id = send.caller, send.group_id
         async with self.db.write() as conn:
             if not await groups.is_member(conn, group_id, caller.id):
@@ -178,6 +197,7 @@ class MessageService:
             if replay is not None:
                 return replay, False
             reply_to = await self._reply_to(conn, send)
+            mentions = await mentions_in(conn, group_id, send.body)
             seq = await messages.next_seq(conn, group_id)
             if seq is None:
                 raise errors.GroupNotFound()
@@ -190,8 +210,9 @@ class MessageService:
                 body=send.body,
                 now=now,
                 reply_to_message_id=send.reply_to_message_id,
+                mentions=mentions_column(mentions),
             )
-            message = {"id": message_id, "seq": seq, **_draft(send, now, reply_to)}
+            message = {"id": message_id, "seq": seq, **_draft(send, now, reply_to, mentions)}
             await events.insert_event(
                 conn,
                 group_id,

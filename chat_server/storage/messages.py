@@ -23,6 +23,7 @@ MESSAGE_COLUMNS = (
     messages.c.created_at,
     messages.c.edited_at,
     messages.c.deleted,
+    messages.c.mentions,
     users.c.id.label("sender_id"),
     users.c.username.label("sender_username"),
     users.c.display_name.label("sender_display_name"),
@@ -94,6 +95,7 @@ async def insert_message(
     body: str,
     now: datetime,
     reply_to_message_id: int | None = None,
+    mentions: str = "[]",
 ) -> int:
     result = await conn.execute(
         insert(messages)
@@ -105,6 +107,7 @@ async def insert_message(
             body=body,
             created_at=now,
             reply_to_message_id=reply_to_message_id,
+            mentions=mentions,
         )
         .returning(messages.c.id)
     )
