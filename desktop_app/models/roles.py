@@ -40,6 +40,9 @@ class MessageRoles(IntEnum):
     PENDING_EDIT = _USER + 18
     REPLY_TO_ID = _USER + 19
     PENDING_DELETE = _USER + 20
+    # Issue 12 (numbered apart from other additions of the same issue): the message's
+    # mentions as session.mentions.MentionSpan list, for highlighting.
+    MENTIONS = _USER + 31
 
 
 class MemberRoles(IntEnum):
@@ -64,3 +67,6 @@ class GroupRoles(IntEnum):
     MEMBER_COUNT = _USER + 6
     CREATOR_ID = _USER + 7
     IS_CREATOR = _USER + 8
+    # Issue 12: the user's mute setting (bool), and whether an unread message mentions them.
+    MUTED = _USER + 9
+    UNREAD_MENTION = _USER + 10

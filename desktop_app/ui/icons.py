@@ -2,7 +2,7 @@
 
 Names the UI uses (each one `resources/icons/<name>.svg`):
 app, send, new-group, add-member, leave-group, search, settings, diagnostics, retry, discard,
-pending, failed, arrow-down, sun, moon, new-window, quit, tray, tray-unread.
+pending, failed, arrow-down, sun, moon, new-window, quit, tray, tray-unread, mute, unmute.
 
 A missing file falls back to a theme icon of the platform, then to a standard Qt
 icon, then to an empty icon, so the app runs before (or without) the icon set.
@@ -44,6 +44,8 @@ ICON_NAMES = (
     "edit",
     "react",
     "group",
+    "mute",
+    "unmute",
 )
 
 # Freedesktop theme names, used where a desktop theme exists (Linux) and no SVG does.

@@ -22,6 +22,7 @@ from desktop_app.session.state import ConnectionStatus, ConnState
 from desktop_app.settings import Profile
 from desktop_app.ui.chat_pane import ChatPane
 from desktop_app.ui.composer.composer import join_draft
+from desktop_app.ui.composer.mention_completer import Candidate, candidates
 from desktop_app.ui.dialogs.diagnostics import DiagnosticsWindow
 from desktop_app.ui.dialogs.sign_out_prompt import ask_sign_out
 from desktop_app.ui.dialogs.undeliverable import UndeliverableDialog
@@ -133,10 +134,12 @@ class MainWindow(QMainWindow):
         self.groups.new_group_requested.connect(self.new_group)
         self.groups.add_member_requested.connect(self.add_member)
         self.groups.leave_requested.connect(self.leave_group)
+        self.groups.mute_requested.connect(lambda gid, muted: self.bridge.request_mute(gid, muted))
         composer = self.chat.composer
         composer.send_requested.connect(self._on_send)
         composer.typing.connect(self._on_typing)
         composer.draft_changed.connect(self._on_draft_changed)
+        composer.mentions.set_source(self._mention_candidates)
         self.chat.view.retry_requested.connect(self.bridge.retry)
         self.chat.view.discard_requested.connect(self._on_discard)
         self.chat.view.seen.connect(self._on_seen)
@@ -587,6 +590,13 @@ class MainWindow(QMainWindow):
             return
         dialog = AddMemberDialog(self.bridge, self._group_id, self.current_group_name() or "", self)
         dialog.open()
+
+    def _mention_candidates(self) -> list[Candidate]:
+        """Who the composer's `@` offers: the open group's members but oneself."""
+        if self._group_id is None:
+            return []
+        members = self.bridge.session.members(self._group_id).ordered()
+        return candidates(members, self.bridge.user.id)
 
     def leave_group(self, group_id: int | None = None) -> None:
         """Ask before leaving a group (the one on screen unless another is named)."""

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from chat_protocol import limits
 from chat_protocol.validation import body_problem
+from desktop_app.ui.composer.mention_completer import MentionCompleter
 from desktop_app.ui.composer.mode_bar import EditTarget, ModeBar, ReplyTarget
 from desktop_app.ui.icons import icon
 
@@ -163,6 +164,7 @@ class Composer(QFrame):
         self.send_button.clicked.connect(self.submit)
         self.edit.textChanged.connect(self._on_text_changed)
         self.edit.installEventFilter(self)
+        self.mentions = MentionCompleter(self.edit)
         self._on_text_changed()
 
     # --- drafts ---------------------------------------------------------------------------
@@ -176,6 +178,7 @@ class Composer(QFrame):
         self.editing = None  # an edit not sent is given up with the group
         self.replying = None
         self.mode_bar.hide()
+        self.mentions.close()
         self._group_id = group_id
         self.edit.setPlaceholderText(f"Message {name}…" if name else "Write a message…")
         self._loading = True

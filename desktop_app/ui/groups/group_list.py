@@ -35,14 +35,13 @@ from PySide6.QtWidgets import (
 from desktop_app.models.group_list_model import GroupListModel, GroupRoles
 from desktop_app.ui import theme
 from desktop_app.ui.formatting import initials, list_time, one_line
+from desktop_app.ui.groups.badges import paint_badges
 from desktop_app.ui.icons import icon, menu_icon
 
 ROW_HEIGHT = 62
 PAD_X = 12
 TILE = 38
 TILE_GAP = 10
-BADGE_HEIGHT = 18
-BADGE_MAX = 999
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -93,7 +92,7 @@ class GroupDelegate(QStyledItemDelegate):
         small_fm = QFontMetrics(small)
         stamp_w = small_fm.horizontalAdvance(stamp)
         painter.setFont(small)
-        painter.setPen(c.accent if unread else c.muted)
+        painter.setPen(c.accent if unread and not index.data(GroupRoles.MUTED) else c.muted)
         painter.drawText(
             top_line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, stamp
         )
@@ -112,25 +111,11 @@ class GroupDelegate(QStyledItemDelegate):
             name_fm.elidedText(name, Qt.TextElideMode.ElideRight, max(10, name_room)),
         )
 
-        badge_w = 0
-        if unread:
-            badge_text = str(unread) if unread <= BADGE_MAX else f"{BADGE_MAX}+"
-            badge_font = QFont(small)
-            badge_font.setBold(True)
-            badge_fm = QFontMetrics(badge_font)
-            badge_w = max(BADGE_HEIGHT, badge_fm.horizontalAdvance(badge_text) + 12)
-            badge = QRect(
-                right - badge_w,
-                bottom_line.center().y() - BADGE_HEIGHT // 2 + 1,
-                badge_w,
-                BADGE_HEIGHT,
-            )
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(c.accent)
-            painter.drawRoundedRect(QRectF(badge), BADGE_HEIGHT / 2, BADGE_HEIGHT / 2)
-            painter.setFont(badge_font)
-            painter.setPen(c.accent_text)
-            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, badge_text)
+        muted = bool(index.data(GroupRoles.MUTED))
+        mentioned = bool(index.data(GroupRoles.UNREAD_MENTION))
+        badge_w = paint_badges(
+            painter, right, bottom_line.center().y(), small, unread, muted, mentioned, c
+        )
         preview_font = QFont(option.font)
         painter.setFont(preview_font)
         painter.setPen(c.text if unread else c.muted)
@@ -164,6 +149,7 @@ class GroupListPanel(QWidget):
     new_group_requested = Signal()
     add_member_requested = Signal()
     leave_requested = Signal(int)
+    mute_requested = Signal(int, bool)  # group id, muted
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -256,6 +242,12 @@ class GroupListPanel(QWidget):
         """The menu a right click on the group's row shows."""
         menu = QMenu(self)
         menu.addAction("Open", lambda: self.group_selected.emit(group_id))
+        muted = self._model.is_muted(group_id) if self._model is not None else False
+        menu.addAction(
+            menu_icon("unmute" if muted else "mute"),
+            "Unmute" if muted else "Mute",
+            lambda: self.mute_requested.emit(group_id, not muted),
+        )
         menu.addSeparator()
         menu.addAction(
             menu_icon("leave-group"), "Leave Group…", lambda: self.leave_requested.emit(group_id)

@@ -34,6 +34,7 @@ from desktop_app.session.timeline import Row
 from desktop_app.ui import theme
 from desktop_app.ui.formatting import clock, day_label, initials, local
 from desktop_app.ui.timeline import message_extras as mx
+from desktop_app.ui.timeline.mention_marks import mention_ranges
 from desktop_app.ui.timeline.tail_window import TailWindow
 from desktop_app.ui.timeline.text_layout import draw_text, text_height
 
@@ -335,7 +336,8 @@ class MessageDelegate(QStyledItemDelegate):
         else:
             painter.setPen(body_color)
             text = mx.shown_body(index, row.body)
-            draw_text(painter, text, base, geo.body.left(), geo.body.top(), geo.body.width())
+            marks = mention_ranges(index, text, row.body)
+            draw_text(painter, text, base, geo.body.left(), geo.body.top(), geo.body.width(), marks)
         mx.paint_meta(painter, geo.body, extras, small)
         if geo.chips:
             mx.paint_chips(painter, geo.chips, extras, small)

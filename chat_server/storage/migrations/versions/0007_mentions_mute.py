@@ -24,9 +24,7 @@ def upgrade() -> None:
     with op.batch_alter_table("messages") as batch:
         batch.add_column(sa.Column("mentions", sa.Text, nullable=False, server_default="[]"))
     with op.batch_alter_table("memberships") as batch:
-        batch.add_column(
-            sa.Column("muted", sa.Boolean, nullable=False, server_default=sa.false())
-        )
+        batch.add_column(sa.Column("muted", sa.Boolean, nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
