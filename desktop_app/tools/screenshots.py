@@ -83,6 +83,7 @@ async def stage(app: DesktopApp) -> tuple[MainWindow, MainWindow]:
         "alice's history",
     )
     await stage_v2(alice, bob, general_a, general_b)
+    await stage_mentions(alice, bob, general_b, random_a, random_b)
     # Alice types (a real typing notice reaches bob); bob has a draft of his own.
     alice.chat.composer.edit.insertPlainText("Great, then let's tag the release")
     await wait_for(lambda: "typing" in bob.chat.typing_label.text(), "bob's typing line")
@@ -146,6 +147,30 @@ async def stage_v2(alice: MainWindow, bob: MainWindow, general_a: int, general_b
     except Exception as exc:  # a refusal: show what there is
         print(f"screenshots: v2 staging partly skipped: {exc}", file=sys.stderr)
     alice.chat.members_button.setChecked(True)
+    await asyncio.sleep(SETTLE_SECONDS)
+
+
+async def stage_mentions(
+    alice: MainWindow, bob: MainWindow, general_b: int, random_a: int, random_b: int
+) -> None:
+    """Issue 12 on screen: mentions in General (alice's own one stronger), and Random muted
+    at alice's with its grey badge and the @ of a mention that still got through."""
+    try:
+        await alice.bridge.set_muted(random_a, True)
+        bob.bridge.send(general_b, "@alice the build is green; @carol can you check the docs?")
+        bob.bridge.send(random_b, "@alice shall I book a table?")
+        await wait_for(
+            lambda: (
+                alice.groups.unread_of(random_a) >= 2
+                and bool(
+                    alice.bridge.groups.state(random_a)
+                    and alice.bridge.groups.state(random_a).unread_mention
+                )
+            ),  # type: ignore[union-attr]
+            "alice's muted Random with a mention",
+        )
+    except Exception as exc:  # a refusal: show what there is
+        print(f"screenshots: mentions staging partly skipped: {exc}", file=sys.stderr)
     await asyncio.sleep(SETTLE_SECONDS)
 
 

@@ -53,7 +53,9 @@ def paint_badges(
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(fill)
         painter.drawRoundedRect(QRectF(badge), BADGE_HEIGHT / 2, BADGE_HEIGHT / 2)
-        painter.setPen(c.accent_text)
+        # White on the dark theme's light grey reads poorly: the grey badge takes dark text.
+        grey_on_dark = c.dark and fill == c.muted
+        painter.setPen(c.window if grey_on_dark else c.accent_text)
         painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
         x = badge.left() - BADGE_GAP
     return right - x - BADGE_GAP if labels else 0
