@@ -406,12 +406,9 @@ class SyncEngine(CatchUp, LogSync):
 
     def on_group_muted(self, data: Any) -> None:
         """`group:muted`: the user (maybe on another device) muted or unmuted a group."""
-        try:
-            notice = MuteState.model_validate(data)
-        except ValidationError as exc:
-            self.journal.record("error", f"Ignored a malformed group:muted event: {exc}")
-            return
-        self.set_muted(notice.group_id, notice.muted)
+        notice = parsed(MuteState, data, self.journal, "group:muted event")
+        if notice is not None:
+            self.set_muted(notice.group_id, notice.muted)
 
     def set_muted(self, group_id: int, muted: bool) -> None:
         state = self.registry.get(group_id)

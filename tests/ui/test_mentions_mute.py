@@ -26,6 +26,7 @@ from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.timeline.mention_marks import mention_colors
 from tests.support.server import PASSWORD
 from tests.ui.helpers import bodies, post
+from tests.ui.test_messaging import _pair as messaging_pair
 
 
 def _pair(
@@ -37,12 +38,9 @@ def _pair(
     wait_for: Callable[..., None],
     names: tuple[str, ...] = ("Team",),
 ) -> tuple[MainWindow, MainWindow, list[int]]:
-    alice_name, bob_name = users(2)
-    alice = sign_in(desktop, server.url, alice_name)
-    bob = sign_in(desktop, server.url, bob_name)
-    ids = [arun(alice.bridge.create_group(n, [bob_name])).id for n in names]
+    """Alice and bob in groups `names` (test_messaging's pair), their members known."""
+    alice, bob, ids = messaging_pair(desktop, server, users, sign_in, arun, wait_for, names)
     for window in (alice, bob):
-        wait_for(lambda w=window: all(w.bridge.groups.row_of(g) is not None for g in ids))
         for gid in ids:
             wait_for(lambda w=window, g=gid: len(w.bridge.session.members(g)) == 2)
     return alice, bob, ids
