@@ -215,3 +215,19 @@ async def test_mute_with_a_bad_body_is_422(server: ServerProcess, body: Any) -> 
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"] == "validation_error"
     assert (await alice.request("GET", f"/api/groups/{group_id}")).json()["muted"] is False
+
+
+async def test_openapi_documents_the_mute_route_exactly(server: ServerProcess) -> None:
+    async with httpx.AsyncClient() as http:
+        spec = (await http.get(f"{server.url}/openapi.json")).json()
+    operation = spec["paths"]["/api/groups/{group_id}/muted"]["put"]
+    assert sorted(operation["responses"]) == ["200", "401", "404", "413", "422", "503"]
+    ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/MuteState"}
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["muted"]["type"] == "boolean" and body["required"] == ["muted"]
+    assert body.get("additionalProperties") is False
+    schemas = spec["components"]["schemas"]
+    assert schemas["MuteState"]["required"] == ["group_id", "muted"]
+    assert "muted" in schemas["Group"]["properties"]
+    assert schemas["Message"]["properties"]["mentions"]["type"] == "array"
