@@ -105,6 +105,19 @@ def test_typing_at_completes_a_member_and_enter_then_sends(
     qtbot.keyClick(composer.edit, Qt.Key.Key_Return)
     assert composer.text() == f"@{alice_name} "
     assert bodies(bob).count(f"hey @{alice_name} look") == 1 and len(bodies(bob)) == 1
+    # A click on a suggestion takes it too; the list sits above the caret.
+    composer.edit.clear()
+    qtbot.keyClicks(composer.edit, "@")
+    wait_for(completer.is_open)
+    caret = composer.edit.viewport().mapToGlobal(composer.edit.cursorRect().topLeft())
+    assert completer.popup.geometry().bottom() < caret.y()
+    item = completer.popup.item(0)
+    qtbot.mouseClick(
+        completer.popup.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=completer.popup.visualItemRect(item).center(),
+    )
+    assert composer.text() == f"@{alice_name} " and not completer.is_open()
 
 
 def test_completion_rules() -> None:

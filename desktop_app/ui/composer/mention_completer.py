@@ -147,12 +147,18 @@ class MentionCompleter(QObject):
         self.popup.setCurrentRow(names.index(keep) if keep in names else 0)
 
     def _place(self) -> None:
+        """Above the caret (the composer sits at the bottom of the window), or below it
+        when there is no room above on the screen."""
         caret = self._edit.cursorRect()
-        below = self._edit.viewport().mapToGlobal(QPoint(caret.left(), caret.bottom() + POPUP_GAP))
+        viewport = self._edit.viewport()
         rows = self.popup.count()
-        height = self.popup.sizeHintForRow(0) * rows + 2 * self.popup.frameWidth() if rows else 0
-        self.popup.setFixedSize(POPUP_WIDTH, max(height, 1))
-        self.popup.move(below)
+        height = max(1, self.popup.sizeHintForRow(0) * rows + 2 * self.popup.frameWidth())
+        self.popup.setFixedSize(POPUP_WIDTH, height)
+        spot = viewport.mapToGlobal(QPoint(caret.left(), caret.top() - POPUP_GAP - height))
+        screen = viewport.screen()
+        if screen is not None and spot.y() < screen.availableGeometry().top():
+            spot = viewport.mapToGlobal(QPoint(caret.left(), caret.bottom() + POPUP_GAP))
+        self.popup.move(spot)
         if not self.popup.isVisible():
             self.popup.show()
 
