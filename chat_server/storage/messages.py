@@ -9,6 +9,7 @@ from sqlalchemy import Row, Select, and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chat_server.storage.schema import groups, messages, reactions, users
+from chat_server.wire import NO_MENTIONS
 
 # The message a reply quotes, and its sender (outer joins: most messages quote nothing).
 _original = messages.alias("original")
@@ -95,7 +96,7 @@ async def insert_message(
     body: str,
     now: datetime,
     reply_to_message_id: int | None = None,
-    mentions: str = "[]",
+    mentions: str = NO_MENTIONS,
 ) -> int:
     result = await conn.execute(
         insert(messages)

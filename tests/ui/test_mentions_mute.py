@@ -90,8 +90,10 @@ def test_typing_at_completes_a_member_and_enter_then_sends(
     wait_for(completer.is_open)
     qtbot.keyClick(composer.edit, Qt.Key.Key_Down)
     qtbot.keyClick(composer.edit, Qt.Key.Key_Up)
+    assert composer.edit.hasFocus()
     qtbot.keyClick(composer.edit, Qt.Key.Key_Tab)
     assert composer.text() == f"hey @{alice_name} "
+    assert composer.edit.hasFocus(), "Tab took the suggestion, it did not move the focus"
     assert not completer.is_open()
     assert bodies(bob) == [], "Tab completed; nothing was sent"
     # The list is closed: Enter sends as ever.
