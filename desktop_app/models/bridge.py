@@ -21,6 +21,9 @@ from desktop_app.tasks import spawn
 
 log = logging.getLogger(__name__)
 
+# `intent_failed`'s kind for a mute or unmute the server refused.
+MUTE_INTENT = "mute"
+
 
 class SessionBridge(QObject):
     """Owns the Qt-free Session and its models; the UI calls its methods and connects to its
@@ -243,7 +246,7 @@ class SessionBridge(QObject):
         except ApiError as exc:
             what = "mute" if muted else "unmute"
             self.journal.record("error", f"Could not {what} group {group_id}: {exc.message}")
-            self.intent_failed.emit(group_id, "mute", exc.message)
+            self.intent_failed.emit(group_id, MUTE_INTENT, exc.message)
 
     def unsent_count(self, group_id: int) -> int:
         return self._session.unsent_count(group_id)

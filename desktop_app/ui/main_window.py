@@ -15,7 +15,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QSplitter
 
 from chat_protocol.models import Group, Message
-from desktop_app.models.bridge import SessionBridge
+from desktop_app.models.bridge import MUTE_INTENT, SessionBridge
 from desktop_app.models.group_list_model import GroupRoles
 from desktop_app.session.session import Undeliverable
 from desktop_app.session.state import ConnectionStatus, ConnState
@@ -196,6 +196,7 @@ class MainWindow(QMainWindow):
             (b.group_added, self._on_group_added),
             (b.group_removed, self._on_group_removed),
             (b.undeliverable, self._on_undeliverable),
+            (b.intent_failed, self._on_intent_failed),
             (b.groups.rowsAboutToBeRemoved, self._on_groups_about_to_be_removed),
             (b.groups.total_unread_changed, self._on_groups_data_changed),
             (b.groups.dataChanged, self._on_groups_data_changed),
@@ -590,6 +591,16 @@ class MainWindow(QMainWindow):
             return
         dialog = AddMemberDialog(self.bridge, self._group_id, self.current_group_name() or "", self)
         dialog.open()
+
+    def _on_intent_failed(self, group_id: int, kind: str, reason: str) -> None:
+        """A mute the server refused (offline, say) is told where it was asked for; other
+        kinds show on their message row."""
+        if kind != MUTE_INTENT or not self.isActiveWindow():
+            return
+        name = self.bridge.session.sync.group_name(group_id)
+        box = QMessageBox(QMessageBox.Icon.Warning, "Mute", f"{name}: {reason}", parent=self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
 
     def _mention_candidates(self) -> list[Candidate]:
         """Who the composer's `@` offers: the open group's members but oneself."""

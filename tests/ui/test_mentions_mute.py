@@ -257,6 +257,10 @@ def test_mute_in_one_window_shows_in_another_of_the_same_user(
     assert _group_data(alice, team, GroupRoles.MUTED) is False, "her own setting"
     _menu_action(other.groups.context_menu(team), "Unmute").trigger()
     wait_for(lambda: _group_data(bob, team, GroupRoles.MUTED) is False)
+    # A refusal is told, not swallowed (here: a group that is not bob's).
+    with qtbot.waitSignal(bob.bridge.intent_failed, timeout=10_000) as refused:
+        bob.bridge.request_mute(987_654_321, True)
+    assert refused.args[:2] == [987_654_321, "mute"]
     # The setting is kept in the local cache: a restart shows it before the server answers.
     _menu_action(other.groups.context_menu(team), "Mute").trigger()
     wait_for(lambda: _group_data(other, team, GroupRoles.MUTED) is True)
