@@ -28,6 +28,7 @@ POPUP_WIDTH = 280
 POPUP_GAP = 4
 # The `@` and what has been typed of the name so far, ending at the caret.
 _TYPED = re.compile(r"(?<![\w])@([^\s@]{0," + str(limits.USERNAME_MAX) + r"})$")
+POPUP_STYLE = "QListWidget#mentionPopup::item { padding: 4px 8px; }"
 _ACCEPT_KEYS = (Qt.Key.Key_Tab, Qt.Key.Key_Return, Qt.Key.Key_Enter)
 _MOVE_KEYS = (Qt.Key.Key_Up, Qt.Key.Key_Down)
 
@@ -82,6 +83,7 @@ class MentionCompleter(QObject):
         self.popup.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
         self.popup.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.popup.setAccessibleName("Mention suggestions")
+        self.popup.setStyleSheet(POPUP_STYLE)
         self.popup.itemClicked.connect(self._accept_item)
         # Opened by typing only (a draft put back in the editor opens nothing); once open it
         # follows every change of the text and the caret.
