@@ -1,6 +1,6 @@
 """The badges at the right of a group row: the unread count (accent, or grey when the group
 is muted) and, left of it, an `@` when an unread message mentions the user (as Telegram
-marks a mention in a muted chat)."""
+marks a mention in a muted chat); and the crossed-out bell after a muted group's name."""
 
 from __future__ import annotations
 
@@ -8,11 +8,16 @@ from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 
 from desktop_app.ui import theme
+from desktop_app.ui.icons import icon
 
 BADGE_HEIGHT = 18
 BADGE_MAX = 999
 BADGE_GAP = 4
 MENTION_MARK = "@"
+# The muted mark after the name: its size, and the room it takes with its gap.
+MUTED_MARK_SIZE = 14
+MUTED_MARK_GAP = 5
+MUTED_MARK_ROOM = MUTED_MARK_SIZE + MUTED_MARK_GAP
 
 
 def badge_text(unread: int) -> str:
@@ -22,6 +27,13 @@ def badge_text(unread: int) -> str:
 def count_color(c: theme.ThemeColors, muted: bool) -> QColor:
     """The unread badge's fill: the accent, or the muted grey for a muted group."""
     return QColor(c.muted) if muted else QColor(c.accent)
+
+
+def paint_muted_mark(painter: QPainter, x: int, line: QRect, c: theme.ThemeColors) -> None:
+    """The crossed-out bell right after a muted group's name (x: where the name ends)."""
+    top = line.center().y() - MUTED_MARK_SIZE // 2 + 1
+    mark = QRect(x + MUTED_MARK_GAP, top, MUTED_MARK_SIZE, MUTED_MARK_SIZE)
+    icon("mute", c.muted.name()).paint(painter, mark)
 
 
 def paint_badges(

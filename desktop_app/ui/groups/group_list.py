@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from desktop_app.models.group_list_model import GroupListModel, GroupRoles
 from desktop_app.ui import theme
 from desktop_app.ui.formatting import initials, list_time, one_line
-from desktop_app.ui.groups.badges import paint_badges
+from desktop_app.ui.groups.badges import MUTED_MARK_ROOM, paint_badges, paint_muted_mark
 from desktop_app.ui.icons import icon, menu_icon
 
 ROW_HEIGHT = 62
@@ -92,7 +92,8 @@ class GroupDelegate(QStyledItemDelegate):
         small_fm = QFontMetrics(small)
         stamp_w = small_fm.horizontalAdvance(stamp)
         painter.setFont(small)
-        painter.setPen(c.accent if unread and not index.data(GroupRoles.MUTED) else c.muted)
+        muted = bool(index.data(GroupRoles.MUTED))
+        painter.setPen(c.accent if unread and not muted else c.muted)
         painter.drawText(
             top_line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, stamp
         )
@@ -102,16 +103,20 @@ class GroupDelegate(QStyledItemDelegate):
         if not unread:
             name_font.setWeight(QFont.Weight.Medium)
         name_fm = QFontMetrics(name_font)
-        name_room = top_line.width() - stamp_w - 8
+        name_room = top_line.width() - stamp_w - 8 - (MUTED_MARK_ROOM if muted else 0)
         painter.setFont(name_font)
         painter.setPen(c.text)
+        shown_name = name_fm.elidedText(name, Qt.TextElideMode.ElideRight, max(10, name_room))
         painter.drawText(
             top_line.adjusted(0, 0, -(stamp_w + 8), 0),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            name_fm.elidedText(name, Qt.TextElideMode.ElideRight, max(10, name_room)),
+            shown_name,
         )
+        if muted:
+            paint_muted_mark(
+                painter, top_line.left() + name_fm.horizontalAdvance(shown_name), top_line, c
+            )
 
-        muted = bool(index.data(GroupRoles.MUTED))
         mentioned = bool(index.data(GroupRoles.UNREAD_MENTION))
         badge_w = paint_badges(
             painter, right, bottom_line.center().y(), small, unread, muted, mentioned, c
