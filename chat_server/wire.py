@@ -16,6 +16,8 @@ EventDict = dict[str, Any]
 
 # A reply quotes this many characters (code points) of the original as it now stands.
 REPLY_EXCERPT_CHARS = limits.REPLY_EXCERPT_CHARS
+# `messages.mentions` of a message that mentions nobody (the column's default).
+NO_MENTIONS = "[]"
 
 
 def excerpt(body: str) -> str:
@@ -56,6 +58,17 @@ def _reply_from_row(row: Row) -> dict[str, Any] | None:
     }
 
 
+def mentions_from_column(value: str | None) -> list[int]:
+    """`messages.mentions` (a JSON array of user ids) as a list; most messages have none."""
+    if not value or value == NO_MENTIONS:
+        return []
+    return [int(user_id) for user_id in orjson.loads(value)]
+
+
+def mentions_column(user_ids: list[int]) -> str:
+    return orjson.dumps(user_ids).decode() if user_ids else NO_MENTIONS
+
+
 def message_from_row(row: Row, reactions: list[dict[str, Any]] | None = None) -> MessageDict:
     """A message as it now stands (storage.messages' columns), with its reactions if given."""
     return {
@@ -75,6 +88,7 @@ def message_from_row(row: Row, reactions: list[dict[str, Any]] | None = None) ->
         "reply_to": _reply_from_row(row),
         "reactions": reactions or [],
         **_attachments(getattr(row, "attachments", None)),
+        "mentions": mentions_from_column(row.mentions),
     }
 
 
@@ -100,4 +114,5 @@ def group_from_row(row: Row, last_message: MessageDict | None) -> dict[str, Any]
         "last_read_seq": int(row.last_read_seq),
         "unread_count": int(row.unread_count),
         "last_message": last_message,
+        "muted": bool(row.muted),
     }

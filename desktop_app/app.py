@@ -30,7 +30,7 @@ from desktop_app.ui.dialogs.sign_in import (
     remembered_name,
 )
 from desktop_app.ui.icons import icon
-from desktop_app.ui.notifications import Notifier
+from desktop_app.ui.notifications import Notifier, title_for, wanted
 from desktop_app.ui.theme import ThemeChoice
 
 # Start-up order: the first window is built and painted before the event loop (qasync), the
@@ -405,13 +405,14 @@ class DesktopApp(QObject):
         sharing = [w for w in self.windows if w.bridge is window.bridge]
         if any(w.is_showing(group_id) for w in sharing):
             return
+        me = window.bridge.user.id
+        if not wanted(window.bridge.groups.is_muted(group_id), message.mentions, me):
+            return
         row = window.bridge.groups.row_of(group_id)
         group = ""
         if row is not None:
             group = str(window.bridge.groups.index(row, 0).data())
-        title = (
-            f"{message.sender.display_name} in {group}" if group else message.sender.display_name
-        )
+        title = title_for(message.sender.display_name, group, me in message.mentions)
         key = (f"{window.bridge.server_url}|{window.bridge.user.username}", message.id)
         self.notifier.notify(key, title, message.body, window)
 

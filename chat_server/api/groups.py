@@ -1,4 +1,5 @@
-"""/api/groups: list, create, detail, members, leave, and the read position (a plain route)."""
+"""/api/groups: list, create, detail, members, leave, mute, and the read position (a plain
+route)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from chat_protocol.models import (
     GroupDetail,
     GroupsResponse,
     MemberResponse,
+    MuteRequest,
+    MuteState,
     ReadRequest,
 )
 from chat_server.api.common import (
@@ -75,6 +78,18 @@ async def add_member(request: Request, group_id: GroupId, caller: CallerDep) -> 
 async def leave_group(request: Request, group_id: GroupId, caller: CallerDep) -> Response:
     await ctx(request).groups.leave(caller, group_id)
     return no_content()
+
+
+@router.put(
+    "/{group_id}/muted",
+    response_model=MuteState,
+    responses=errors_doc(404),
+    openapi_extra=body_doc(MuteRequest),
+)
+async def set_muted(request: Request, group_id: GroupId, caller: CallerDep) -> Response:
+    """Mute or unmute the group for the caller; all their sockets get `group:muted`."""
+    body = await parse_body(request, MuteRequest)
+    return json_response(await ctx(request).groups.set_muted(caller, group_id, body.muted))
 
 
 @plain.post("/{group_id}/read", body=ReadRequest, status_code=204, responses=errors_doc(404))

@@ -386,6 +386,12 @@ class Realtime:
             to=group_room(group_id, PROTOCOL_V2),
         )
 
+    async def group_muted(self, user_id: int, group_id: int, muted: bool) -> None:
+        # The user room holds v1 and v2 sockets alike; emit crosses nodes as `read` does.
+        await self._emit(
+            ServerEvent.GROUP_MUTED, {"group_id": group_id, "muted": muted}, to=user_room(user_id)
+        )
+
     async def group_joined(self, user_id: int, group: dict[str, Any]) -> None:
         await self._control({"op": "join", "user_id": user_id, "group": group})
 

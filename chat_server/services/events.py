@@ -34,6 +34,7 @@ from chat_server import errors
 from chat_server.config import Settings
 from chat_server.ratelimit_shared import SendLimiter
 from chat_server.services.fanout import Caller, Fanout
+from chat_server.services.mentions import mentions_in
 from chat_server.services.messages import load_message
 from chat_server.storage import events, files, groups
 from chat_server.storage.db import Database
@@ -200,8 +201,14 @@ class EventService:
         problem = body_problem(body, self.settings.body_max)
         if problem:
             raise errors.ValidationFailed(problem)
-        await events.edit_message(conn, message_id, body, now)
-        data = {"message_id": message_id, "body": body, "edited_at": utc_z(now)}
+        mentions = await mentions_in(conn, group_id, body)
+        await events.edit_message(conn, message_id, body, now, mentions)
+        data = {
+            "message_id": message_id,
+            "body": body,
+            "edited_at": utc_z(now),
+            "mentions": mentions,
+        }
         return await self._append(
             conn, caller, group_id, request, now, data, EventKind.MESSAGE_EDITED, message_id
         )

@@ -39,6 +39,9 @@ class Fanout(Protocol):
 
     async def read(self, user_id: int, group_id: int, seq: int) -> None: ...
 
+    async def group_muted(self, user_id: int, group_id: int, muted: bool) -> None:
+        """`group:muted` to every socket of the user (v1 and v2), on every node."""
+
     async def token_revoked(self, token_hash: str) -> None: ...
 
 
@@ -58,6 +61,9 @@ class NullFanout:
         return None
 
     async def read(self, user_id: int, group_id: int, seq: int) -> None:
+        return None
+
+    async def group_muted(self, user_id: int, group_id: int, muted: bool) -> None:
         return None
 
     async def token_revoked(self, token_hash: str) -> None:
@@ -84,6 +90,9 @@ class FanoutRelay:
 
     async def read(self, user_id: int, group_id: int, seq: int) -> None:
         await self.target.read(user_id, group_id, seq)
+
+    async def group_muted(self, user_id: int, group_id: int, muted: bool) -> None:
+        await self.target.group_muted(user_id, group_id, muted)
 
     async def token_revoked(self, token_hash: str) -> None:
         await self.target.token_revoked(token_hash)

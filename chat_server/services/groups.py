@@ -135,6 +135,14 @@ class GroupService:
         await self.fanout.read(caller.id, group_id, value)
         return value
 
+    async def set_muted(self, caller: Caller, group_id: int, muted: bool) -> dict[str, Any]:
+        """Store the caller's mute setting for the group and tell all their sockets."""
+        async with self.db.write() as conn:
+            if not await groups.set_muted(conn, group_id, caller.id, muted):
+                raise errors.GroupNotFound()
+        await self.fanout.group_muted(caller.id, group_id, muted)
+        return {"group_id": group_id, "muted": muted}
+
     async def heads(self, user_id: int) -> list[dict[str, int]]:
         async with self.db.read() as conn:
             rows = await groups.heads(conn, user_id)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chat_protocol import limits
 from chat_protocol.events import EventKind
+from chat_protocol.mentions import candidate_names
 from chat_protocol.validation import body_problem, is_blank
 from chat_server import errors
 from chat_server.config import Settings
@@ -23,11 +24,20 @@ from chat_server.metrics import Metrics
 from chat_server.ratelimit_shared import LocalSendLimiter, SendLimiter
 from chat_server.services import files as file_service
 from chat_server.services.fanout import Caller, Fanout
+from chat_server.services.mentions import mentions_in
 from chat_server.storage import events, groups, messages
 from chat_server.storage.db import Database
 from chat_server.storage.files import attachments_json
 from chat_server.storage.sqlite_writer import SendOutcome, SendRequest
-from chat_server.wire import EventDict, MessageDict, excerpt, message_from_row, now_utc, utc_z
+from chat_server.wire import (
+    EventDict,
+    MessageDict,
+    excerpt,
+    mentions_column,
+    message_from_row,
+    now_utc,
+    utc_z,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +57,22 @@ class Send:
     reply_to_message_id: int | None
     attachment_ids: tuple[int, ...] = ()
 
+    @property
+    def plain(self) -> bool:
+        """No quote to read, no files to claim, no possible mention: the fast paths take it."""
+        return (
+            self.reply_to_message_id is None
+            and not self.attachment_ids
+            and not candidate_names(self.body)
+        )
+
 
 def _draft(
     send: Send,
     now: datetime,
     reply_to: dict[str, Any] | None,
     attachments: list[dict[str, Any]] | None = None,
+    mentions: list[int] | None = None,
 ) -> dict[str, Any]:
     """The new message without its id and seq (known only once stored)."""
     return {
@@ -65,14 +85,10 @@ def _draft(
         "deleted": False,
         "reply_to": reply_to,
         "reactions": [],
+        "mentions": mentions or [],
         # only when there are some (wire.message_from_row): the fast paths' JSON is unchanged
         **({"attachments": attachments} if attachments else {}),
     }
-
-
-def _plain(send: Send) -> bool:
-    """A send the fast paths store: no quote to read, no files to claim."""
-    return send.reply_to_message_id is None and not send.attachment_ids
 
 
 def send_problem(body: str, attachment_ids: Sequence[int], body_max: int) -> str | None:
@@ -158,7 +174,7 @@ class MessageService:
         send = Send(
             caller, group_id, client_msg_id, body, reply_to_message_id, tuple(attachment_ids)
         )
-        if self.db.send_writer is not None and _plain(send):
+        if self.db.send_writer is not None and send.plain:
             # The SQLite writer hands results back in commit order: announced in seq order.
             return await self._store_and_announce(send)
         # On PostgreSQL two sends to one group may return in either order; one at a time
@@ -186,7 +202,7 @@ class MessageService:
 
     async def _store(self, send: Send) -> tuple[MessageDict, bool]:
         now = now_utc()
-        if _plain(send):
+        if send.plain:
             # The hot paths: one writer thread on SQLite, one statement on PostgreSQL.
             draft = _draft(send, now, None)
             tail = orjson.dumps(draft).decode()[1:]
@@ -204,7 +220,8 @@ class MessageService:
 
     async def _store_core(self, send: Send, now: datetime) -> tuple[MessageDict, bool]:
         """The SQLAlchemy path: replies (they read the original), messages with files (they
-        claim the uploads in the same transaction), and other drivers."""
+        claim the uploads in the same transaction), bodies with an `@name` (members are looked
+        up), and other drivers."""
         caller, group_id = send.caller, send.group_id
         async with self.db.write() as conn:
             if not await groups.is_member(conn, group_id, caller.id):
@@ -214,6 +231,7 @@ class MessageService:
                 return replay, False
             reply_to = await self._reply_to(conn, send)
             attachments = await file_service.claim(conn, caller.id, send.attachment_ids)
+            mentions = await mentions_in(conn, group_id, send.body)
             seq = await messages.next_seq(conn, group_id)
             if seq is None:
                 raise errors.GroupNotFound()
@@ -227,10 +245,15 @@ class MessageService:
                 now=now,
                 reply_to_message_id=send.reply_to_message_id,
                 attachments=attachments_json(attachments),
+                mentions=mentions_column(mentions),
             )
             if send.attachment_ids:
                 await file_service.attach(conn, send.attachment_ids, message_id, group_id)
-            message = {"id": message_id, "seq": seq, **_draft(send, now, reply_to, attachments)}
+            message = {
+                "id": message_id,
+                "seq": seq,
+                **_draft(send, now, reply_to, attachments, mentions),
+            }
             await events.insert_event(
                 conn,
                 group_id,

@@ -11,7 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chat_protocol.events import EventKind
 from chat_server.storage.schema import events, groups, messages, reactions, users
-from chat_server.wire import EventDict, UserDict, excerpt, user_dict, utc_z
+from chat_server.wire import (
+    NO_MENTIONS,
+    EventDict,
+    UserDict,
+    excerpt,
+    mentions_column,
+    user_dict,
+    utc_z,
+)
 
 EVENT_COLUMNS = (
     events.c.group_id,
@@ -177,10 +185,16 @@ async def set_reply_excerpts(conn: AsyncConnection, message_id: int, body: str) 
 
 
 async def edit_message(
-    conn: AsyncConnection, message_id: int, body: str, edited_at: datetime
+    conn: AsyncConnection,
+    message_id: int,
+    body: str,
+    edited_at: datetime,
+    mentions: list[int] | None = None,
 ) -> None:
     await conn.execute(
-        update(messages).where(messages.c.id == message_id).values(body=body, edited_at=edited_at)
+        update(messages)
+        .where(messages.c.id == message_id)
+        .values(body=body, edited_at=edited_at, mentions=mentions_column(mentions or []))
     )
     await set_reply_excerpts(conn, message_id, body)
 
@@ -191,7 +205,7 @@ async def scrub_message(conn: AsyncConnection, message_id: int) -> None:
     await conn.execute(
         update(messages)
         .where(messages.c.id == message_id)
-        .values(body="", deleted=True, attachments=None)
+        .values(body="", deleted=True, attachments=None, mentions=NO_MENTIONS)
     )
     await conn.execute(delete(reactions).where(reactions.c.message_id == message_id))
     own = select(events.c.id, events.c.data).where(
@@ -202,6 +216,8 @@ async def scrub_message(conn: AsyncConnection, message_id: int) -> None:
     def blank(data: dict[str, Any]) -> dict[str, Any]:
         data["body"] = ""
         data.pop("attachments", None)  # issue 12: none now (the files rows go separately)
+        if "mentions" in data:
+            data["mentions"] = []
         return data
 
     await _rewrite(conn, own, blank)

@@ -85,6 +85,7 @@ def _group_view_query(user_id: int) -> Select:
             users.c.username.label("creator_username"),
             users.c.display_name.label("creator_display_name"),
             memberships.c.last_read_seq,
+            memberships.c.muted,
             member_count.label("member_count"),
             unread.label("unread_count"),
         )
@@ -114,6 +115,28 @@ async def members(conn: AsyncConnection, group_id: int) -> list[Row]:
         .order_by(users.c.username)
     )
     return list((await conn.execute(query)).all())
+
+
+async def members_named(
+    conn: AsyncConnection, group_id: int, usernames: Sequence[str]
+) -> dict[str, int]:
+    """Username → id of the group's members among `usernames` (a mention's look-up)."""
+    query = (
+        select(users.c.username, users.c.id)
+        .join(memberships, memberships.c.user_id == users.c.id)
+        .where(memberships.c.group_id == group_id, users.c.username.in_(list(usernames)))
+    )
+    return {row.username: int(row.id) for row in (await conn.execute(query)).all()}
+
+
+async def set_muted(conn: AsyncConnection, group_id: int, user_id: int, muted: bool) -> bool:
+    """Store the member's mute setting; False if they are not a member."""
+    result = await conn.execute(
+        update(memberships)
+        .where(memberships.c.group_id == group_id, memberships.c.user_id == user_id)
+        .values(muted=muted)
+    )
+    return bool(result.rowcount)
 
 
 async def member_ids(conn: AsyncConnection, group_id: int) -> list[int]:

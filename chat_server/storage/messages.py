@@ -9,6 +9,7 @@ from sqlalchemy import Row, Select, and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chat_server.storage.schema import groups, messages, reactions, users
+from chat_server.wire import NO_MENTIONS
 
 # The message a reply quotes, and its sender (outer joins: most messages quote nothing).
 _original = messages.alias("original")
@@ -24,6 +25,7 @@ MESSAGE_COLUMNS = (
     messages.c.edited_at,
     messages.c.deleted,
     messages.c.attachments,
+    messages.c.mentions,
     users.c.id.label("sender_id"),
     users.c.username.label("sender_username"),
     users.c.display_name.label("sender_display_name"),
@@ -96,6 +98,7 @@ async def insert_message(
     now: datetime,
     reply_to_message_id: int | None = None,
     attachments: str | None = None,
+    mentions: str = NO_MENTIONS,
 ) -> int:
     result = await conn.execute(
         insert(messages)
@@ -108,6 +111,7 @@ async def insert_message(
             created_at=now,
             reply_to_message_id=reply_to_message_id,
             attachments=attachments,
+            mentions=mentions,
         )
         .returning(messages.c.id)
     )

@@ -64,6 +64,8 @@ memberships = Table(
     Column("user_id", IdType, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("joined_at", DateTime(timezone=True), nullable=False),
     Column("last_read_seq", BigInteger, nullable=False, server_default="0"),
+    # the member's own mute setting (issue 12, migration 0007)
+    Column("muted", Boolean, nullable=False, server_default="0"),
     Index("ix_memberships_user", "user_id"),
 )
 
@@ -82,6 +84,8 @@ messages = Table(
     Column("reply_to_message_id", IdType, nullable=True),
     # JSON of the attachments as posted (issue 12; null: none); `files` is the authority
     Column("attachments", Text, nullable=True),
+    # JSON array of the mentioned user ids (issue 12, migration 0007)
+    Column("mentions", Text, nullable=False, server_default="[]"),
     UniqueConstraint("group_id", "seq", name="uq_messages_group_seq"),
     UniqueConstraint("sender_id", "client_msg_id", name="uq_messages_sender_cmid"),
     Index("ix_messages_reply_to", "reply_to_message_id"),

@@ -11,6 +11,7 @@ from chat_protocol.models import Group, Message, SearchResults, User
 from desktop_app.models.group_list_model import GroupListModel
 from desktop_app.models.members_model import MembersModel
 from desktop_app.models.message_model import MessageModel
+from desktop_app.net.errors import ApiError
 from desktop_app.net.files import FilesClient
 from desktop_app.session.attachments import PendingFile
 from desktop_app.session.journal import Journal
@@ -21,6 +22,9 @@ from desktop_app.settings import Profile
 from desktop_app.tasks import spawn
 
 log = logging.getLogger(__name__)
+
+# `intent_failed`'s kind for a mute or unmute the server refused.
+MUTE_INTENT = "mute"
 
 
 class SessionBridge(QObject):
@@ -251,6 +255,22 @@ class SessionBridge(QObject):
 
     async def leave_group(self, group_id: int) -> None:
         await self._session.leave_group(group_id)
+
+    async def set_muted(self, group_id: int, muted: bool) -> None:
+        await self._session.set_muted(group_id, muted)
+
+    def request_mute(self, group_id: int, muted: bool) -> None:
+        """Mute or unmute in the background; a refusal (offline, no longer a member) is
+        journalled and told through `intent_failed` (kind "mute")."""
+        spawn(self._mute(group_id, muted), name=f"mute-{group_id}")
+
+    async def _mute(self, group_id: int, muted: bool) -> None:
+        try:
+            await self._session.set_muted(group_id, muted)
+        except ApiError as exc:
+            what = "mute" if muted else "unmute"
+            self.journal.record("error", f"Could not {what} group {group_id}: {exc.message}")
+            self.intent_failed.emit(group_id, MUTE_INTENT, exc.message)
 
     def unsent_count(self, group_id: int) -> int:
         return self._session.unsent_count(group_id)

@@ -28,6 +28,8 @@ _ROLE_NAMES = {
     GroupRoles.MEMBER_COUNT: b"memberCount",
     GroupRoles.CREATOR_ID: b"creatorId",
     GroupRoles.IS_CREATOR: b"isCreator",
+    GroupRoles.MUTED: b"muted",
+    GroupRoles.UNREAD_MENTION: b"unreadMention",
 }
 
 
@@ -81,6 +83,10 @@ class GroupListModel(QAbstractListModel):
             return state.creator_id
         if role == GroupRoles.IS_CREATOR:
             return state.creator_id is not None and state.creator_id == self._registry.my_id
+        if role == GroupRoles.MUTED:
+            return state.muted
+        if role == GroupRoles.UNREAD_MENTION:
+            return state.unread_mention
         return None
 
     def roleNames(self) -> dict[int, QByteArray]:
@@ -105,6 +111,10 @@ class GroupListModel(QAbstractListModel):
     def unread(self, group_id: int) -> int:
         state = self._registry.get(group_id)
         return state.unread if state else 0
+
+    def is_muted(self, group_id: int) -> bool:
+        state = self._registry.get(group_id)
+        return state.muted if state else False
 
     def total_unread(self) -> int:
         return self._total

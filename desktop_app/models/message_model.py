@@ -17,6 +17,7 @@ from PySide6.QtCore import (
 from desktop_app.models.roles import MessageRoles
 from desktop_app.session.extras import ReactionChip, Ticks
 from desktop_app.session.members import GroupMembers, MemberInfo
+from desktop_app.session.mentions import MentionSpan, spans
 from desktop_app.session.timeline import FAILED, PENDING, Row, Timeline
 
 Index = QModelIndex | QPersistentModelIndex
@@ -81,9 +82,15 @@ _ROLE_NAMES = {
     MessageRoles.PENDING_DELETE: b"pendingDelete",
     MessageRoles.ATTACHMENTS: b"attachments",
     MessageRoles.UPLOAD_PROGRESS: b"uploadProgress",
+    MessageRoles.MENTIONS: b"mentions",
 }
 # Roles that need the group's members (names, read markers), not just the row.
-_MEMBER_ROLES = {MessageRoles.REACTIONS, MessageRoles.READ_BY, MessageRoles.TICKS}
+_MEMBER_ROLES = {
+    MessageRoles.REACTIONS,
+    MessageRoles.READ_BY,
+    MessageRoles.TICKS,
+    MessageRoles.MENTIONS,
+}
 
 
 class MessageModel(QAbstractListModel):
@@ -140,6 +147,8 @@ class MessageModel(QAbstractListModel):
                 return self.reactions(row)
             if role == MessageRoles.READ_BY:
                 return [m.display_name for m in self._readers(row)]
+            if role == MessageRoles.MENTIONS:
+                return self.mention_spans(row)
             return self.ticks(row)
         return None
 
@@ -172,6 +181,13 @@ class MessageModel(QAbstractListModel):
             for emoji, ids in sorted(held.items())
             if ids
         ]
+
+    def mention_spans(self, row: Row) -> list[MentionSpan]:
+        """Where the row's body mentions someone (usernames from the members)."""
+        if not row.mentions or self._members is None or row.deleted:
+            return []
+        usernames = {m.id: m.username for m in self._members.by_id.values()}
+        return spans(row.body, row.mentions, usernames, self._members.my_id)
 
     @staticmethod
     def _tl_me(row: Row) -> int:

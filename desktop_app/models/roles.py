@@ -44,6 +44,9 @@ class MessageRoles(IntEnum):
     # (float 0..1 while a pending message's files are being uploaded, else None).
     ATTACHMENTS = _USER + 21
     UPLOAD_PROGRESS = _USER + 22
+    # Issue 12 (numbered apart from other additions of the same issue): the message's
+    # mentions as session.mentions.MentionSpan list, for highlighting.
+    MENTIONS = _USER + 31
 
 
 class MemberRoles(IntEnum):
@@ -68,3 +71,6 @@ class GroupRoles(IntEnum):
     MEMBER_COUNT = _USER + 6
     CREATOR_ID = _USER + 7
     IS_CREATOR = _USER + 8
+    # Issue 12: the user's mute setting (bool), and whether an unread message mentions them.
+    MUTED = _USER + 9
+    UNREAD_MENTION = _USER + 10

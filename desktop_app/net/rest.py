@@ -21,6 +21,7 @@ from chat_protocol.models import (
     MemberResponse,
     Message,
     MessagesPage,
+    MuteState,
     SearchResults,
     User,
     UsersResponse,
@@ -144,6 +145,10 @@ class RestClient:
 
     async def leave_group(self, group_id: int) -> None:
         await self._request("DELETE", f"/groups/{group_id}/members/me")
+
+    async def set_muted(self, group_id: int, muted: bool) -> MuteState:
+        path = f"/groups/{group_id}/muted"
+        return await self._typed(MuteState, "PUT", path, json={"muted": muted})
 
     # --- messages --------------------------------------------------------------------
 

@@ -424,6 +424,7 @@ class LocalCache:
             unread_count=state.unread,
             last_message=last,
             head_seq=tl.hi if tl is not None and tl.hi is not None else 0,
+            muted=state.muted,
         )
         return group.model_dump_json()
 
@@ -499,6 +500,7 @@ def _signature(state: GroupState) -> tuple[object, ...]:
         state.base_seq,
         state.stored_time,
         state.stored_preview,
+        state.muted,
     )
 
 

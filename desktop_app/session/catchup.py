@@ -237,7 +237,10 @@ class CatchUp:
         if news is None or news.newest is None or group_id not in self.registry:
             return
         newest = news.newest
-        if self._newest_from_others(group_id) > newest.seq:
+        state = self.registry.get(group_id)
+        if state is not None and state.muted and news.mention is not None:
+            newest = news.mention  # a muted group speaks up only for a mention
+        if self._newest_from_others(group_id) > news.newest.seq:
             # A gap behind a live message: that newer one was announced already.
             return
         self.journal.record(

@@ -80,6 +80,7 @@ class Connection:
             ServerEvent.TYPING: sync.on_typing,
             ServerEvent.READ: sync.on_read,
             ServerEvent.EVENT: sync.on_event,
+            ServerEvent.GROUP_MUTED: sync.on_group_muted,
         }
 
     # --- status ----------------------------------------------------------------------

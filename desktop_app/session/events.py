@@ -114,6 +114,7 @@ class EventApplier:
         index, row = found
         row.body = data.body
         row.edited_at = data.edited_at
+        row.mentions = tuple(data.mentions) or None
         tl.touched(index)
         self._requote(tl, index, data.message_id, data.body[:EXCERPT_CHARS])
         self._sync.message_changed(event.group_id, row)
@@ -130,6 +131,7 @@ class EventApplier:
         row.body = ""
         row.reactions = None
         row.attachments = None  # the server deletes the files with the message
+        row.mentions = None
         row.pending_edit = None
         tl.touched(index)
         self._requote(tl, index, data.message_id, "")

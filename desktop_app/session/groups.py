@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -51,10 +51,18 @@ class GroupState:
     pending_preview: str = ""
     pending_time: datetime | None = None
     creator_id: int | None = None
+    # Issue 12: the user's own mute setting, and the seqs of held messages that mention them.
+    muted: bool = False
+    mention_seqs: set[int] = field(default_factory=set)
 
     @property
     def unread(self) -> int:
         return self.base_unread + self.extra_unread
+
+    @property
+    def unread_mention(self) -> bool:
+        """An unread message here mentions the user (the list marks it with @)."""
+        return any(seq > self.last_read_seq for seq in self.mention_seqs)
 
     @property
     def _pending_is_newer(self) -> bool:
@@ -85,6 +93,7 @@ class GroupState:
     def refresh(self, group: Group) -> None:
         """Take the server's view of the group (name, members, read marker, unread)."""
         self.name = group.name
+        self.muted = group.muted
         self.member_count = group.member_count
         if group.creator is not None:
             self.creator_id = group.creator.id
@@ -130,6 +139,7 @@ class GroupState:
         self.base_seq = max(counted_to, self.last_read_seq)
         self.base_unread = unread
         self.extra_unread = 0
+        self.mention_seqs = {s for s in self.mention_seqs if s > self.last_read_seq}
 
 
 class GroupsObserver(Protocol):

@@ -17,6 +17,7 @@ from desktop_app.session.extras import EXCERPT_CHARS, ReplyQuote
 from desktop_app.session.groups import GroupRegistry
 from desktop_app.session.journal import Journal
 from desktop_app.session.members import GroupMembers
+from desktop_app.session.mentions import track_mention
 from desktop_app.session.reads import ReadMarkers
 from desktop_app.session.timeline import Row, Timeline
 
@@ -174,6 +175,8 @@ class LogSync:
     def message_changed(self, group_id: int, row: Row) -> None:
         """A held message was edited or deleted: the list's preview follows its newest one."""
         state = self.registry.get(group_id)
+        if state is not None and row.seq is not None and track_mention(state, row, self.me.id):
+            self.registry.changed(group_id)
         if state is not None and row.seq == state.last_seq:
             body = preview_body(row.body, row.attachments)
             state.set_last(row.seq, row.sender_name, body, row.created_at, row.sender_id)

@@ -23,6 +23,8 @@ def get_extras(row: Row) -> str | None:
         out["reply_to"] = [q.message_id, q.seq, q.sender_id, q.sender_name, q.excerpt]
     if row.reactions:
         out["reactions"] = row.reactions
+    if row.mentions:
+        out["mentions"] = list(row.mentions)
     if row.system is not None:
         sl = row.system
         out["system"] = [sl.kind, sl.actor_id, sl.subject_id, sl.text]
@@ -41,6 +43,8 @@ def set_extras(row: Row, data: dict[str, Any]) -> None:
         row.reply_to = ReplyQuote(int(mid), int(seq), int(sender_id), str(name), str(excerpt))
     if "reactions" in data:
         row.reactions = {str(e): [int(u) for u in ids] for e, ids in data["reactions"].items()}
+    if "mentions" in data:
+        row.mentions = tuple(int(u) for u in data["mentions"]) or None
     if "system" in data:
         kind, actor, subject, text = data["system"]
         row.system = SystemLine(str(kind), int(actor), subject, str(text))

@@ -697,6 +697,12 @@ class Session:
         """How many of the user's messages to the group have not reached the server."""
         return sum(1 for i in self.outbox.items() if i.group_id == group_id and i.is_message)
 
+    async def set_muted(self, group_id: int, muted: bool) -> None:
+        """Mute or unmute the group on the server (every device of the user follows through
+        `group:muted`); shown here at once from the answer."""
+        state = await self.rest.set_muted(group_id, muted)
+        self.sync.set_muted(state.group_id, state.muted)
+
     async def leave_group(self, group_id: int) -> None:
         """Leave on the server, then drop the group and its unsent messages (which could no
         longer be delivered). A group the server no longer has us in counts as left."""

@@ -15,6 +15,7 @@ from chat_protocol.models import (
     Group,
     GroupLeft,
     Message,
+    MuteState,
     TypingNotice,
     User,
 )
@@ -28,6 +29,7 @@ from desktop_app.session.groups import GroupRegistry, GroupState
 from desktop_app.session.journal import Journal
 from desktop_app.session.log_sync import LogSync, parsed
 from desktop_app.session.members import GroupMembers
+from desktop_app.session.mentions import mention_seqs, mentions_me
 from desktop_app.session.reads import ReadMarkers
 from desktop_app.session.sync_listener import Removal, SyncFailed, SyncListener
 from desktop_app.session.timeline import Row, Timeline
@@ -270,6 +272,7 @@ class SyncEngine(CatchUp, LogSync):
         tl = self.timeline(group.id)
         # Messages already applied beyond the server's count are ours to count.
         state.extra_unread = tl.count_unread(max(state.base_seq, state.last_read_seq), self.me.id)
+        state.mention_seqs = mention_seqs(tl, state.last_read_seq, self.me.id)
         if new:
             if tl.pending:  # unsent messages restored before the group list arrived
                 self._set_pending_preview(state)
@@ -402,6 +405,23 @@ class SyncEngine(CatchUp, LogSync):
         self._membership_change(left.group_id)
         self._remove(left.group_id, "was left (you left or were removed)")
 
+    def on_group_muted(self, data: Any) -> None:
+        """`group:muted`: the user (maybe on another device) muted or unmuted a group."""
+        notice = parsed(MuteState, data, self.journal, "group:muted event")
+        if notice is not None:
+            self.set_muted(notice.group_id, notice.muted)
+
+    def set_muted(self, group_id: int, muted: bool) -> None:
+        state = self.registry.get(group_id)
+        if state is not None and state.muted != muted:
+            state.muted = muted
+            self.journal.record(
+                "state",
+                f"{self.group_name(group_id)} is {'muted' if muted else 'unmuted'}.",
+                group_id,
+            )
+            self.registry.changed(group_id)
+
     def on_typing(self, data: Any) -> None:
         try:
             notice = TypingNotice.model_validate(data)
@@ -477,6 +497,8 @@ class SyncEngine(CatchUp, LogSync):
                 own = True
             elif seq > floor and not row.deleted:
                 state.extra_unread += 1
+            if seq > state.last_read_seq and mentions_me(row, my_id):
+                state.mention_seqs.add(seq)
             if seq >= state.last_seq and (newest is None or seq > (newest.seq or 0)):
                 newest = row
         if newest is not None:

@@ -39,11 +39,13 @@ class SyncListener(Protocol):
 @dataclass
 class CatchUpNews:
     """Messages from others that a catch-up brought, newer than `floor` (a read marker):
-    announced once per group and catch-up (the newest, with the count), not one by one."""
+    announced once per group and catch-up (the newest, with the count), not one by one.
+    `mention` is the newest of them that mentions the user: what a muted group announces."""
 
     floor: int
     count: int = 0
     newest: Message | None = None
+    mention: Message | None = None
 
     def collect(self, messages: list[Message], new_rows: list[Row], my_id: int) -> None:
         new_seqs = {row.seq for row in new_rows if row.sender_id != my_id}
@@ -52,3 +54,6 @@ class CatchUpNews:
                 self.count += 1
                 if self.newest is None or message.seq > self.newest.seq:
                     self.newest = message
+                if my_id in message.mentions and not message.deleted:
+                    if self.mention is None or message.seq > self.mention.seq:
+                        self.mention = message

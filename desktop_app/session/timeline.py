@@ -33,6 +33,7 @@ class Row:
         "error",
         "id",
         "is_own",
+        "mentions",
         "pending_delete",
         "pending_edit",
         "pending_reactions",
@@ -75,6 +76,8 @@ class Row:
         # emoji -> user ids ascending; kept in emoji code point order by the event handlers.
         self.reactions: dict[str, list[int]] | None = None
         self.system: SystemLine | None = None
+        # The user ids the message mentions (issue 12); None for the many that mention nobody.
+        self.mentions: tuple[int, ...] | None = None
         self.pending_edit: str | None = None
         # Own intents still in the outbox: a deletion, and reactions (emoji -> add or remove).
         self.pending_delete = False
@@ -119,6 +122,8 @@ class Row:
             row.reactions = {r.emoji: sorted(r.user_ids) for r in message.reactions}
         if message.attachments:
             row.attachments = tuple(FileRef.of(a) for a in message.attachments)
+        if message.mentions:
+            row.mentions = tuple(message.mentions)
         return row
 
     def __repr__(self) -> str:

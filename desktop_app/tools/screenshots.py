@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.app import AppOptions, DesktopApp, make_qapplication, run_loop
-from desktop_app.models.roles import MemberRoles, MessageRoles
+from desktop_app.models.roles import GroupRoles, MemberRoles, MessageRoles
 from desktop_app.session.attachments import PendingFile
 from desktop_app.session.state import ConnState
 from desktop_app.ui.files.intake import from_paths
@@ -88,6 +88,7 @@ async def stage(app: DesktopApp) -> tuple[MainWindow, MainWindow]:
     )
     await stage_v2(alice, bob, general_a, general_b)
     await stage_files(alice, bob, general_a, general_b)
+    await stage_mentions(alice, bob, general_b, random_a, random_b)
     # Alice types (a real typing notice reaches bob); bob has a draft of his own.
     alice.chat.composer.edit.insertPlainText("Great, then let's tag the release")
     await wait_for(lambda: "typing" in bob.chat.typing_label.text(), "bob's typing line")
@@ -224,6 +225,28 @@ def _stored_files(window: MainWindow) -> int:
         files = model.index(row, 0).data(MessageRoles.ATTACHMENTS) or ()
         count += sum(1 for f in files if f.id is not None)
     return count
+
+
+async def stage_mentions(
+    alice: MainWindow, bob: MainWindow, general_b: int, random_a: int, random_b: int
+) -> None:
+    """Issue 12 on screen: mentions in General (alice's own one stronger), and Random muted
+    at alice's with its grey badge and the @ of a mention that still got through."""
+    try:
+        await alice.bridge.set_muted(random_a, True)
+        bob.bridge.send(general_b, "@alice the build is green; @carol can you check the docs?")
+        bob.bridge.send(random_b, "@alice shall I book a table?")
+        await wait_for(
+            lambda: bool(
+                alice.bridge.groups.index(alice.bridge.groups.row_of(random_a) or 0, 0).data(
+                    GroupRoles.UNREAD_MENTION
+                )
+            ),
+            "alice's muted Random with a mention",
+        )
+    except Exception as exc:  # a refusal: show what there is
+        print(f"screenshots: mentions staging partly skipped: {exc}", file=sys.stderr)
+    await asyncio.sleep(SETTLE_SECONDS)
 
 
 def compose(left: QImage, right: QImage, background: QColor) -> QImage:

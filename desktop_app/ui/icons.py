@@ -2,7 +2,8 @@
 
 Names the UI uses (each one `resources/icons/<name>.svg`):
 app, send, new-group, add-member, leave-group, search, settings, diagnostics, retry, discard,
-pending, failed, arrow-down, sun, moon, new-window, quit, tray, tray-unread, attach, file.
+pending, failed, arrow-down, sun, moon, new-window, quit, tray, tray-unread, attach, file,
+mute, unmute.
 
 A missing file falls back to a theme icon of the platform, then to a standard Qt
 icon, then to an empty icon, so the app runs before (or without) the icon set.
@@ -46,6 +47,8 @@ ICON_NAMES = (
     "group",
     "attach",
     "file",
+    "mute",
+    "unmute",
 )
 
 # Freedesktop theme names, used where a desktop theme exists (Linux) and no SVG does.

@@ -28,12 +28,13 @@ from desktop_app.ui.window_skeleton import WindowSkeleton
 # them after that first paint (see `_load_parts` and app.run_app).
 if TYPE_CHECKING:
     from chat_protocol.models import Group, Message
-    from desktop_app.models.bridge import SessionBridge
+    from desktop_app.models.bridge import MUTE_INTENT, SessionBridge
     from desktop_app.models.group_list_model import GroupRoles
     from desktop_app.session.attachments import PendingFile
     from desktop_app.session.session import Undeliverable
     from desktop_app.ui.chat_pane import ChatPane
     from desktop_app.ui.composer.composer import join_draft
+    from desktop_app.ui.composer.mention_completer import Candidate, candidates
     from desktop_app.ui.dialogs.diagnostics import DiagnosticsWindow
     from desktop_app.ui.dialogs.sign_out_prompt import ask_sign_out
     from desktop_app.ui.dialogs.undeliverable import UndeliverableDialog
@@ -55,10 +56,12 @@ def _load_parts() -> None:
     global GroupRoles, ChatPane, join_draft, DiagnosticsWindow, ask_sign_out
     global UndeliverableDialog, AddMemberDialog, LeaveGroupDialog, NewGroupDialog
     global GroupListPanel, next_group, next_unread, QuickSwitcher, MessageActions, SearchWindow
-    global FileActions
+    global FileActions, candidates, MUTE_INTENT
+    from desktop_app.models.bridge import MUTE_INTENT
     from desktop_app.models.group_list_model import GroupRoles
     from desktop_app.ui.chat_pane import ChatPane
     from desktop_app.ui.composer.composer import join_draft
+    from desktop_app.ui.composer.mention_completer import candidates
     from desktop_app.ui.dialogs.diagnostics import DiagnosticsWindow
     from desktop_app.ui.dialogs.sign_out_prompt import ask_sign_out
     from desktop_app.ui.dialogs.undeliverable import UndeliverableDialog
@@ -210,11 +213,13 @@ class MainWindow(QMainWindow):
         self.groups.new_group_requested.connect(self.new_group)
         self.groups.add_member_requested.connect(self.add_member)
         self.groups.leave_requested.connect(self.leave_group)
+        self.groups.mute_requested.connect(lambda gid, muted: self.bridge.request_mute(gid, muted))
         composer = self.chat.composer
         composer.send_requested.connect(self._on_send)
         composer.files_send_requested.connect(self._on_send_files)
         composer.typing.connect(self._on_typing)
         composer.draft_changed.connect(self._on_draft_changed)
+        composer.mentions.set_source(self._mention_candidates)
         self.chat.view.retry_requested.connect(self.bridge.retry)
         self.chat.view.discard_requested.connect(self._on_discard)
         self.chat.view.seen.connect(self._on_seen)
@@ -270,6 +275,7 @@ class MainWindow(QMainWindow):
             (b.group_added, self._on_group_added),
             (b.group_removed, self._on_group_removed),
             (b.undeliverable, self._on_undeliverable),
+            (b.intent_failed, self._on_intent_failed),
             (b.groups.rowsAboutToBeRemoved, self._on_groups_about_to_be_removed),
             (b.groups.total_unread_changed, self._on_groups_data_changed),
             (b.groups.dataChanged, self._on_groups_data_changed),
@@ -701,6 +707,23 @@ class MainWindow(QMainWindow):
             return
         dialog = AddMemberDialog(self.bridge, self._group_id, self.current_group_name() or "", self)
         dialog.open()
+
+    def _on_intent_failed(self, group_id: int, kind: str, reason: str) -> None:
+        """A mute the server refused (offline, say) is told where it was asked for; other
+        kinds show on their message row."""
+        if kind != MUTE_INTENT or not self.isActiveWindow():
+            return
+        name = self.bridge.session.sync.group_name(group_id)
+        box = QMessageBox(QMessageBox.Icon.Warning, "Mute", f"{name}: {reason}", parent=self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def _mention_candidates(self) -> list[Candidate]:
+        """Who the composer's `@` offers: the open group's members but oneself."""
+        if self._group_id is None:
+            return []
+        members = self.bridge.session.members(self._group_id).ordered()
+        return candidates(members, self.bridge.user.id)
 
     def leave_group(self, group_id: int | None = None) -> None:
         """Ask before leaving a group (the one on screen unless another is named)."""

@@ -1,8 +1,10 @@
-"""Tray icon and desktop notifications: messages for groups not on screen, unread total in the tooltip."""
+"""Tray icon and desktop notifications: messages for groups not on screen, unread total in the
+tooltip. A muted group notifies only of messages that mention the user (issue 12)."""
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
@@ -14,6 +16,19 @@ NOTIFICATION_MS = 5000
 # Message ids already announced (several windows of one session see the same message).
 SEEN_IDS_MAX = 500
 NOTIFY_PREVIEW_CHARS = 120
+
+
+def wanted(muted: bool, mentions: Sequence[int], my_id: int) -> bool:
+    """Whether a message notifies: always, unless its group is muted and it does not
+    mention the user."""
+    return not muted or my_id in mentions
+
+
+def title_for(sender: str, group: str, mentions_me: bool) -> str:
+    """The notification's title: who, where, and whether it is about the user."""
+    if mentions_me:
+        return f"{sender} mentioned you in {group}" if group else f"{sender} mentioned you"
+    return f"{sender} in {group}" if group else sender
 
 
 class Notifier(QObject):

@@ -101,3 +101,31 @@ def test_a_repaired_gap_does_not_announce_an_older_message_again(
     wait_for(lambda: bool(bridge.journal.texts("gap_repaired")))
     assert received == ["one", "three"], "#2 came after #3 was announced: no second notice"
     peer.close()
+
+
+def test_a_muted_group_announces_the_mention_a_catch_up_brought(
+    server: ServerProcess,
+    register: Callable[..., Auth],
+    make_bridge: Callable[..., SessionBridge],
+    wait_for: Callable[..., None],
+    arun: Callable[..., Any],
+) -> None:
+    alice, bob = register(server.url), register(server.url)
+    peer = Peer(server.url, bob)
+    muted = peer.create_group("Muted", [alice[0]["username"]])
+    bridge = make_bridge(server.url, alice, ping_interval=SLOW_PING)
+    wait_for(lambda: live(bridge))
+    arun(bridge.set_muted(muted, True))
+    received: list[str] = []
+    bridge.message_received.connect(lambda gid, m: received.append(m.body))
+    bridge.session.realtime.inbound_filter = lambda event, data: message_body(event, data) is None
+    peer.send(muted, f"@{alice[0]['username']} are you there?")
+    peer.send(muted, "never mind")
+    arun(bridge.session.realtime.disconnect_now())
+    wait_for(lambda: bridge.status.state is ConnState.RECONNECTING)
+    bridge.session.realtime.inbound_filter = None
+    wait_for(lambda: live(bridge))
+    wait_for(lambda: len(bridge.message_model(muted).timeline) == 2)
+    wait_for(lambda: len(received) == 1)
+    assert received == [f"@{alice[0]['username']} are you there?"], "the mention, not the newest"
+    peer.close()

@@ -89,10 +89,11 @@ def apply(replica: GroupReplica, event: dict[str, Any]) -> None:
         return
     if kind == "message.edited":
         message["body"], message["edited_at"] = data["body"], data["edited_at"]
+        message["mentions"] = data.get("mentions", [])
         for reply in _replies_to(replica, message["id"]):
             reply["reply_to"]["excerpt"] = data["body"][:EXCERPT_CHARS]
     elif kind == "message.deleted":
-        message.update(deleted=True, body="", reactions=[])
+        message.update(deleted=True, body="", reactions=[], mentions=[])
         for reply in _replies_to(replica, message["id"]):
             reply["reply_to"]["excerpt"] = ""
     elif kind == "reaction.added":

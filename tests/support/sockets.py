@@ -16,7 +16,16 @@ from typing import Any
 import socketio
 
 WAIT_SECONDS = 10.0
-SERVER_EVENTS = ("ready", "message:new", "group:joined", "group:left", "typing", "read", "event")
+SERVER_EVENTS = (
+    "ready",
+    "message:new",
+    "group:joined",
+    "group:left",
+    "typing",
+    "read",
+    "event",
+    "group:muted",
+)
 
 
 class EventClient:

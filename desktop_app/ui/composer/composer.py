@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from chat_protocol import limits
 from chat_protocol.validation import body_problem
+from desktop_app.ui.composer.mention_completer import MentionCompleter
 from desktop_app.ui.composer.mode_bar import EditTarget, ModeBar, ReplyTarget
 from desktop_app.ui.files.composer_files import ComposerFiles
 from desktop_app.ui.files.intake import has_files
@@ -181,6 +182,7 @@ class Composer(QFrame):
         self.edit.files_given.connect(self.files.attach_mime)
         self.files.changed.connect(self._on_text_changed)
         self.edit.installEventFilter(self)
+        self.mentions = MentionCompleter(self.edit)
         self._on_text_changed()
 
     # --- drafts ---------------------------------------------------------------------------
@@ -194,6 +196,7 @@ class Composer(QFrame):
         self.editing = None  # an edit not sent is given up with the group
         self.replying = None
         self.mode_bar.hide()
+        self.mentions.close()
         self._group_id = group_id
         self.edit.setPlaceholderText(f"Message {name}…" if name else "Write a message…")
         self._loading = True

@@ -35,14 +35,13 @@ from PySide6.QtWidgets import (
 from desktop_app.models.group_list_model import GroupListModel, GroupRoles
 from desktop_app.ui import theme
 from desktop_app.ui.formatting import initials, list_time, one_line
+from desktop_app.ui.groups.badges import MUTED_MARK_ROOM, paint_badges, paint_muted_mark
 from desktop_app.ui.icons import icon, menu_icon
 
 ROW_HEIGHT = 62
 PAD_X = 12
 TILE = 38
 TILE_GAP = 10
-BADGE_HEIGHT = 18
-BADGE_MAX = 999
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -93,7 +92,8 @@ class GroupDelegate(QStyledItemDelegate):
         small_fm = QFontMetrics(small)
         stamp_w = small_fm.horizontalAdvance(stamp)
         painter.setFont(small)
-        painter.setPen(c.accent if unread else c.muted)
+        muted = bool(index.data(GroupRoles.MUTED))
+        painter.setPen(c.accent if unread and not muted else c.muted)
         painter.drawText(
             top_line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, stamp
         )
@@ -103,34 +103,24 @@ class GroupDelegate(QStyledItemDelegate):
         if not unread:
             name_font.setWeight(QFont.Weight.Medium)
         name_fm = QFontMetrics(name_font)
-        name_room = top_line.width() - stamp_w - 8
+        name_room = top_line.width() - stamp_w - 8 - (MUTED_MARK_ROOM if muted else 0)
         painter.setFont(name_font)
         painter.setPen(c.text)
+        shown_name = name_fm.elidedText(name, Qt.TextElideMode.ElideRight, max(10, name_room))
         painter.drawText(
             top_line.adjusted(0, 0, -(stamp_w + 8), 0),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            name_fm.elidedText(name, Qt.TextElideMode.ElideRight, max(10, name_room)),
+            shown_name,
         )
-
-        badge_w = 0
-        if unread:
-            badge_text = str(unread) if unread <= BADGE_MAX else f"{BADGE_MAX}+"
-            badge_font = QFont(small)
-            badge_font.setBold(True)
-            badge_fm = QFontMetrics(badge_font)
-            badge_w = max(BADGE_HEIGHT, badge_fm.horizontalAdvance(badge_text) + 12)
-            badge = QRect(
-                right - badge_w,
-                bottom_line.center().y() - BADGE_HEIGHT // 2 + 1,
-                badge_w,
-                BADGE_HEIGHT,
+        if muted:
+            paint_muted_mark(
+                painter, top_line.left() + name_fm.horizontalAdvance(shown_name), top_line, c
             )
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(c.accent)
-            painter.drawRoundedRect(QRectF(badge), BADGE_HEIGHT / 2, BADGE_HEIGHT / 2)
-            painter.setFont(badge_font)
-            painter.setPen(c.accent_text)
-            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, badge_text)
+
+        mentioned = bool(index.data(GroupRoles.UNREAD_MENTION))
+        badge_w = paint_badges(
+            painter, right, bottom_line.center().y(), small, unread, muted, mentioned, c
+        )
         preview_font = QFont(option.font)
         painter.setFont(preview_font)
         painter.setPen(c.text if unread else c.muted)
@@ -164,6 +154,7 @@ class GroupListPanel(QWidget):
     new_group_requested = Signal()
     add_member_requested = Signal()
     leave_requested = Signal(int)
+    mute_requested = Signal(int, bool)  # group id, muted
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -256,6 +247,12 @@ class GroupListPanel(QWidget):
         """The menu a right click on the group's row shows."""
         menu = QMenu(self)
         menu.addAction("Open", lambda: self.group_selected.emit(group_id))
+        muted = self._model.is_muted(group_id) if self._model is not None else False
+        menu.addAction(
+            menu_icon("unmute" if muted else "mute"),
+            "Unmute" if muted else "Mute",
+            lambda: self.mute_requested.emit(group_id, not muted),
+        )
         menu.addSeparator()
         menu.addAction(
             menu_icon("leave-group"), "Leave Group…", lambda: self.leave_requested.emit(group_id)

@@ -36,6 +36,7 @@ from desktop_app.ui.files import row_files
 from desktop_app.ui.files.thumbnails import ThumbnailCache
 from desktop_app.ui.formatting import clock, day_label, initials, local
 from desktop_app.ui.timeline import message_extras as mx
+from desktop_app.ui.timeline.mention_marks import mention_ranges
 from desktop_app.ui.timeline.tail_window import TailWindow
 from desktop_app.ui.timeline.text_layout import draw_text, text_height
 
@@ -351,7 +352,8 @@ class MessageDelegate(QStyledItemDelegate):
         else:
             painter.setPen(body_color)
             text = mx.shown_body(index, row.body)
-            draw_text(painter, text, base, geo.body.left(), geo.body.top(), geo.body.width())
+            marks = mention_ranges(index, text, row.body)
+            draw_text(painter, text, base, geo.body.left(), geo.body.top(), geo.body.width(), marks)
         if geo.files is not None and row.attachments:
             progress = index.data(MessageRoles.UPLOAD_PROGRESS)
             row_files.paint(painter, row.attachments, geo.files, self.thumbnails, small, progress)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QTextLayout, QTextOption
@@ -57,7 +58,16 @@ def text_height(text: str, font: QFont, width: float) -> int:
     return int(height + 0.999)
 
 
-def draw_text(painter: QPainter, text: str, font: QFont, x: float, y: float, width: float) -> None:
-    """Draw `text` as plain text wrapped to `width` with its top-left at (x, y)."""
+def draw_text(
+    painter: QPainter,
+    text: str,
+    font: QFont,
+    x: float,
+    y: float,
+    width: float,
+    marks: Sequence[QTextLayout.FormatRange] = (),
+) -> None:
+    """Draw `text` as plain text wrapped to `width` with its top-left at (x, y); `marks`
+    paint parts of it differently (backgrounds, colours: never the layout)."""
     layout, _height = _cached(text, font, width)
-    layout.draw(painter, QPointF(x, y))
+    layout.draw(painter, QPointF(x, y), list(marks))
