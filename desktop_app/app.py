@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from desktop_app import APP_NAME, __version__
 from desktop_app.settings import Profile
 from desktop_app.tasks import shutdown_tasks, spawn
-from desktop_app.ui import gc_tuning, refcount_guard, theme
+from desktop_app.ui import emoji_font, gc_tuning, refcount_guard, theme
 from desktop_app.ui.dialogs.sign_in import SignedIn, SignInDialog, cached_user, remember_user
 from desktop_app.ui.icons import icon
 from desktop_app.ui.notifications import Notifier
@@ -81,6 +81,8 @@ def make_qapplication(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName(APP_NAME)
     QGuiApplication.setDesktopFileName(DESKTOP_FILE_NAME)
     app.setWindowIcon(icon("app"))
+    # Emoji are drawn with the font the app ships, never as boxes (a few ms: see emoji_font).
+    emoji_font.install()
     # Windows close and open (sign out, new window, sign-in dialogs); we decide when to quit.
     app.setQuitOnLastWindowClosed(False)
     return app
