@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from desktop_app.ui.paths import resource_path
 
@@ -33,6 +34,15 @@ class Shipped:
     version: str
     licence: str
     text: str
+
+
+def _field(meta: Any, key: str) -> str | None:
+    """A metadata field, None when absent (some metadata objects raise KeyError instead)."""
+    try:
+        value = meta[key]
+    except KeyError:
+        return None
+    return str(value) if value else None
 
 
 def _normal(name: str) -> str:
@@ -85,13 +95,13 @@ def _key(dist: metadata.Distribution) -> str:
 def licence_name(dist: metadata.Distribution) -> str:
     """The licence as the distribution states it (SPDX expression, or License, or classifier)."""
     meta = dist.metadata
-    expression = meta["License-Expression"]
+    expression = _field(meta, "License-Expression")
     if expression:
         return str(expression)
     classifiers = [
         c.split(" :: ")[-1] for c in meta.get_all("Classifier") or [] if c.startswith("License ::")
     ]
-    stated = (meta["License"] or "").strip()
+    stated = (_field(meta, "License") or "").strip()
     if stated and len(stated) < 80 and "\n" not in stated:
         return stated
     return ", ".join(classifiers) or "unknown"
@@ -115,7 +125,7 @@ def licence_text(dist: metadata.Distribution) -> str:
                 texts.append(path.read_text(encoding="utf-8"))
     if texts:
         return "\n\n".join(texts)
-    stated = dist.metadata["License"] or ""
+    stated = _field(dist.metadata, "License") or ""
     return stated or f"{licence_name(dist)} (no licence text is included in the distribution)"
 
 
