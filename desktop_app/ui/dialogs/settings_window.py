@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -66,23 +67,17 @@ class SettingsWindow(QDialog):
         self.setObjectName("settingsWindow")
         self.setWindowTitle("Settings")
         self.setWindowIcon(icon("settings"))
-        prefs = host.preferences()
         self.theme = QComboBox(self)
         for choice, label in THEME_LABELS:
             self.theme.addItem(label, choice.value)
-        self.theme.setCurrentIndex([c for c, _ in THEME_LABELS].index(prefs.theme))
         self.notifications = QCheckBox("Show a notification for new messages", self)
-        self.notifications.setChecked(prefs.notifications)
         self.font_size = QSpinBox(self)
         self.font_size.setRange(FONT_SIZE_MIN - 1, FONT_SIZE_MAX)
         # The value below the range means "the system's size".
         self.font_size.setSpecialValueText(f"System ({system_point_size()} pt)")
         self.font_size.setSuffix(" pt")
-        self.font_size.setValue(
-            prefs.font_size if prefs.font_size != SYSTEM_FONT_SIZE else FONT_SIZE_MIN - 1
-        )
         self.start_in_tray = QCheckBox("Start in the tray (no window until you open it)", self)
-        self.start_in_tray.setChecked(prefs.start_in_tray)
+        self.show_preferences()
         if not host.has_tray():
             self.start_in_tray.setEnabled(False)
             self.start_in_tray.setToolTip(NO_TRAY_NOTE)
@@ -114,6 +109,28 @@ class SettingsWindow(QDialog):
         self.notifications.toggled.connect(self._apply)
         self.font_size.valueChanged.connect(self._apply)
         self.start_in_tray.toggled.connect(self._apply)
+
+    def show_preferences(self) -> None:
+        """Set the controls to the preferences in force (they may have changed elsewhere:
+        View → Theme, another window's Settings)."""
+        prefs = self._host.preferences()
+        controls = (self.theme, self.notifications, self.font_size, self.start_in_tray)
+        for control in controls:
+            control.blockSignals(True)
+        try:
+            self.theme.setCurrentIndex([c for c, _ in THEME_LABELS].index(prefs.theme))
+            self.notifications.setChecked(prefs.notifications)
+            self.font_size.setValue(
+                prefs.font_size if prefs.font_size != SYSTEM_FONT_SIZE else FONT_SIZE_MIN - 1
+            )
+            self.start_in_tray.setChecked(prefs.start_in_tray)
+        finally:
+            for control in controls:
+                control.blockSignals(False)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self.show_preferences()
+        super().showEvent(event)
 
     def chosen(self) -> Preferences:
         """What the controls say now."""

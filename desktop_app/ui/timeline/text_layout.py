@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QTextLayout, QTextOption
+from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QTextLayout, QTextLine, QTextOption
 
 from desktop_app.ui import theme
 from desktop_app.ui.bidi import apply_direction
@@ -39,10 +39,21 @@ def _layout(text: str, font: QFont, width: float) -> tuple[QTextLayout, float, l
         if not line.isValid():
             break
         line.setLineWidth(max(1.0, width))
+        _keep_links_whole(line, shown.links, max(1.0, width))
         line.setPosition(QPointF(0.0, lines * spacing + ascent - line.ascent()))
         lines += 1
     layout.endLayout()
     return layout, lines * spacing, shown
+
+
+def _keep_links_whole(line: QTextLine, spans: tuple[links.Link, ...], width: float) -> None:
+    """End the line before a link it would break (a shown link fits one line: links.shown)."""
+    start = line.textStart()
+    end = start + line.textLength()
+    for link in spans:
+        if start < link.start < end < link.end:
+            line.setNumColumns(link.start - start, width)
+            return
 
 
 # Laid-out texts kept for repainting: the rows on screen are painted again on every frame.
