@@ -1,12 +1,12 @@
 """Build resources/fonts/ChatEmoji.ttf: Noto Color Emoji without its skin-tone sequences, renamed.
 
 The app ships an emoji font so emoji never show as boxes (desktop_app/ui/emoji_font.py loads it).
-Qt draws Noto's CBDT (PNG bitmap) version everywhere, offscreen and on X11; the COLRv1 version
-draws nothing with the Qt of PySide6 6.11 on Linux. The full CBDT font is 10.9 MB, 72% of it in
-sequences, and the 1,890 skin-tone ones alone are 5.8 MB: they are left out (a skin-tone sequence
-then shows as the yellow emoji followed by its tone swatch, as Unicode prescribes), every single
-emoji, flag, keycap and other ZWJ sequence stays. A system colour emoji font, where there is one,
-is still preferred by the app (it has the tones).
+Qt draws Noto's CBDT (PNG bitmap) version offscreen and under Xvfb (xcb); the COLRv1 version
+draws nothing there with the Qt of PySide6 6.11 (tested both), which is also why the app puts its
+own font before any system emoji font (a COLRv1 "Noto Color Emoji" would draw blanks). The full
+CBDT font is 10.9 MB, 72% of it in sequences, and the 1,890 skin-tone ones alone are 5.8 MB: they
+are left out (a skin-tone sequence then shows as the yellow emoji followed by its tone swatch, as
+Unicode prescribes); every single emoji, flag, keycap and other ZWJ sequence stays.
 
 Source: the Debian package fonts-noto-color-emoji (`apt-get install fonts-noto-color-emoji`).
 Needs fontTools (`pip install 'fonttools>=4.60,<5'`); run from the repository root:
