@@ -11,7 +11,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QEvent, QEventLoop, QObject, QRect, QTimer
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from desktop_app import APP_NAME, __version__
 from desktop_app.settings import Profile
 from desktop_app.tasks import shutdown_tasks, spawn
-from desktop_app.ui import gc_tuning, refcount_guard, theme
+from desktop_app.ui import emoji_font, gc_tuning, preferences, refcount_guard, theme
 from desktop_app.ui.dialogs.sign_in import (
     SignedIn,
     SignInDialog,
@@ -31,6 +31,7 @@ from desktop_app.ui.dialogs.sign_in import (
 )
 from desktop_app.ui.icons import icon
 from desktop_app.ui.notifications import Notifier, title_for, wanted
+from desktop_app.ui.preferences import Preferences
 from desktop_app.ui.theme import ThemeChoice
 
 # Start-up order: the first window is built and painted before the event loop (qasync), the
@@ -87,6 +88,8 @@ def make_qapplication(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName(APP_NAME)
     QGuiApplication.setDesktopFileName(DESKTOP_FILE_NAME)
     app.setWindowIcon(icon("app"))
+    # Emoji are drawn with the font the app ships, never as boxes (a few ms: see emoji_font).
+    emoji_font.install()
     # Windows close and open (sign out, new window, sign-in dialogs); we decide when to quit.
     app.setQuitOnLastWindowClosed(False)
     return app
@@ -114,12 +117,20 @@ class DesktopApp(QObject):
         self.server: Any = None
         self._demo_home: str | None = None
         # The demo never touches the user's real profiles (its own live in a temp dir).
-        stored = (
-            ThemeChoice.SYSTEM if options.demo else _stored_theme(Profile.load(options.profile))
+        # Settings (theme, notifications, text size, start in tray) come from the profile.
+        self._prefs = (
+            Preferences() if options.demo else Preferences.from_ui(Profile.load(options.profile).ui)
         )
-        choice = options.theme or stored
+        choice = options.theme or self._prefs.theme
+        self._prefs = replace(self._prefs, theme=choice)
         self.theme = theme.install(qapp, choice)
+        preferences.system_font()  # remembered before a size of the user's replaces it
+        if self._prefs.font_size != preferences.SYSTEM_FONT_SIZE:
+            preferences.apply_font_size(self._prefs.font_size)
         self.notifier = Notifier(self)
+        self.notifier.enabled = self._prefs.notifications
+        # "Start in tray": the first windows stay hidden until the tray's Show.
+        self._hide_at_start = self._prefs.start_in_tray and self.notifier.tray is not None
         self.notifier.show_requested.connect(self._raise_some_window)
         self.notifier.quit_requested.connect(self.quit)
 
@@ -136,6 +147,7 @@ class DesktopApp(QObject):
                 await self.start_demo()
             elif self._first_window is None:
                 await self.open_profile(self.options.profile, self.options.server_url)
+            self._hide_at_start = False  # windows opened from now on are shown
             # Start-up objects (modules, widgets) leave the collector's full passes.
             QTimer.singleShot(GC_SETTLE_MS, gc_tuning.settle)
         except Exception as exc:
@@ -280,7 +292,8 @@ class DesktopApp(QObject):
         self.windows.append(window)
         if place is not None:
             window.setGeometry(place)
-        window.show()
+        if not self._hide_at_start:
+            window.show()
         return window
 
     def new_window(self, window: MainWindow) -> None:
@@ -393,7 +406,25 @@ class DesktopApp(QObject):
     def theme_choice(self) -> ThemeChoice:
         return self.theme.choice
 
+    def preferences(self) -> Preferences:
+        return self._prefs
+
+    def has_tray(self) -> bool:
+        return self.notifier.tray is not None
+
+    def set_preferences(self, prefs: Preferences) -> None:
+        """Apply what the Settings window chose and save it in every open window's profile."""
+        old, self._prefs = self._prefs, prefs
+        self.notifier.enabled = prefs.notifications
+        if prefs.font_size != old.font_size:
+            preferences.apply_font_size(prefs.font_size)
+        if prefs.theme is not self.theme.choice:
+            self.set_theme(prefs.theme)  # saves the profiles too
+        for profile in {id(w.profile): w.profile for w in self.windows}.values():
+            prefs.store(profile)
+
     def set_theme(self, choice: ThemeChoice) -> None:
+        self._prefs = replace(self._prefs, theme=choice)
         self.theme.set_choice(choice)
         for w in self.windows:
             w.profile.ui["theme"] = choice.value
@@ -515,13 +546,6 @@ def wait_for_first_paint(window: QWidget, timeout_ms: int = FIRST_PAINT_WAIT_MS)
     return spy.painted
 
 
-def _stored_theme(profile: Profile) -> ThemeChoice:
-    try:
-        return ThemeChoice(str(profile.ui.get("theme", ThemeChoice.SYSTEM.value)))
-    except ValueError:
-        return ThemeChoice.SYSTEM
-
-
 async def sign_in_with_password(url: str, username: str, password: str) -> SignedIn:
     from desktop_app.net.rest import RestClient
 
@@ -575,7 +599,7 @@ def run_app(options: AppOptions, argv: list[str] | None = None) -> int:
     qapp = make_qapplication(argv)
     app = DesktopApp(qapp, options)
     first = app.open_first_window()
-    if first is not None:
+    if first is not None and first.isVisible():
         wait_for_first_paint(first)
         app.finish_first_window()
 

@@ -89,6 +89,7 @@ async def stage(app: DesktopApp) -> tuple[MainWindow, MainWindow]:
     await stage_v2(alice, bob, general_a, general_b)
     await stage_files(alice, bob, general_a, general_b)
     await stage_mentions(alice, bob, general_b, random_a, random_b)
+    await stage_comforts(alice, bob, general_a, general_b)
     # Alice types (a real typing notice reaches bob); bob has a draft of his own.
     alice.chat.composer.edit.insertPlainText("Great, then let's tag the release")
     await wait_for(lambda: "typing" in bob.chat.typing_label.text(), "bob's typing line")
@@ -249,6 +250,42 @@ async def stage_mentions(
     await asyncio.sleep(SETTLE_SECONDS)
 
 
+# Reading comforts (issue 12): a long link, right-to-left text, emoji.
+LINK_MESSAGE = (
+    "Build log: https://ci.example.org/pipelines/2026/12/05/desktop-app/jobs/"
+    "integration-tests-linux-x86_64/artifacts/logs/full-output.txt (see www.example.org)"
+)
+RTL_MESSAGE = "שלום לכולם! הגרסה החדשה מוכנה, ראו release notes"
+EMOJI_MESSAGE = "Shipped 🚀🎉 thanks all 🙌 👍 ❤️ 🇩🇪 👨‍👩‍👧"
+
+
+async def stage_comforts(
+    alice: MainWindow, bob: MainWindow, general_a: int, general_b: int
+) -> None:
+    """A link shortened in its middle, a Hebrew message aligned right, a row of emoji."""
+    bob.bridge.send(general_b, LINK_MESSAGE)
+    await asyncio.sleep(0.2)
+    alice.bridge.send(general_a, RTL_MESSAGE)
+    await asyncio.sleep(0.2)
+    bob.bridge.send(general_b, EMOJI_MESSAGE)
+    await wait_for(lambda: _newest_id(alice, EMOJI_MESSAGE) is not None, "the emoji message")
+
+
+def grab_dialogs(window: MainWindow, name: str, out_dir: Path) -> list[Path]:
+    """The Settings and About windows of `window`, one PNG each."""
+    written = []
+    for kind, dialog in (
+        ("settings", window.menus.show_settings()),
+        ("about", window.menus.show_about()),
+    ):
+        QApplication.processEvents()
+        path = out_dir / f"screenshot-{kind}-{name}.png"
+        dialog.grab().toImage().save(str(path))
+        dialog.close()
+        written.append(path)
+    return written
+
+
 def compose(left: QImage, right: QImage, background: QColor) -> QImage:
     width = left.width() + right.width() + 3 * GAP
     height = max(left.height(), right.height()) + 2 * GAP
@@ -284,6 +321,9 @@ async def render(out_dir: Path) -> list[Path]:
             image.save(str(path))
             written.append(path)
             written.append(await search_shot(alice, out_dir / f"screenshot-search-{name}.png"))
+            label = alice.menus.show_about().server_version
+            await wait_for(lambda lab=label: lab.text() != "asking…", "the server version")  # type: ignore[misc]
+            written += grab_dialogs(alice, name, out_dir)
     finally:
         await app.shutdown()
     return written

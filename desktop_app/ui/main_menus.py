@@ -1,16 +1,19 @@
-"""The main window's menu bar: File, Go and View, with icons drawn in the theme's colours."""
+"""The main window's menu bar: File, Go, View and Help, with icons drawn in the theme's colours."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QWidget
 
 from desktop_app.ui import theme
 from desktop_app.ui.icons import menu_icon
 from desktop_app.ui.theme import ThemeChoice
 
 if TYPE_CHECKING:
+    from desktop_app.ui.dialogs.about_window import AboutWindow
+    from desktop_app.ui.dialogs.settings_window import SettingsWindow
     from desktop_app.ui.main_window import MainWindow, WindowHost
 
 
@@ -22,6 +25,8 @@ class MainMenus:
         self._host = host
         self._menu_icons: list[tuple[QAction, str]] = []
         self.theme_actions: dict[ThemeChoice, QAction] = {}
+        self.settings_window: SettingsWindow | None = None
+        self.about_window: AboutWindow | None = None
         self._build()
         self.apply_icons()
         manager = theme.manager()
@@ -95,6 +100,38 @@ class MainMenus:
             self._theme_group.addAction(action)
             self.theme_actions[choice] = action
         self._action(view, "&Diagnostics…", "diagnostics", "Ctrl+Shift+D", w.show_diagnostics)
+        view.addSeparator()
+        self.settings_action = self._action(
+            view, "&Settings…", "settings", QKeySequence.StandardKey.Preferences, self.show_settings
+        )
+        if self.settings_action.shortcut().isEmpty():
+            self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        help_menu = bar.addMenu("&Help")
+        self.about_action = self._action(
+            help_menu, "&About desktop-app", None, None, self.show_about
+        )
+
+    def show_settings(self) -> SettingsWindow:
+        """View → Settings: one window per main window, raised when open."""
+        from desktop_app.ui.dialogs.settings_window import SettingsWindow
+
+        w = self._window
+        if self.settings_window is None:
+            self.settings_window = SettingsWindow(
+                self._host, w.bridge.server_url, w.confirm_sign_out, w
+            )
+        _raise(self.settings_window)
+        return self.settings_window
+
+    def show_about(self) -> AboutWindow:
+        """Help → About: versions (the server's asked again) and licences."""
+        from desktop_app.ui.dialogs.about_window import AboutWindow
+
+        if self.about_window is None:
+            self.about_window = AboutWindow(self._window.bridge.server_url, self._window)
+        self.about_window.ask_server()
+        _raise(self.about_window)
+        return self.about_window
 
     def apply_icons(self, *_args: object) -> None:
         # Drawn in the theme's colours, and again when the theme changes.
@@ -123,3 +160,9 @@ class MainMenus:
         action.triggered.connect(lambda _checked=False: slot())
         menu.addAction(action)
         return action
+
+
+def _raise(window: QWidget) -> None:
+    window.show()
+    window.raise_()
+    window.activateWindow()

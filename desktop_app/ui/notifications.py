@@ -42,6 +42,8 @@ class Notifier(QObject):
         self._seen: deque[tuple[str, int]] = deque(maxlen=SEEN_IDS_MAX)
         self.shown: list[tuple[str, str]] = []  # (title, text) of every notification, newest last
         self.tray: QSystemTrayIcon | None = None
+        # Settings → "Show a notification for new messages"; the tray's unread count stays.
+        self.enabled = True
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = QSystemTrayIcon(icon("tray"), self)
             menu = QMenu()
@@ -67,6 +69,8 @@ class Notifier(QObject):
         if key in self._seen:
             return False
         self._seen.append(key)
+        if not self.enabled:
+            return False
         text = one_line(body, NOTIFY_PREVIEW_CHARS)
         self.shown.append((title, text))
         del self.shown[:-SEEN_IDS_MAX]

@@ -105,3 +105,16 @@ def test_the_app_names_itself_after_the_menu_entry() -> None:
     from desktop_app.app import DESKTOP_FILE_NAME
 
     assert (RESOURCES / f"{DESKTOP_FILE_NAME}.desktop").is_file()
+
+
+# The bundled emoji font stays trim (packaging/emoji_font.py leaves the skin-tone sequences out).
+EMOJI_FONT_MAX_BYTES = 6_000_000
+
+
+def test_the_emoji_font_and_its_licence_ship_in_resources() -> None:
+    font = RESOURCES / "fonts" / "ChatEmoji.ttf"
+    assert font.is_file() and font.stat().st_size < EMOJI_FONT_MAX_BYTES
+    assert "SIL OPEN FONT LICENSE Version 1.1" in (RESOURCES / "fonts" / "OFL.txt").read_text()
+    # The spec bundles the whole resources/ folder, font and licence texts included.
+    spec = (ROOT / "packaging" / "desktop-app.spec").read_text()
+    assert '(str(ROOT / "resources"), "resources")' in spec

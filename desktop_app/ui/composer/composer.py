@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from chat_protocol import limits
 from chat_protocol.validation import body_problem
+from desktop_app.ui.bidi import follow_text_direction
 from desktop_app.ui.composer.mention_completer import MentionCompleter
 from desktop_app.ui.composer.mode_bar import EditTarget, ModeBar, ReplyTarget
 from desktop_app.ui.files.composer_files import ComposerFiles
@@ -64,6 +65,7 @@ class ComposerEdit(QPlainTextEdit):
         # reports the new size, after contentsChanged.
         self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
         self._fit_height()
+        follow_text_direction(self)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 
-from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QPointF,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import (
     QAction,
     QContextMenuEvent,
@@ -26,9 +35,9 @@ from PySide6.QtWidgets import (
 
 from desktop_app.models.message_model import MessageModel, MessageRoles
 from desktop_app.ui import theme
-from desktop_app.ui.timeline import message_menu
+from desktop_app.ui.timeline import links, message_menu
 from desktop_app.ui.timeline.jump import Jumper
-from desktop_app.ui.timeline.message_delegate import DIVIDER_HEIGHT, MessageDelegate
+from desktop_app.ui.timeline.message_delegate import DIVIDER_HEIGHT, URL_HIT, MessageDelegate
 from desktop_app.ui.timeline.tail_window import MAX_WINDOW_ROWS, REVEAL_ROWS, TailWindow
 
 # The reader counts as "at the bottom" within this many pixels of it.
@@ -112,6 +121,7 @@ class ChatView(QListView):
         self._delegate.discard_requested.connect(self.discard_requested)
         self._delegate.reaction_toggled.connect(self.reaction_toggled)
         self._delegate.react_menu_requested.connect(self._on_react_button)
+        self._delegate.url_clicked.connect(links.open_link)
         self.setItemDelegate(self._delegate)
         self.jumper = Jumper(self)
         self._delegate.quote_clicked.connect(self.jumper.jump_to)
@@ -554,14 +564,22 @@ class ChatView(QListView):
 
     # --- mouse, copy, menu -------------------------------------------------------------------
 
+    def _hit(self, index: QModelIndex, pos: QPointF) -> str | None:
+        """What the delegate has at `pos` in the row of `index` (see MessageDelegate.link_at)."""
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        option.rect = self.visualRect(index)
+        return self._delegate.link_at(option, index, pos)
+
+    def url_at(self, pos: QPoint) -> str | None:
+        """The address of the link in a message's text at viewport point `pos`, if any."""
+        index = self.indexAt(pos)
+        hit = self._hit(index, QPointF(pos)) if index.isValid() else None
+        return hit.removeprefix(URL_HIT) if hit is not None and hit.startswith(URL_HIT) else None
+
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         index = self.indexAt(event.position().toPoint())
-        over_link = False
-        if index.isValid():
-            option = QStyleOptionViewItem()
-            self.initViewItemOption(option)
-            option.rect = self.visualRect(index)
-            over_link = self._delegate.link_at(option, index, event.position()) is not None
+        over_link = index.isValid() and self._hit(index, event.position()) is not None
         hovered = index.row() if index.isValid() else None
         if hovered != self._delegate.hovered_row:
             self._delegate.hovered_row = hovered
@@ -599,7 +617,8 @@ class ChatView(QListView):
             return
         if not self.selectionModel().isSelected(index):
             self.setCurrentIndex(index)
-        message_menu.context_menu(self, index).exec(event.globalPos())
+        url = self.url_at(event.pos())
+        message_menu.context_menu(self, index, url).exec(event.globalPos())
 
     # --- v2: reply, edit, react ------------------------------------------------------------
 

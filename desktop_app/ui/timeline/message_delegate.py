@@ -38,7 +38,7 @@ from desktop_app.ui.formatting import clock, day_label, initials, local
 from desktop_app.ui.timeline import message_extras as mx
 from desktop_app.ui.timeline.mention_marks import mention_ranges
 from desktop_app.ui.timeline.tail_window import TailWindow
-from desktop_app.ui.timeline.text_layout import draw_text, text_height
+from desktop_app.ui.timeline.text_layout import draw_text, link_at, text_height
 
 MARGIN_X = 16
 AVATAR = 32
@@ -57,6 +57,8 @@ CLOCK_SIZE = 11
 GROUP_WINDOW = timedelta(minutes=5)
 # Heights are cached per (message, width, flags); beyond this many entries start afresh.
 HEIGHT_CACHE_MAX = 20_000
+# What link_at says for a link in the text: this prefix, then the address.
+URL_HIT = "url:"
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -135,6 +137,7 @@ class MessageDelegate(QStyledItemDelegate):
     reaction_toggled = Signal(int, str, bool)  # message id, emoji, add
     react_menu_requested = Signal(int, QPoint)  # message id, global position
     file_clicked = Signal(object, str)  # FileRef, row_files.VIEW / OPEN / SAVE
+    url_clicked = Signal(str)  # a link in a message's text
 
     def __init__(self, view: QListView) -> None:
         super().__init__(view)
@@ -507,12 +510,18 @@ class MessageDelegate(QStyledItemDelegate):
 
     def link_at(self, option: QStyleOptionViewItem, index: ModelIndex, pos: QPointF) -> str | None:
         """What a click at `pos` hits: "retry"/"discard" on a failed message, "quote" on a
-        reply's quote, "react" on the hover button, "chip:N" on the Nth reaction chip."""
+        reply's quote, "react" on the hover button, "chip:N" on the Nth reaction chip,
+        "url:<address>" on a link in the text."""
         row = message_at(index)
         if row is None:
             return None
         geo = self.geometry(option, index)
         point = pos.toPoint()
+        if geo.body.contains(point) and not mx.extras_of(index).deleted:
+            text = mx.shown_body(index, row.body)
+            url = link_at(text, option.font, geo.body.width(), pos - QPointF(geo.body.topLeft()))
+            if url is not None:
+                return URL_HIT + url
         if row.state == "failed":
             if geo.retry.adjusted(-3, -3, 3, 3).contains(point):
                 return "retry"
@@ -543,6 +552,10 @@ class MessageDelegate(QStyledItemDelegate):
     ) -> bool:
         if event.type() == QEvent.Type.MouseButtonRelease and isinstance(event, QMouseEvent):
             link = self.link_at(option, index, event.position())
+            if link is not None and link.startswith(URL_HIT):
+                if event.button() == Qt.MouseButton.LeftButton:
+                    self.url_clicked.emit(link.removeprefix(URL_HIT))
+                return True
             row = message_at(index)
             cid = row.client_msg_id if row else ""
             if link == "retry" and cid:
@@ -591,6 +604,9 @@ class MessageDelegate(QStyledItemDelegate):
             if rect.contains(point):
                 text = mx.chip_tooltip(chip)
         _base, _name, small = self._fonts(option.font)
+        link = self.link_at(option, index, QPointF(point)) if not text else None
+        if link is not None and link.startswith(URL_HIT):
+            text = link.removeprefix(URL_HIT)  # the whole address of a shortened link
         if not text and mx.tick_rect(geo.body, extras, small).contains(point):
             text = mx.ticks_tooltip(extras)
         if text:

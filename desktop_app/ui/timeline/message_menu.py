@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QMenu, QMessageBox, QToolButton, QWidget, QWidgetAction
 
 from desktop_app.models.roles import MessageRoles
 from desktop_app.ui.icons import menu_icon
+from desktop_app.ui.timeline import links
 from desktop_app.ui.timeline import message_extras as mx
 from desktop_app.ui.timeline.message_delegate import message_at
 
@@ -64,9 +66,12 @@ def own_reactions(index: ModelIndex) -> set[str]:
     return {chip.emoji for chip in mx.extras_of(index).reactions if chip.mine}
 
 
-def context_menu(view: ChatView, index: ModelIndex) -> QMenu:
-    """Copy text; Retry and Discard for a failed message; then the v2 actions."""
+def context_menu(view: ChatView, index: ModelIndex, url: str | None = None) -> QMenu:
+    """Open and Copy a link under the mouse (`url`); Copy text; Retry and Discard for a failed
+    message; then the v2 actions."""
     menu = QMenu(view)
+    if url is not None:
+        add_link_actions(menu, url)
     menu.addAction("Copy text", view.copy_selection)
     if index.data(MessageRoles.STATE) == "failed":
         cid = str(index.data(MessageRoles.CLIENT_MSG_ID))
@@ -74,6 +79,13 @@ def context_menu(view: ChatView, index: ModelIndex) -> QMenu:
         menu.addAction(menu_icon("discard"), "Discard", lambda: view.discard_requested.emit(cid))
     fill_menu(menu, view, index)
     return menu
+
+
+def add_link_actions(menu: QMenu, url: str) -> None:
+    """ "Open Link" and "Copy Link" for the link right-clicked in a message."""
+    menu.addAction("Open Link", lambda: links.open_link(url))
+    menu.addAction("Copy Link", lambda: QGuiApplication.clipboard().setText(url))
+    menu.addSeparator()
 
 
 def fill_menu(menu: QMenu, view: ChatView, index: ModelIndex) -> None:
