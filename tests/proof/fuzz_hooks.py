@@ -33,6 +33,8 @@ RULE_MESSAGES = (
     "Give after_seq or before_seq, not both",
     "This client_msg_id was already used for a message in another group.",
     "This client_event_id was already used in another group.",
+    # a message send reusing the id of a stored non-message event (stored state)
+    "This client id was already used for another kind of event.",
     # one emoji grapheme (Unicode's emoji sequences): no JSON Schema pattern states it
     "emoji must be exactly one emoji.",
     # member.removed naming the caller: the user id against the token's user

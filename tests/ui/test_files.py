@@ -243,10 +243,18 @@ def test_quit_in_the_middle_of_an_upload_sends_the_message_exactly_once_after_re
         proxy.upload_rate = SLOW_UPLOAD_BYTES_PER_SECOND
         _send(qtbot, alice, "the report")
         model = alice.bridge.message_model(gid)
-        row = model.rowCount() - 1
 
         def uploading() -> bool:
-            value = model.index(row, 0).data(MessageRoles.UPLOAD_PROGRESS)
+            # The pending row appears once its file is copied into the profile (under load
+            # that may be after the Return), so find it by its text each time.
+            rows = [
+                r
+                for r in range(model.rowCount())
+                if model.index(r, 0).data(MessageRoles.BODY) == "the report"
+            ]
+            if not rows:
+                return False
+            value = model.index(rows[-1], 0).data(MessageRoles.UPLOAD_PROGRESS)
             return value is not None and 0.1 < value < 0.9
 
         wait_for(uploading, timeout=15)
