@@ -752,6 +752,10 @@ class MainWindow(QMainWindow):
             if self._diagnostics is not None:
                 self._diagnostics.stop()
                 self._diagnostics.close()
+            if self.search_window is not None:  # its hits belong to this window's session
+                self.search_window.close()
+                self.search_window.deleteLater()
+                self.search_window = None
             self._disconnect_bridge()
         super().closeEvent(event)
         if self.attached:

@@ -137,3 +137,7 @@ def test_a_search_with_no_hits_says_so(
     search.input.clear()
     QTest.keyClick(search.input, Qt.Key.Key_Return)
     assert search.status.text() == "" and search.results.count() == 0
+    # Closing the main window closes its search window (left open, it would float over the
+    # next window as an orphan whose hits belong to a closed session).
+    window.close()
+    assert not search.isVisible() and window.search_window is None
