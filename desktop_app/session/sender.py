@@ -23,6 +23,11 @@ RETRY_JITTER = 0.2
 # A success status whose body is not a message (a proxy's login page, a different server):
 # retried this many times (the send is idempotent), then shown failed so the user sees it.
 UNREADABLE_ANSWER_LIMIT = 3
+# The server's 422 for an attachment id that is no pending upload of the sender's (issue 12):
+# after a long time offline the uploads were swept, so they are uploaded again (once).
+UNPROCESSABLE = 422
+UPLOAD_GONE_PREFIX = "attachment_ids:"
+UPLOAD_GONE_WORDS = "is not an upload of yours"
 
 
 class SendOutcome(Protocol):
@@ -157,6 +162,14 @@ class Sender:
             self._outcome.on_auth_failed()
             return -1
         except ApiError as exc:
+            if self._uploads_gone(item, exc):
+                self._journal.record(
+                    "send_retry",
+                    "The server no longer holds this message's uploaded files (kept too long "
+                    "unsent); uploading them again.",
+                    item.group_id,
+                )
+                return -1
             if exc.permanent:
                 not_member = isinstance(exc, NotFoundError)
                 self._outcome.on_rejected(item, exc.message or exc.code, not_member=not_member)
@@ -174,6 +187,18 @@ class Sender:
         self._unreadable.pop(item.client_msg_id, None)
         self._outcome.on_delivered(item, message)
         return None
+
+    def _uploads_gone(self, item: OutboxItem, exc: ApiError) -> bool:
+        """A 422 naming one of the message's uploads as unknown: renew them (once)."""
+        return (
+            self._uploader is not None
+            and item.is_message
+            and exc.status == UNPROCESSABLE
+            and exc.message.startswith(UPLOAD_GONE_PREFIX)
+            and UPLOAD_GONE_WORDS in exc.message
+            and bool(attachment_specs(item.data))
+            and self._uploader.renew(item)
+        )
 
     def _unreadable_answer(self, item: OutboxItem, exc: ApiError) -> float | None:
         """The server said yes in a form we cannot read: retry a few times, then fail the

@@ -8,6 +8,7 @@ ids learnt are written to the outbox row at once, so a later try skips those fil
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,8 @@ class Uploader:
         self.progress: dict[str, tuple[int, int]] = {}
         # Uploads whose connection was closed mid-body, in a row: upload_id -> times.
         self._cut_offs: dict[str, int] = {}
+        # Messages whose uploads were renewed once (renew).
+        self._renewed: set[str] = set()
 
     async def ensure(self, item: OutboxItem) -> list[int]:
         """The attachment ids of the item's files, uploading those not stored yet."""
@@ -100,6 +103,24 @@ class Uploader:
             raise ApiError(exc.status, exc.code, f"“{name}”: {exc.message}") from exc
         self._cut_offs.pop(upload_id, None)
         return attachment.id
+
+    def renew(self, item: OutboxItem) -> bool:
+        """Forget the item's stored uploads so the next attempt uploads its files again,
+        under new upload ids: the server no longer holds them (an upload unsent for longer
+        than the server keeps it is swept). Once per message in a run of the app; False
+        when already renewed (the message then fails as the server says)."""
+        cid = item.client_msg_id
+        if cid in self._renewed:
+            return False
+        self._renewed.add(cid)
+        data: dict[str, Any] = dict(item.data or {})
+        specs = attachment_specs(data)
+        for spec in specs:
+            spec["attachment_id"] = None
+            spec["upload_id"] = str(uuid.uuid4())
+        data["attachments"] = specs
+        self._outbox.set_data(cid, data)
+        return True
 
     def _report(self, item: OutboxItem, done: int, total: int) -> None:
         self.progress[item.client_msg_id] = (done, total)

@@ -5,7 +5,10 @@ viewer, Save as, and a quit in the middle of an upload that still sends exactly 
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,10 @@ from pytestqt.qtbot import QtBot
 from chat_protocol import limits
 from desktop_app.app import AppOptions, DesktopApp
 from desktop_app.models.roles import MessageRoles
+from desktop_app.net.files import FilesClient
 from desktop_app.net.rest import RestClient
+from desktop_app.session.attachments import PendingFile, stage
+from desktop_app.session.outbox import Outbox, OutboxItem
 from desktop_app.ui.files import row_files
 from desktop_app.ui.files.intake import from_paths
 from desktop_app.ui.main_window import MainWindow
@@ -381,3 +387,67 @@ def test_a_file_the_server_refuses_fails_the_message_with_the_reason_and_discard
     alice.chat.view.discard_requested.emit(cid)
     assert alice.chat.composer.text() == "the scan"
     assert not any(staging.glob("*/*"))
+
+
+def test_files_the_server_swept_while_the_app_was_away_are_uploaded_again_and_sent_once(
+    qapp: Any,
+    desktop: DesktopApp,
+    make_server: Callable[..., ServerProcess],
+    sign_in: Any,
+    arun: Any,
+    wait_for: Any,
+    tmp_path: Path,
+) -> None:
+    """An outbox message whose files were uploaded but not yet sent when the app quit, and
+    the server swept those uploads (kept unsent too long) before it came back: the send's
+    422 naming the upload makes the app upload the files again, under new ids, and the
+    message arrives once with its file (it used to fail, and Retry failed the same way)."""
+    server = make_server(["--upload-pending-seconds", "1", "--file-sweep-seconds", "1"])
+    require_upload_routes(server.url)
+
+    def users(n: int) -> list[str]:
+        from tests.support.server import register, unique_name
+
+        names = [unique_name("ui") for _ in range(n)]
+        for name in names:
+            register(server.url, name)
+        return names
+
+    alice, _bob, gid = two_in_a_group(desktop, server.url, users, sign_in, arun, wait_for)
+    session = alice.bridge.session
+    token, user, instance = session.token, session.user, session.instance_id
+    outbox_path, root = alice.bridge.profile.outbox_path, session.files_root
+    arun(desktop.shutdown(), timeout=20)
+    # What the app had done before it quit: the file staged and uploaded, its id recorded.
+    original = random_file(tmp_path / "minutes.txt", 30_000)
+    cid = str(uuid.uuid4())
+    specs = stage(root, cid, [PendingFile(original.name, 30_000, path=original)])
+    rest = RestClient(server.url, token)
+    files = FilesClient(rest)
+    try:
+        uploaded = arun(files.upload(specs[0]["upload_id"], original.name, original, 30_000))
+        specs[0]["attachment_id"] = uploaded.id
+        # The server sweeps it: unsent for longer than it keeps uploads.
+        wait_for(lambda: arun(files.upload_status(specs[0]["upload_id"])) is None, timeout=20)
+    finally:
+        arun(files.aclose())
+        arun(rest.aclose())
+    outbox = Outbox(
+        outbox_path, user.id, username=user.username, instance_id=instance, files_root=root
+    )
+    item = OutboxItem(cid, gid, "minutes attached", datetime.now(UTC), attempts=1)
+    outbox.add(replace(item, data={"attachments": specs}, group_name="Files"))
+    outbox.close()
+    again = DesktopApp(qapp, AppOptions(theme=ThemeChoice.LIGHT, session_options=FAST_SESSION))
+    try:
+        reopened = arun(again.open_profile(f"p-{user.username}"))
+        assert reopened is not None
+        reopened.open_group(gid)
+        wait_for(lambda: stored_files(reopened, "minutes attached"), timeout=30)
+        page = arun(_messages(server.url, token, gid))
+        sent = [m for m in page if m.body == "minutes attached"]
+        assert len(sent) == 1 and [a.size for a in sent[0].attachments] == [30_000]
+        assert reopened.bridge.outbox_length == 0
+    finally:
+        arun(again.shutdown(), timeout=20)
+        again.deleteLater()
